@@ -1,0 +1,46 @@
+# Inkan: `make run` and `make test` do all set-up on a fresh Debian machine.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DATA        ?= $(CURDIR)/.cache/demo
+BIN         := $(CURDIR)/bin
+
+.PHONY: all deps build run test test-go lint windows bench clean
+
+all: build
+
+## deps: install the Debian packages the build and tests need (apt-get), and the Go modules.
+deps:
+	@scripts/install-deps.sh
+	@$(GO) mod download
+
+## build: the three binaries into bin/.
+build: deps
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## run: the bundled server with demo data, and the GUI agent against it.
+run: deps
+	@scripts/run.sh "$(DATA)"
+
+## lint: gofmt, go vet and staticcheck must be clean.
+lint: deps
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=windows $(GO) vet ./certstore/... ./agent/... ./wire/... ./server/... ./cmd/inkanctl/... ./cmd/inkan-server/...
+	$(GO) run $(STATICCHECK) ./...
+
+## test: every test (lint, unit and end-to-end, keyring, Windows under Wine, GUI smoke under Xvfb).
+test: deps lint
+	@scripts/test.sh
+
+## bench: the performance benchmarks (see README).
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/... ./agent/... ./ui/...
+
+## windows: cross-compile inkan.exe, inkanctl.exe and inkan-server.exe with mingw-w64.
+windows: deps
+	@scripts/build-windows.sh
+
+clean:
+	rm -rf $(BIN) dist .cache

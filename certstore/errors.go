@@ -1,0 +1,56 @@
+package certstore
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors callers test with errors.Is.
+var (
+	// ErrKeyNotExportable means a key may not leave its store (a CNG key made
+	// without the export flag, or a TPM key).
+	ErrKeyNotExportable = errors.New("the private key is not exportable")
+	// ErrWrongPassword means a PKCS#12 file's password is wrong.
+	ErrWrongPassword = errors.New("wrong password for the PKCS#12 file")
+	// ErrDamagedFile means a PKCS#12 file does not parse or fails its integrity check.
+	ErrDamagedFile = errors.New("the PKCS#12 file is damaged or not a PKCS#12 file")
+)
+
+// NotFoundError says an identity is not in the store.
+type NotFoundError struct {
+	What string // what was looked for, e.g. a fingerprint or login ID
+}
+
+// Error implements error.
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("not found in the certificate store: %s", e.What)
+}
+
+// AlreadyExistsError says an identity is in the store already.
+type AlreadyExistsError struct {
+	Fingerprint Fingerprint
+}
+
+// Error implements error.
+func (e *AlreadyExistsError) Error() string {
+	return fmt.Sprintf("already in the certificate store: %s", e.Fingerprint)
+}
+
+// UnavailableError says a store cannot be used on this machine now, and why
+// (for example no Secret Service is running, or the OS is not Windows).
+type UnavailableError struct {
+	Kind   string
+	Reason string
+	Err    error
+}
+
+// Error implements error.
+func (e *UnavailableError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("certificate store %q is unavailable: %s: %v", e.Kind, e.Reason, e.Err)
+	}
+	return fmt.Sprintf("certificate store %q is unavailable: %s", e.Kind, e.Reason)
+}
+
+// Unwrap returns the underlying error.
+func (e *UnavailableError) Unwrap() error { return e.Err }

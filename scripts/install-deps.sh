@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs, through apt-get, the Debian packages that building and testing Inkan need,
+# when any is missing. Go modules come through `go` itself (go.mod pins them).
+set -euo pipefail
+
+packages=(
+  # cgo and Fyne (the GUI agent)
+  gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
+  libxinerama-dev libxi-dev libxxf86vm-dev
+  # GUI smoke test: a real X server and a screenshot of it
+  xvfb xauth x11-apps imagemagick xdotool
+  # keyring store tests: a real Secret Service on a private D-Bus
+  dbus gnome-keyring
+  # Windows store: cross-compiled with mingw-w64, its tests run under Wine
+  gcc-mingw-w64-x86-64 wine wine64
+  # EST interoperability tests use curl and openssl as an ordinary EST client
+  openssl curl ca-certificates
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every test of `make test`, in order. Each step uses real parts: a real Secret Service
+# (gnome-keyring on a private D-Bus), Wine for the Windows store, Xvfb for the GUI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go test (all packages, with a real Secret Service) =="
+scripts/with-secret-service.sh go test -count=1 ./...
+
+echo "== cross-builds: certstore and the agent for Windows and macOS =="
+GOOS=windows GOARCH=amd64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./cmd/inkan-server/
+GOOS=darwin GOARCH=arm64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./cmd/inkan-server/
+
+echo "== Windows certificate store under Wine =="
+scripts/test-windows.sh
+
+echo "== GUI smoke test under Xvfb =="
+scripts/smoke-gui.sh
