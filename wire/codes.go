@@ -8,33 +8,33 @@ type Code string
 
 // The error codes. Their statuses are in [Codes].
 const (
-	CodeBadRequest           Code = "bad_request"            // malformed body, base64, DER, JSON or parameter
-	CodeBadCSR               Code = "bad_csr"                // the CSR does not parse or its self-signature is wrong
-	CodeKeyNotAllowed        Code = "key_not_allowed"        // key type or size outside ECDSA P-256/P-384, RSA 2048–4096
-	CodeUnsupportedMedia     Code = "unsupported_media_type" // wrong Content-Type
-	CodeTooLarge             Code = "too_large"              // body over the size limit
-	CodeInvalidCredentials   Code = "invalid_credentials"    // unknown ID or wrong password: the two answer alike
-	CodeLocked               Code = "locked"                 // too many wrong passwords; an admin or the operator unlocks
-	CodeUnauthenticated      Code = "unauthenticated"        // no session, or it expired: log in again
-	CodeCertificateRequired  Code = "certificate_required"   // the contract is in certificate mode: log in with the certificate
-	CodeClientCertRequired   Code = "client_certificate_required"
-	CodeUnknownIssuer        Code = "unknown_issuer"          // the client certificate is not from this bank's CA
-	CodeCertificateRevoked   Code = "certificate_revoked"     // 失効: the certificate was revoked
-	CodeCertificateExpired   Code = "certificate_expired"     // past validity (renewal may still be possible)
-	CodeCertificateReplaced  Code = "certificate_superseded"  // not the ID's current certificate (renewed or reissued since)
-	CodeNoPickupOpen         Code = "pickup_not_open"         // no certificate is waiting to be picked up for this ID
-	CodePickupLapsed         Code = "pickup_lapsed"           // the 80-day pickup window passed: ask for 再発行
-	CodeContractBlocked      Code = "contract_blocked"        // the admin's pickup window lapsed: the bank must reissue the admin certificate
-	CodeNotRenewableYet      Code = "not_renewable_yet"       // too early to renew
-	CodeRenewalWindowClosed  Code = "renewal_window_closed"   // too late to renew: ask for 再発行
-	CodeRenewalNeedsNewKey   Code = "renewal_requires_new_key" // the renewal CSR reuses the current key
-	CodeForbidden            Code = "forbidden"               // the caller's role may not do this
-	CodeNotFound             Code = "not_found"               // no such user in the caller's contract
-	CodeAlreadyExists        Code = "already_exists"          // the login ID is taken
-	CodeWeakPassword         Code = "weak_password"           // the new password breaks the password policy
-	CodeRateLimited          Code = "rate_limited"            // slow down and try again
-	CodeUnavailable          Code = "unavailable"             // the server is shutting down or overloaded: try again later
-	CodeInternal             Code = "internal"                // a fault on the server: contact the bank
+	CodeBadRequest          Code = "bad_request"            // malformed body, base64, DER, JSON or parameter
+	CodeBadCSR              Code = "bad_csr"                // the CSR does not parse or its self-signature is wrong
+	CodeKeyNotAllowed       Code = "key_not_allowed"        // key type or size outside ECDSA P-256/P-384, RSA 2048–4096
+	CodeUnsupportedMedia    Code = "unsupported_media_type" // wrong Content-Type
+	CodeTooLarge            Code = "too_large"              // body over the size limit
+	CodeInvalidCredentials  Code = "invalid_credentials"    // unknown ID or wrong password: the two answer alike
+	CodeLocked              Code = "locked"                 // too many wrong passwords; an admin or the operator unlocks
+	CodeUnauthenticated     Code = "unauthenticated"        // no session, or it expired: log in again
+	CodeCertificateRequired Code = "certificate_required"   // the contract is in certificate mode: log in with the certificate
+	CodeClientCertRequired  Code = "client_certificate_required"
+	CodeUnknownIssuer       Code = "unknown_issuer"           // the client certificate is not from this bank's CA
+	CodeCertificateRevoked  Code = "certificate_revoked"      // 失効: the certificate was revoked
+	CodeCertificateExpired  Code = "certificate_expired"      // past validity (renewal may still be possible)
+	CodeCertificateReplaced Code = "certificate_superseded"   // not the ID's current certificate (renewed or reissued since)
+	CodeNoPickupOpen        Code = "pickup_not_open"          // no certificate is waiting to be picked up for this ID
+	CodePickupLapsed        Code = "pickup_lapsed"            // the 80-day pickup window passed: ask for 再発行
+	CodeContractBlocked     Code = "contract_blocked"         // the admin's pickup window lapsed: the bank must reissue the admin certificate
+	CodeNotRenewableYet     Code = "not_renewable_yet"        // too early to renew
+	CodeRenewalWindowClosed Code = "renewal_window_closed"    // too late to renew: ask for 再発行
+	CodeRenewalNeedsNewKey  Code = "renewal_requires_new_key" // the renewal CSR reuses the current key
+	CodeForbidden           Code = "forbidden"                // the caller's role may not do this
+	CodeNotFound            Code = "not_found"                // no such user in the caller's contract
+	CodeAlreadyExists       Code = "already_exists"           // the login ID is taken
+	CodeWeakPassword        Code = "weak_password"            // the new password breaks the password policy
+	CodeRateLimited         Code = "rate_limited"             // slow down and try again
+	CodeUnavailable         Code = "unavailable"              // the server is shutting down or overloaded: try again later
+	CodeInternal            Code = "internal"                 // a fault on the server: contact the bank
 )
 
 // CodeInfo documents one error code.
