@@ -154,3 +154,21 @@ type Error struct {
 func (e *Error) Error() string {
 	return string(e.Code) + ": " + e.Message
 }
+
+// BankConfig is the configuration file the bank ships to its customers' PCs
+// (`inkan-server agent-config` writes it): where the server is, which CA to trust,
+// and the bank's code and name. The agent trusts only this CA, never the system roots.
+type BankConfig struct {
+	ServerURL string `json:"server_url"` // https://host:port, no path
+	BankCode  string `json:"bank_code"`  // four digits, e.g. "1376"
+	BankName  string `json:"bank_name"`
+	// CACertPEM is the bank's root CA certificate. When it is empty, CAFingerprint
+	// must be set, and the agent fetches the CA from /.well-known/est/cacerts and
+	// accepts it only if its SHA-256 fingerprint matches.
+	CACertPEM     string `json:"ca_cert_pem,omitempty"`
+	CAFingerprint string `json:"ca_fingerprint,omitempty"` // SHA-256 of the root CA's DER, hex
+	// RenewBeforeDays and RenewAfterDays bound the renewal window around expiry
+	// (policy; 30 and 90 by default). The agent uses them to label certificates.
+	RenewBeforeDays int `json:"renew_before_days,omitempty"`
+	RenewAfterDays  int `json:"renew_after_days,omitempty"`
+}

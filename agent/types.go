@@ -1,0 +1,109 @@
+package agent
+
+import (
+	"crypto/x509"
+	"time"
+
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// Config is what the agent runs with: the bank's shipped configuration plus the
+// user's own choices.
+type Config struct {
+	wire.BankConfig
+	Store    string `json:"store,omitempty"`    // certstore kind ("windows", "keyring", "dir:PATH", "memory"); empty means the OS default
+	Language string `json:"language,omitempty"` // "ja" (default) or "en"
+}
+
+// Step is a stage of a pickup or a renewal, reported to the GUI as it happens.
+type Step int
+
+// The stages, named as the bank's pickup screens name them.
+const (
+	StepPrepare     Step = iota // 電子証明書取得前処理中: checking the ID with the server
+	StepGenerateKey             // generating the key pair on this PC
+	StepIssue                   // 電子証明書発行処理中: the server issues the certificate
+	StepInstall                 // installing the certificate into the store
+	StepDone                    // インストール完了
+)
+
+// ProgressFunc receives each step as it starts. It is called on the caller's
+// goroutine; a GUI hands the update to its own thread.
+type ProgressFunc func(Step)
+
+// State is where a certificate on this PC stands, as the chooser shows it.
+type State string
+
+// States, from the local certificate and what the server said last.
+const (
+	StateValid            State = "valid"             // more than 30 days left
+	StateExpiring         State = "expiring"          // 30 days or fewer left, renewal not yet open
+	StateRenewable        State = "renewable"         // within validity and inside the renewal window
+	StateExpiredRenewable State = "expired_renewable" // expired, still inside the renewal window: 電子証明書再取得/更新
+	StateExpired          State = "expired"           // expired beyond renewal: ask for 再発行
+	StateRevoked          State = "revoked"           // the server refused it as revoked when last used
+	StateNotYetValid      State = "not_yet_valid"     // notBefore is in the future (clock skew)
+)
+
+// Usable reports whether a certificate in state s can log in.
+func (s State) Usable() bool {
+	return s == StateValid || s == StateExpiring || s == StateRenewable
+}
+
+// Identity is one certificate on this PC from this bank, as the chooser shows it.
+type Identity struct {
+	Fingerprint certstore.Fingerprint
+	Label       string       // "<loginID>+<bankCode>"
+	Subject     wire.Subject // login ID, role, contract, bank code
+	Certificate *x509.Certificate
+	NotBefore   time.Time
+	NotAfter    time.Time
+	State       State
+	DaysLeft    int       // whole days until NotAfter; negative once expired
+	RenewFrom   time.Time // the renewal window, from the bank's policy
+	RenewUntil  time.Time
+	LastUsed    time.Time // zero if never used to log in from this PC
+	Exportable  bool      // may be written into a backup
+	Store       string    // the certstore kind that holds it
+}
+
+// Session is a logged-in user.
+type Session struct {
+	Token     string
+	ExpiresAt time.Time
+	User      wire.User
+	Notices   []wire.Notice
+	Identity  *Identity // nil for an ID・パスワード方式 login
+	// CertificateMode is true once the contract logs in with certificates only.
+	CertificateMode bool
+}
+
+// Level is how urgent an expiry warning is.
+type Level int
+
+// Warning levels: at 30 and 10 days before expiry, and at expiry.
+const (
+	LevelNone    Level = iota
+	LevelDays30        // 30 days or fewer left
+	LevelDays10        // 10 days or fewer left
+	LevelExpired       // expired
+)
+
+// Warning is an expiry warning for one identity, merged from the local certificate
+// and the server's notices.
+type Warning struct {
+	Identity *Identity
+	Level    Level
+	DaysLeft int
+	// Renewable says whether 更新 is possible now (inside the renewal window).
+	Renewable bool
+	// Notice is the server's notice this warning was merged with, if any.
+	Notice *wire.Notice
+}
+
+// RestoreResult says what a restore did.
+type RestoreResult struct {
+	Added          []*Identity // new on this PC
+	AlreadyPresent []*Identity // were here already, left unchanged
+}
