@@ -74,6 +74,7 @@ type User struct {
 	ContractID   string      `json:"contract_id"`
 	ContractName string      `json:"contract_name"`
 	Locked       bool        `json:"locked"`
+	LastLoginAt  *time.Time  `json:"last_login_at,omitempty"`
 	Certificate  Certificate `json:"certificate"`
 }
 
