@@ -70,6 +70,7 @@ type Certificate struct {
 type User struct {
 	LoginID      string      `json:"login_id"`
 	DisplayName  string      `json:"display_name,omitempty"`
+	Email        string      `json:"email,omitempty"` // where the expiry notices go
 	Role         Role        `json:"role"`
 	ContractID   string      `json:"contract_id"`
 	ContractName string      `json:"contract_name"`
@@ -134,7 +135,8 @@ type LoginResponse struct {
 type CreateUserRequest struct {
 	LoginID     string `json:"login_id"`
 	DisplayName string `json:"display_name,omitempty"`
-	Role        Role   `json:"role"` // approver or general; an admin cannot create another admin
+	Email       string `json:"email,omitempty"` // where the expiry notices go
+	Role        Role   `json:"role"`            // approver or general; an admin cannot create another admin
 	Password    string `json:"password"`
 	// IssueCertificate issues the new user's certificate at once (opens the pickup window).
 	IssueCertificate bool `json:"issue_certificate,omitempty"`
