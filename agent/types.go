@@ -4,6 +4,8 @@ import (
 	"crypto/x509"
 	"time"
 
+	"github.com/go-resty/resty/v2"
+
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -77,6 +79,10 @@ type Session struct {
 	Identity  *Identity // nil for an ID・パスワード方式 login
 	// CertificateMode is true once the contract logs in with certificates only.
 	CertificateMode bool
+
+	// client carries the session's TLS identity: the server requires admin calls of
+	// a certificate session to present the same client certificate.
+	client *resty.Client
 }
 
 // Level is how urgent an expiry warning is.

@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// Pickup picks up (電子証明書取得) the certificate issued for loginID: it generates a
+// key pair in the store, sends a CSR with the login ID and password over EST
+// simpleenroll, checks the issued certificate against the key and the bank's CA,
+// and attaches it to the key. A failed or refused pickup leaves no key behind.
+//
+// Older certificates of the same login ID from this bank are removed once the new
+// one is installed: the server has superseded them.
+func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress ProgressFunc) (*Identity, error) {
+	report := reporter(progress)
+	report(StepPrepare)
+	if loginID == "" {
+		return nil, fmt.Errorf("pick up certificate: %w", &Error{Code: wire.CodeBadRequest, Message: "no login ID"})
+	}
+	c, err := a.client(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	old, err := a.store.List(ctx, certstore.ListOptions{LoginID: loginID})
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	id, err := a.obtain(ctx, report, &x509.CertificateRequest{Subject: pkix.Name{CommonName: loginID}}, func(csr []byte) ([]*x509.Certificate, error) {
+		return enroll(ctx, c, pathSimpleEnroll, csr, loginID, password)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	if id.Subject.LoginID != loginID {
+		// The server issued for another ID: keep nothing of it.
+		_ = a.store.Delete(ctx, id.Fingerprint)
+		return nil, fmt.Errorf("pick up certificate for %s: the server issued it for %q", loginID, id.Subject.LoginID)
+	}
+	ca, _ := a.bankCA(ctx)
+	for _, o := range old {
+		if o.Fingerprint != id.Fingerprint && issuedBy(ca, o.Certificate, o.Chain) {
+			if err := a.forget(ctx, o.Fingerprint); err != nil {
+				return id, fmt.Errorf("pick up certificate for %s: installed, but the superseded one is still there: %w", loginID, err)
+			}
+		}
+	}
+	report(StepDone)
+	return id, nil
+}
+
+// forget deletes an identity from the store and from the state file.
+func (a *Agent) forget(ctx context.Context, fp certstore.Fingerprint) error {
+	if err := a.store.Delete(ctx, fp); err != nil {
+		var nf *certstore.NotFoundError
+		if !errors.As(err, &nf) {
+			return err
+		}
+	}
+	return a.state.update(func(m map[certstore.Fingerprint]certState) { delete(m, fp) })
+}
+
+// obtain generates a key, has issue turn its CSR into a chain, checks the chain and
+// attaches it. On any failure the key is discarded.
+func (a *Agent) obtain(ctx context.Context, report ProgressFunc, template *x509.CertificateRequest, issue func(csr []byte) ([]*x509.Certificate, error)) (_ *Identity, err error) {
+	ca, err := a.bankCA(ctx)
+	if err != nil {
+		return nil, err
+	}
+	report(StepGenerateKey)
+	key, err := a.store.GenerateKey(ctx, certstore.DefaultKeyOptions())
+	if err != nil {
+		return nil, fmt.Errorf("generate key pair: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			// The caller hears about the first failure; a failed discard of a
+			// pending key leaves nothing listed.
+			_ = key.Discard(context.WithoutCancel(ctx))
+		}
+	}()
+	csr, err := x509.CreateCertificateRequest(rand.Reader, template, key.Signer())
+	if err != nil {
+		return nil, fmt.Errorf("create certificate request: %w", err)
+	}
+
+	report(StepIssue)
+	certs, err := issue(csr)
+	if err != nil {
+		return nil, err
+	}
+	chain, subj, err := a.checkIssued(ca, certs, key)
+	if err != nil {
+		return nil, err
+	}
+
+	report(StepInstall)
+	sid, err := key.Attach(ctx, chain, subj.Label())
+	if err != nil {
+		return nil, fmt.Errorf("install certificate: %w", err)
+	}
+	id, ok := a.describe(ca, sid, certState{})
+	if !ok {
+		return nil, fmt.Errorf("install certificate: %w", ErrNotFromBank)
+	}
+	return id, nil
+}
+
+// checkIssued finds the leaf for key among certs, checks it chains to the bank's CA
+// and carries this bank's subject, and returns the chain leaf first, root last.
+func (a *Agent) checkIssued(ca *x509.Certificate, certs []*x509.Certificate, key certstore.Key) ([]*x509.Certificate, wire.Subject, error) {
+	pub := key.Signer().Public()
+	var leaf *x509.Certificate
+	inter := x509.NewCertPool()
+	for _, c := range certs {
+		if eq, ok := c.PublicKey.(interface{ Equal(any) bool }); ok && eq.Equal(pub) {
+			leaf = c
+		} else if !bytes.Equal(c.Raw, ca.Raw) {
+			inter.AddCert(c)
+		}
+	}
+	if leaf == nil {
+		return nil, wire.Subject{}, errors.New("the server's answer holds no certificate for the key generated on this PC")
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	chains, err := leaf.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inter,
+		CurrentTime: leaf.NotBefore.Add(1),
+		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	if err != nil {
+		return nil, wire.Subject{}, fmt.Errorf("the issued certificate does not chain to the bank's CA: %w: %w", ErrNotFromBank, err)
+	}
+	subj, err := wire.SubjectOf(leaf)
+	if err != nil {
+		return nil, wire.Subject{}, fmt.Errorf("the issued certificate: %w: %w", ErrNotFromBank, err)
+	}
+	if !strings.EqualFold(subj.BankCode, a.cfg.BankCode) {
+		return nil, wire.Subject{}, fmt.Errorf("the issued certificate carries bank code %s, not %s: %w", subj.BankCode, a.cfg.BankCode, ErrNotFromBank)
+	}
+	return chains[0], subj, nil
+}
+
+// reporter returns progress, or a no-op when it is nil.
+func reporter(progress ProgressFunc) ProgressFunc {
+	if progress == nil {
+		return func(Step) {}
+	}
+	return progress
+}

@@ -1,0 +1,98 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/inkan-dev/inkan/certstore"
+)
+
+// stateFile is what the agent remembers between runs, per certificate: when it was
+// last used to log in from this PC, and whether the server last refused it as
+// revoked. It is a small JSON file, rewritten whole and atomically.
+type stateFile struct {
+	path string
+	mu   sync.Mutex
+}
+
+// certState is the remembered state of one certificate.
+type certState struct {
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	RevokedSeen time.Time `json:"revoked_seen,omitzero"`
+}
+
+type stateData struct {
+	Certificates map[certstore.Fingerprint]certState `json:"certificates"`
+}
+
+// load reads the state; a missing file is an empty state.
+func (s *stateFile) load() (stateData, error) {
+	d := stateData{Certificates: map[certstore.Fingerprint]certState{}}
+	data, err := os.ReadFile(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return d, nil
+	}
+	if err != nil {
+		return d, fmt.Errorf("read agent state: %w", err)
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		// A damaged state file costs only the "last used" order: start afresh.
+		return stateData{Certificates: map[certstore.Fingerprint]certState{}}, nil
+	}
+	if d.Certificates == nil {
+		d.Certificates = map[certstore.Fingerprint]certState{}
+	}
+	return d, nil
+}
+
+// update applies change to the state and writes it back atomically.
+func (s *stateFile) update(change func(map[certstore.Fingerprint]certState)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	if err != nil {
+		return err
+	}
+	change(d.Certificates)
+	data, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(s.path), ".state-*.json")
+	if err != nil {
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), s.path); err != nil {
+		return fmt.Errorf("write agent state: %w", err)
+	}
+	return nil
+}
+
+// snapshot returns the current state for reading.
+func (s *stateFile) snapshot() (map[certstore.Fingerprint]certState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	return d.Certificates, err
+}
