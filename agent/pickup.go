@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -122,7 +123,7 @@ func (a *Agent) checkIssued(ca *x509.Certificate, certs []*x509.Certificate, key
 	var leaf *x509.Certificate
 	inter := x509.NewCertPool()
 	for _, c := range certs {
-		if eq, ok := c.PublicKey.(interface{ Equal(any) bool }); ok && eq.Equal(pub) {
+		if eq, ok := c.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && eq.Equal(pub) {
 			leaf = c
 		} else if !bytes.Equal(c.Raw, ca.Raw) {
 			inter.AddCert(c)

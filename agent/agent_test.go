@@ -1,0 +1,357 @@
+package agent
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// clock is a fake clock tests move by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time      { return c.t }
+func (c *clock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newClock() *clock               { return &clock{t: time.Now().Truncate(time.Second)} }
+func memoryStore(t testing.TB) certstore.Store {
+	t.Helper()
+	s, err := certstore.Open("memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// discardCounter counts discarded pending keys.
+type discardCounter struct {
+	certstore.Store
+	discarded int
+}
+
+func (d *discardCounter) GenerateKey(ctx context.Context, opts certstore.KeyOptions) (certstore.Key, error) {
+	k, err := d.Store.GenerateKey(ctx, opts)
+	return &countedKey{Key: k, d: d}, err
+}
+
+type countedKey struct {
+	certstore.Key
+	d *discardCounter
+}
+
+func (k *countedKey) Discard(ctx context.Context) error {
+	k.d.discarded++
+	return k.Key.Discard(ctx)
+}
+
+func newTestAgent(t testing.TB, b *fakeBank, store certstore.Store, c *clock) *Agent {
+	t.Helper()
+	a, err := New(b.config(), store, Options{Now: c.now, StateDir: t.TempDir(), RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestPickupInstallsTheCertificateUnderLoginIDPlusBankCode(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	var steps []Step
+	id, err := a.Pickup(t.Context(), "alice", "pw", func(s Step) { steps = append(steps, s) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id.Label != "alice+1376" || id.State != StateValid || id.DaysLeft != 365 {
+		t.Errorf("picked up %s state %s days %d; want alice+1376 valid 365", id.Label, id.State, id.DaysLeft)
+	}
+	want := []Step{StepPrepare, StepGenerateKey, StepIssue, StepInstall, StepDone}
+	if len(steps) != len(want) {
+		t.Fatalf("steps %v, want %v", steps, want)
+	}
+	for i := range want {
+		if steps[i] != want[i] {
+			t.Fatalf("steps %v, want %v", steps, want)
+		}
+	}
+	ids, err := a.Identities(t.Context())
+	if err != nil || len(ids) != 1 || ids[0].Fingerprint != id.Fingerprint {
+		t.Fatalf("Identities() = %v, %v", ids, err)
+	}
+	if only, ok := AutoChoice(ids); !ok || only.Fingerprint != id.Fingerprint {
+		t.Errorf("AutoChoice with one usable identity = %v, %v", only, ok)
+	}
+}
+
+func TestRefusedPickupLeavesNoKeyBehind(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &discardCounter{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+	_, err := a.Pickup(t.Context(), "alice", "wrong", nil)
+	if Code(err) != wire.CodeInvalidCredentials {
+		t.Fatalf("Pickup with a wrong password: code %q (%v), want invalid_credentials from the EST header", Code(err), err)
+	}
+	if !strings.Contains(err.Error(), "pick up certificate for alice") {
+		t.Errorf("error lacks context: %v", err)
+	}
+	if store.discarded != 1 {
+		t.Errorf("pending key discarded %d times, want 1", store.discarded)
+	}
+	if ids, _ := store.List(t.Context(), certstore.ListOptions{}); len(ids) != 0 {
+		t.Errorf("store holds %d identities after a refused pickup", len(ids))
+	}
+	if !strings.Contains(Message(err, "ja"), "ログインIDまたはログインパスワード") {
+		t.Errorf("Message(ja) = %q", Message(err, "ja"))
+	}
+}
+
+func TestPickupRefusesACertificateFromAnotherCA(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	cfg := b.config()
+	other := newTestCA(t, "other CA")
+	b.ca.key = other.key // the bank's server signs with a key the agent does not trust
+	b.ca.cert = other.cert
+	store := &discardCounter{Store: memoryStore(t)}
+	a, err := New(cfg, store, Options{Now: c.now, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Pickup(t.Context(), "alice", "pw", nil)
+	if !errors.Is(err, ErrNotFromBank) {
+		t.Fatalf("Pickup of a foreign certificate: %v, want ErrNotFromBank", err)
+	}
+	if store.discarded != 1 {
+		t.Errorf("pending key discarded %d times, want 1", store.discarded)
+	}
+}
+
+func TestChooserOffersTheLastUsedIdentityFirst(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	alice, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := a.Pickup(t.Context(), "bob", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, _ := a.Identities(t.Context())
+	if len(ids) != 2 || ids[0].Label != "alice+1376" {
+		t.Fatalf("never used: want alphabetical, got %v", labels(ids))
+	}
+	if _, ok := AutoChoice(ids); ok {
+		t.Error("AutoChoice chose among two usable identities")
+	}
+	c.add(time.Hour)
+	if _, err := a.Login(t.Context(), bob.Fingerprint, "pw"); err != nil {
+		t.Fatal(err)
+	}
+	ids, _ = a.Identities(t.Context())
+	if ids[0].Fingerprint != bob.Fingerprint || !ids[0].LastUsed.Equal(c.t) {
+		t.Fatalf("after bob's login: got %v", labels(ids))
+	}
+	if ids[1].Fingerprint != alice.Fingerprint {
+		t.Fatalf("alice not second: %v", labels(ids))
+	}
+}
+
+func TestLoginRefusedAsRevokedLabelsTheCertificateRevoked(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	id, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.revoked[id.Certificate.SerialNumber.String()] = true
+	_, err = a.Login(t.Context(), id.Fingerprint, "pw")
+	if Code(err) != wire.CodeCertificateRevoked {
+		t.Fatalf("Login with a revoked certificate: %v", err)
+	}
+	if msg := Message(err, "en"); !strings.Contains(msg, "revoked") || !strings.Contains(msg, "reissue") {
+		t.Errorf("Message(en) = %q", msg)
+	}
+	ids, _ := a.Identities(t.Context())
+	if ids[0].State != StateRevoked || ids[0].State.Usable() {
+		t.Errorf("state after revoked refusal = %s", ids[0].State)
+	}
+	if _, ok := AutoChoice(ids); ok {
+		t.Error("AutoChoice offered a revoked certificate")
+	}
+}
+
+func TestRenewalInstallsTheNewCertificateBeforeRemovingTheOld(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	old, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.add(340 * day)
+
+	b.refuse = wire.CodeNotRenewableYet
+	if _, err := a.Renew(t.Context(), old.Fingerprint, nil); Code(err) != wire.CodeNotRenewableYet {
+		t.Fatalf("refused renewal: %v", err)
+	}
+	ids, _ := a.Identities(t.Context())
+	if len(ids) != 1 || ids[0].Fingerprint != old.Fingerprint {
+		t.Fatalf("a refused renewal changed the store: %v", labels(ids))
+	}
+
+	b.refuse = ""
+	renewed, err := a.Renew(t.Context(), old.Fingerprint, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.Fingerprint == old.Fingerprint || renewed.Certificate.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(old.Certificate.PublicKey) {
+		t.Fatal("renewal kept the old certificate or key")
+	}
+	ids, _ = a.Identities(t.Context())
+	if len(ids) != 1 || ids[0].Fingerprint != renewed.Fingerprint || ids[0].DaysLeft != 365 {
+		t.Fatalf("after renewal the store holds %v", labels(ids))
+	}
+}
+
+func TestStatesFollowTheRenewalWindow(t *testing.T) {
+	notAfter := time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC)
+	id := &Identity{
+		NotBefore:  notAfter.Add(-365 * day),
+		NotAfter:   notAfter,
+		RenewFrom:  notAfter.Add(-20 * day), // a bank whose window opens 20 days before
+		RenewUntil: notAfter.Add(90 * day),
+	}
+	for _, tc := range []struct {
+		at      time.Time
+		revoked bool
+		want    State
+	}{
+		{notAfter.Add(-366 * day), false, StateNotYetValid},
+		{notAfter.Add(-31 * day), false, StateValid},
+		{notAfter.Add(-25 * day), false, StateExpiring},
+		{notAfter.Add(-20 * day), false, StateRenewable},
+		{notAfter, false, StateExpiredRenewable},
+		{notAfter.Add(90 * day), false, StateExpired},
+		{notAfter.Add(-100 * day), true, StateRevoked},
+	} {
+		if got := stateAt(tc.at, id, tc.revoked); got != tc.want {
+			t.Errorf("%d days before expiry (revoked %v): %s, want %s", int(notAfter.Sub(tc.at)/day), tc.revoked, got, tc.want)
+		}
+	}
+}
+
+func TestWarningsAt30And10DaysAndAtExpiry(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	id, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notAfter := id.NotAfter
+	for _, tc := range []struct {
+		daysBefore int
+		want       Level
+	}{{31, LevelNone}, {30, LevelDays30}, {11, LevelDays30}, {10, LevelDays10}, {0, LevelExpired}, {-5, LevelExpired}} {
+		c.t = notAfter.Add(-time.Duration(tc.daysBefore) * day)
+		ws, err := a.Warnings(t.Context(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case tc.want == LevelNone && len(ws) != 0:
+			t.Errorf("%d days before: %d warnings, want none", tc.daysBefore, len(ws))
+		case tc.want != LevelNone && (len(ws) != 1 || ws[0].Level != tc.want || !ws[0].Renewable):
+			t.Errorf("%d days before: %+v, want one renewable warning at level %d", tc.daysBefore, ws, tc.want)
+		}
+	}
+	c.t = notAfter.Add(-20 * day)
+	notice := wire.Notice{Kind: wire.NoticeRenewalDue, Action: wire.ActionRenew, NotAfter: &notAfter, DaysLeft: 20}
+	ws, _ := a.Warnings(t.Context(), []wire.Notice{{Kind: wire.NoticeInfo}, notice})
+	if len(ws) != 1 || ws[0].Notice == nil || ws[0].Notice.Kind != wire.NoticeRenewalDue {
+		t.Errorf("server notice not merged: %+v", ws)
+	}
+}
+
+func TestBackupOfTwoIdentitiesRestoresOntoAnEmptyStore(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	var fps []certstore.Fingerprint
+	for _, user := range []string{"alice", "bob"} {
+		id, err := a.Pickup(t.Context(), user, "pw", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fps = append(fps, id.Fingerprint)
+	}
+	if _, err := a.Backup(t.Context(), fps, "short", "short"); Classify(err) != CategoryInput {
+		t.Fatalf("weak password accepted: %v", err)
+	}
+	pfx, err := a.Backup(t.Context(), fps, "Kinko-2026-haru", "Kinko-2026-haru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newTestAgent(t, b, memoryStore(t), c)
+	if _, err := other.Restore(t.Context(), pfx, "wrong password!"); !errors.Is(err, certstore.ErrWrongPassword) {
+		t.Fatalf("restore with a wrong password: %v", err)
+	}
+	res, err := other.Restore(t.Context(), pfx, "Kinko-2026-haru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 2 {
+		t.Fatalf("restored %d identities, want 2", len(res.Added))
+	}
+	if _, err := other.Login(t.Context(), fps[1], "pw"); err != nil {
+		t.Fatalf("login with a restored certificate: %v", err)
+	}
+}
+
+func TestBackupPasswordMustBeConfirmedLongAndMixed(t *testing.T) {
+	for _, tc := range []struct {
+		password, confirm string
+		want              string
+	}{
+		{"Kinko-2026-haru", "Kinko-2026-haru", ""},
+		{"Kinko-2026-haru", "Kinko-2026-hary", "mismatch"},
+		{"Ab1!", "Ab1!", "short"},
+		{"abcdefghijklmnop", "abcdefghijklmnop", "one_class"},
+		{"123456789012", "123456789012", "one_class"},
+		{"あいうえおかきくけこ12", "あいうえおかきくけこ12", ""},
+	} {
+		err := CheckBackupPassword(tc.password, tc.confirm)
+		var weak *WeakPasswordError
+		got := ""
+		switch {
+		case errors.Is(err, ErrPasswordMismatch):
+			got = "mismatch"
+		case errors.As(err, &weak):
+			got = weak.Reason
+		case err != nil:
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("CheckBackupPassword(%q) = %q, want %q", tc.password, got, tc.want)
+		}
+		if err != nil && (Message(err, "ja") == "" || Message(err, "en") == Message(err, "ja")) {
+			t.Errorf("no message in both languages for %v", err)
+		}
+	}
+}
+
+func labels(ids []*Identity) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, id.Label)
+	}
+	return out
+}

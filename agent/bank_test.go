@@ -1,0 +1,194 @@
+package agent
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// testCA is a throwaway bank CA for unit tests.
+type testCA struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+func newTestCA(t testing.TB, name string) *testCA {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: name},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(10 * 365 * day),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return &testCA{cert: cert, key: key}
+}
+
+func (ca *testCA) pem() string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.cert.Raw}))
+}
+
+// issue signs a certificate for pub; a client certificate when subj is not nil,
+// a server certificate for 127.0.0.1 otherwise.
+func (ca *testCA) issue(t testing.TB, pub any, subj *wire.Subject, notBefore, notAfter time.Time) *x509.Certificate {
+	t.Helper()
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{SerialNumber: serial, NotBefore: notBefore, NotAfter: notAfter, KeyUsage: x509.KeyUsageDigitalSignature}
+	if subj != nil {
+		tmpl.Subject = subj.Name()
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
+	} else {
+		tmpl.Subject = pkix.Name{CommonName: "127.0.0.1"}
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, pub, ca.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert
+}
+
+// serve starts an HTTPS server with a certificate from ca that asks for (but does
+// not require) client certificates.
+func (ca *testCA) serve(t testing.TB, h http.Handler) *httptest.Server {
+	t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert := ca.issue(t, key.Public(), nil, time.Now().Add(-time.Hour), time.Now().Add(day))
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
+	srv.TLS = &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}},
+		ClientAuth:   tls.RequestClientCert,
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// testConfig is a valid configuration for a server URL, trusting ca.
+func testConfig(url string, ca *testCA) Config {
+	return Config{BankConfig: wire.BankConfig{ServerURL: url, BankCode: "1376", BankName: "テスト信用金庫", CACertPEM: ca.pem()}}
+}
+
+// fakeBank is just enough of the bank's server for unit tests: EST enrollment with
+// one password, certificate login, and refusals on demand. The real server's rules
+// are tested end to end in package e2e.
+type fakeBank struct {
+	t        testing.TB
+	ca       *testCA
+	srv      *httptest.Server
+	now      func() time.Time
+	refuse   wire.Code // when set, every call is refused with it
+	revoked  map[string]bool
+	requests int
+}
+
+func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
+	b := &fakeBank{t: t, ca: newTestCA(t, "fake bank CA"), now: now, revoked: map[string]bool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)
+	mux.HandleFunc("POST /.well-known/est/simplereenroll", b.enroll)
+	mux.HandleFunc("POST /api/v1/login", b.login)
+	b.srv = b.ca.serve(t, mux)
+	return b
+}
+
+func (b *fakeBank) config() Config { return testConfig(b.srv.URL, b.ca) }
+
+func (b *fakeBank) estRefuse(w http.ResponseWriter, code wire.Code) {
+	w.Header().Set(wire.CodeHeader, string(code))
+	http.Error(w, string(code), code.Status())
+}
+
+func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
+	b.requests++
+	if b.refuse != "" {
+		b.estRefuse(w, b.refuse)
+		return
+	}
+	loginID, password, ok := r.BasicAuth()
+	if r.URL.Path == pathSimpleReenroll {
+		if len(r.TLS.PeerCertificates) == 0 {
+			b.estRefuse(w, wire.CodeClientCertRequired)
+			return
+		}
+		loginID, password, ok = r.TLS.PeerCertificates[0].Subject.CommonName, "pw", true
+	}
+	if !ok || password != "pw" {
+		b.estRefuse(w, wire.CodeInvalidCredentials)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	der, err := base64.StdEncoding.DecodeString(string(body))
+	if err != nil {
+		b.estRefuse(w, wire.CodeBadRequest)
+		return
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil || csr.CheckSignature() != nil {
+		b.estRefuse(w, wire.CodeBadCSR)
+		return
+	}
+	now := b.now()
+	subj := wire.Subject{LoginID: loginID, Role: wire.RoleGeneral, ContractID: "C1", ContractName: "株式会社テスト", BankCode: "1376"}
+	cert := b.ca.issue(b.t, csr.PublicKey, &subj, now, now.Add(365*day))
+	p7, err := pkcs7.DegenerateCertificate(append(cert.Raw, b.ca.cert.Raw...))
+	if err != nil {
+		b.t.Error(err)
+	}
+	w.Header().Set("Content-Type", "application/pkcs7-mime; smime-type=certs-only")
+	io.WriteString(w, base64.StdEncoding.EncodeToString(p7))
+}
+
+func (b *fakeBank) login(w http.ResponseWriter, r *http.Request) {
+	b.requests++
+	refuse := func(code wire.Code) {
+		w.WriteHeader(code.Status())
+		json.NewEncoder(w).Encode(wire.Error{Code: code, Message: string(code)})
+	}
+	var req wire.LoginRequest
+	json.NewDecoder(r.Body).Decode(&req)
+	switch {
+	case b.refuse != "":
+		refuse(b.refuse)
+	case len(r.TLS.PeerCertificates) == 0:
+		refuse(wire.CodeCertificateRequired)
+	case b.revoked[r.TLS.PeerCertificates[0].SerialNumber.String()]:
+		refuse(wire.CodeCertificateRevoked)
+	case req.Password != "pw":
+		refuse(wire.CodeInvalidCredentials)
+	default:
+		json.NewEncoder(w).Encode(wire.LoginResponse{Token: "t", User: wire.User{LoginID: r.TLS.PeerCertificates[0].Subject.CommonName}})
+	}
+}

@@ -1,0 +1,160 @@
+package agent
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// passwordLoginAgainst runs one ID・パスワード方式 login against h and counts the
+// requests h saw.
+func passwordLoginAgainst(t *testing.T, h http.HandlerFunc) (error, int32) {
+	t.Helper()
+	ca := newTestCA(t, "bank CA")
+	var n atomic.Int32
+	srv := ca.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		h(w, r)
+	}))
+	a, err := New(testConfig(srv.URL, ca), memoryStore(t), Options{StateDir: t.TempDir(), RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.PasswordLogin(t.Context(), "alice", "pw")
+	return err, n.Load()
+}
+
+func answerJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func TestRequestsAreRetriedAfter503(t *testing.T) {
+	var calls atomic.Int32
+	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			answerJSON(w, 503, wire.Error{Code: wire.CodeUnavailable})
+			return
+		}
+		answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("after two 503s: err %v after %d requests, want success after 3", err, n)
+	}
+}
+
+func TestRequestsAreNotRetriedAfter4xx(t *testing.T) {
+	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		answerJSON(w, 403, wire.Error{Code: wire.CodeCertificateRequired, Message: "certificate mode"})
+	})
+	if Code(err) != wire.CodeCertificateRequired || n != 1 {
+		t.Fatalf("403: code %q after %d requests, want certificate_required after 1", Code(err), n)
+	}
+	if Classify(err) != CategoryRefused || !strings.Contains(Message(err, "ja"), "電子証明書方式") {
+		t.Errorf("Classify %d, Message %q", Classify(err), Message(err, "ja"))
+	}
+}
+
+func TestRequestsAreRetriedAfterANetworkError(t *testing.T) {
+	var calls atomic.Int32
+	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close() // the connection drops mid-request
+			return
+		}
+		answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("after a dropped connection: err %v after %d requests", err, n)
+	}
+}
+
+func TestRetriesGiveUpWithAMessageToTryLater(t *testing.T) {
+	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(503) // a proxy's 503, with no code
+	})
+	if n != Retries+1 || Code(err) != wire.CodeUnavailable {
+		t.Fatalf("code %q after %d requests, want unavailable after %d", Code(err), n, Retries+1)
+	}
+	if !strings.Contains(Message(err, "en"), "try again") {
+		t.Errorf("Message = %q", Message(err, "en"))
+	}
+}
+
+func TestAgentTrustsOnlyTheConfiguredCA(t *testing.T) {
+	bank, impostor := newTestCA(t, "bank CA"), newTestCA(t, "impostor CA")
+	var n atomic.Int32
+	srv := impostor.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n.Add(1) }))
+	a, err := New(testConfig(srv.URL, bank), memoryStore(t), Options{StateDir: t.TempDir(), RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.PasswordLogin(t.Context(), "alice", "pw")
+	if err == nil || Classify(err) != CategoryNetwork || n.Load() != 0 {
+		t.Fatalf("impostor server: err %v (category %d), %d requests reached it", err, Classify(err), n.Load())
+	}
+	if !strings.Contains(Message(err, "ja"), "銀行のサーバーであることを確認できません") {
+		t.Errorf("Message = %q", Message(err, "ja"))
+	}
+}
+
+// cacertsServer serves /.well-known/est/cacerts with ca and answers logins.
+func cacertsServer(t *testing.T, ca *testCA) string {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/est/cacerts", func(w http.ResponseWriter, r *http.Request) {
+		p7, _ := pkcs7.DegenerateCertificate(ca.cert.Raw)
+		io.WriteString(w, base64.StdEncoding.EncodeToString(p7))
+	})
+	mux.HandleFunc("POST /api/v1/login", func(w http.ResponseWriter, r *http.Request) {
+		answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+	})
+	return ca.serve(t, mux).URL
+}
+
+func TestCAIsFetchedAndAcceptedOnlyIfItsFingerprintMatches(t *testing.T) {
+	ca := newTestCA(t, "bank CA")
+	url := cacertsServer(t, ca)
+	for _, tc := range []struct {
+		fingerprint string
+		ok          bool
+	}{
+		{string(certstore.FingerprintOf(ca.cert)), true},
+		{strings.Repeat("0", 64), false},
+	} {
+		cfg := testConfig(url, ca)
+		cfg.CACertPEM, cfg.CAFingerprint = "", tc.fingerprint
+		a, err := New(cfg, memoryStore(t), Options{StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = a.PasswordLogin(t.Context(), "alice", "pw")
+		if tc.ok && err != nil {
+			t.Errorf("matching fingerprint: %v", err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(Message(err, "en"), "Could not confirm")) {
+			t.Errorf("wrong fingerprint: %v", err)
+		}
+	}
+}
+
+func TestEveryServerCodeHasAMessageInJapaneseAndEnglish(t *testing.T) {
+	for _, info := range wire.Codes {
+		err := &Error{Code: info.Code, Status: info.Status}
+		ja, en := Message(err, "ja"), Message(err, "en")
+		if _, ok := codeMessages[info.Code]; !ok || ja == en || strings.Contains(ja, "予期しない") {
+			t.Errorf("code %s: ja %q, en %q", info.Code, ja, en)
+		}
+	}
+}
