@@ -14,6 +14,9 @@ var (
 	ErrWrongPassword = errors.New("wrong password for the PKCS#12 file")
 	// ErrDamagedFile means a PKCS#12 file does not parse or fails its integrity check.
 	ErrDamagedFile = errors.New("the PKCS#12 file is damaged or not a PKCS#12 file")
+	// ErrKeyMismatch means a certificate's public key is not the private key's, so
+	// the two cannot form an identity.
+	ErrKeyMismatch = errors.New("the certificate does not belong to the private key")
 )
 
 // NotFoundError says an identity is not in the store.
