@@ -23,6 +23,7 @@ const (
 	CodeCertificateExpired  Code = "certificate_expired"      // past validity (renewal may still be possible)
 	CodeCertificateReplaced Code = "certificate_superseded"   // not the ID's current certificate (renewed or reissued since)
 	CodeNoPickupOpen        Code = "pickup_not_open"          // no certificate is waiting to be picked up for this ID
+	CodeNoCertificate       Code = "no_certificate"           // the ID has no certificate to revoke: nothing was issued, or it is already revoked
 	CodePickupLapsed        Code = "pickup_lapsed"            // the 80-day pickup window passed: ask for 再発行
 	CodeContractBlocked     Code = "contract_blocked"         // the admin's pickup window lapsed: the bank must reissue the admin certificate
 	CodeNotRenewableYet     Code = "not_renewable_yet"        // too early to renew
@@ -62,6 +63,7 @@ var Codes = []CodeInfo{
 	{CodeCertificateExpired, http.StatusForbidden, "the certificate expired: renew it, or ask for a reissue"},
 	{CodeCertificateReplaced, http.StatusForbidden, "the certificate was replaced by a newer one: use the newer one"},
 	{CodeNoPickupOpen, http.StatusForbidden, "no certificate is waiting to be picked up for this ID"},
+	{CodeNoCertificate, http.StatusConflict, "the ID has no issued or active certificate to act on"},
 	{CodePickupLapsed, http.StatusForbidden, "the pickup window passed: ask for a reissue"},
 	{CodeContractBlocked, http.StatusForbidden, "the admin certificate's pickup window passed: the bank must reissue it"},
 	{CodeNotRenewableYet, http.StatusForbidden, "renewal opens 30 days before expiry"},

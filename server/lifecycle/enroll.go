@@ -1,0 +1,173 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// ParseCSR parses a DER PKCS#10 request and checks its self-signature and key.
+func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w (%v)", ErrBadCSR, err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("%w (%v)", ErrBadCSR, err)
+	}
+	switch k := csr.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P256() || k.Curve == elliptic.P384() {
+			return csr, nil
+		}
+	case *rsa.PublicKey:
+		if n := k.N.BitLen(); n >= 2048 && n <= 4096 {
+			return csr, nil
+		}
+	}
+	return nil, ErrKeyNotAllowed
+}
+
+// issueX509 signs the certificate of record rec for u, and turns the record active.
+func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, csr *x509.CertificateRequest, now time.Time) (*x509.Certificate, error) {
+	c, err := tx.Contract(u.ContractID)
+	if err != nil {
+		return nil, fmt.Errorf("load contract %s: %w", u.ContractID, err)
+	}
+	start := now
+	if s.Policy.ValidityFromIssuance {
+		start = rec.IssuedAt
+	}
+	name := wire.Subject{LoginID: u.LoginID, Role: u.Role, ContractID: c.ID, ContractName: c.Name, BankCode: s.Policy.BankCode}.Name()
+	cert, err := s.CA.Issue(csr, name, now, start.Add(days(s.Policy.ValidityDays)))
+	if err != nil {
+		return nil, err
+	}
+	nb, na := cert.NotBefore.UTC(), cert.NotAfter.UTC()
+	rec.Status, rec.Serial, rec.DER, rec.NotBefore, rec.NotAfter = store.CertActive, ca.SerialHex(cert.SerialNumber), cert.Raw, &nb, &na
+	if err := tx.UpdateCertificate(*rec); err != nil {
+		return nil, err
+	}
+	// The admin's first pickup switches the contract to certificate mode.
+	if u.Role == wire.RoleAdmin && c.CertificateModeAt == nil {
+		c.CertificateModeAt = &now
+		if err := tx.UpdateContract(c); err != nil {
+			return nil, err
+		}
+	}
+	return cert, nil
+}
+
+// Pickup (取得) signs the certificate waiting for loginID, for the key in csrDER,
+// after checking the login password. It answers only inside the pickup window.
+func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password string, csrDER []byte) (*x509.Certificate, error) {
+	csr, err := ParseCSR(csrDER)
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	if _, err := s.authenticate(ctx, remoteAddr, loginID, password); err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	now := s.now()
+	var cert *x509.Certificate
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.User(loginID)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := s.checkNotBlocked(tx, u, cur, now); err != nil {
+			return err
+		}
+		if cur == nil || cur.Status != store.CertAwaitingPickup {
+			return ErrNoPickupOpen
+		}
+		cert, err = s.issueX509(tx, u, cur, csr, now)
+		if err != nil {
+			return err
+		}
+		a := Actor{Name: loginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
+		return audit(tx, now, a, "certificate.pickup", loginID, cur.Serial)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	}
+	return cert, nil
+}
+
+// Renew (更新) replaces the presented current certificate with a new one for
+// the new key in csrDER. It answers from RenewBeforeDays before expiry to
+// RenewAfterDays after it; the old certificate is superseded.
+func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Certificate, csrDER []byte) (*x509.Certificate, error) {
+	csr, err := ParseCSR(csrDER)
+	if err != nil {
+		return nil, fmt.Errorf("renew certificate: %w", err)
+	}
+	now := s.now()
+	var cert *x509.Certificate
+	var loginID string
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		u, rec, err := s.identify(tx, current)
+		if err != nil {
+			return err
+		}
+		loginID = u.LoginID
+		from, until := s.Policy.RenewalWindow(*rec.NotAfter)
+		switch {
+		case now.Before(from):
+			return ErrNotRenewableYet
+		case now.After(until):
+			return ErrRenewalWindowClosed
+		}
+		if err := s.checkNotBlocked(tx, u, &rec, now); err != nil {
+			return err
+		}
+		if bytes.Equal(csr.RawSubjectPublicKeyInfo, current.RawSubjectPublicKeyInfo) {
+			return ErrRenewalNeedsNewKey
+		}
+		if err := withdraw(tx, &rec, store.CertSuperseded, now); err != nil {
+			return err
+		}
+		next := store.Certificate{LoginID: u.LoginID, ContractID: u.ContractID, Status: store.CertAwaitingPickup, IssuedAt: now, PickupDeadline: now}
+		next.ID, err = tx.InsertCertificate(next)
+		if err != nil {
+			return err
+		}
+		u.CurrentCertID = &next.ID
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		cert, err = s.issueX509(tx, u, &next, csr, now)
+		if err != nil {
+			return err
+		}
+		a := Actor{Name: u.LoginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
+		return audit(tx, now, a, "certificate.renew", u.LoginID, rec.Serial+" -> "+next.Serial)
+	})
+	if err != nil {
+		if loginID != "" {
+			return nil, fmt.Errorf("renew certificate of %s: %w", loginID, err)
+		}
+		return nil, fmt.Errorf("renew certificate: %w", err)
+	}
+	return cert, nil
+}
+
+// IsRuleError reports whether err is a refusal by a rule rather than a fault.
+func IsRuleError(err error) bool {
+	var re *RuleError
+	return errors.As(err, &re)
+}

@@ -1,0 +1,286 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// authenticate checks loginID's password. An unknown ID is hashed against a
+// dummy so that it answers like a wrong password, in time as in content.
+// Wrong passwords count towards the lockout; a right one resets the count.
+func (s *Service) authenticate(ctx context.Context, remoteAddr, loginID, password string) (store.User, error) {
+	var u store.User
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(loginID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		VerifyPassword(password, s.dummyHash)
+		return store.User{}, ErrInvalidCredentials
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	ok, err := VerifyPassword(password, u.PasswordHash)
+	if err != nil {
+		return store.User{}, fmt.Errorf("verify password: %w", err)
+	}
+	if u.Locked {
+		return store.User{}, ErrLocked
+	}
+	if ok {
+		if u.FailedLogins > 0 {
+			err = s.Store.Update(ctx, func(tx store.Tx) error {
+				fresh, err := tx.User(loginID)
+				if err != nil {
+					return err
+				}
+				fresh.FailedLogins = 0
+				return tx.UpdateUser(fresh)
+			})
+		}
+		return u, err
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		fresh, err := tx.User(loginID)
+		if err != nil {
+			return err
+		}
+		fresh.FailedLogins++
+		if fresh.FailedLogins >= s.Policy.MaxFailedLogins && !fresh.Locked {
+			fresh.Locked = true
+			a := Actor{Name: loginID, RemoteAddr: remoteAddr}
+			if err := audit(tx, now, a, "user.lock", loginID, fmt.Sprintf("%d wrong passwords", fresh.FailedLogins)); err != nil {
+				return err
+			}
+		}
+		return tx.UpdateUser(fresh)
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return store.User{}, ErrInvalidCredentials
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token           string
+	ExpiresAt       time.Time
+	User            wire.User
+	Notices         []wire.Notice
+	CertificateMode bool
+}
+
+// Login checks a login: the TLS client certificate (when cert is not nil) and
+// the password. Without a certificate the login succeeds only while the
+// contract is not in certificate mode.
+func (s *Service) Login(ctx context.Context, remoteAddr string, cert *x509.Certificate, loginID, password string) (LoginResult, error) {
+	var res LoginResult
+	var err error
+	if cert != nil {
+		res, err = s.loginWithCertificate(ctx, remoteAddr, cert, loginID, password)
+	} else {
+		res, err = s.loginWithPassword(ctx, remoteAddr, loginID, password)
+	}
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("log in: %w", err)
+	}
+	return res, nil
+}
+
+func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, cert *x509.Certificate, loginID, password string) (LoginResult, error) {
+	now := s.now()
+	var rec store.Certificate
+	var u store.User
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, rec, err = s.identify(tx, cert)
+		return err
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if loginID != "" && loginID != u.LoginID {
+		return LoginResult{}, fmt.Errorf("login ID %q does not match the certificate's: %w", loginID, ErrBadRequest)
+	}
+	if now.Before(*rec.NotBefore) {
+		return LoginResult{}, fmt.Errorf("certificate not valid yet: %w", ErrExpired)
+	}
+	if now.After(*rec.NotAfter) {
+		return LoginResult{}, ErrExpired
+	}
+	if _, err := s.authenticate(ctx, remoteAddr, u.LoginID, password); err != nil {
+		return LoginResult{}, err
+	}
+	res, err := s.openSession(ctx, remoteAddr, u.LoginID, rec.Serial, now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
+		return s.checkNotBlocked(tx, u, cur, now)
+	})
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if from, _ := s.Policy.RenewalWindow(*rec.NotAfter); !now.Before(from) {
+		left := DaysLeft(*rec.NotAfter, now)
+		na := *rec.NotAfter
+		res.Notices = append(res.Notices, wire.Notice{
+			Kind:     wire.NoticeRenewalDue,
+			Title:    "重要なお知らせ",
+			Body:     fmt.Sprintf("電子証明書の有効期限まで残り%d日です。電子証明書を更新してください。", left),
+			Action:   wire.ActionRenew,
+			NotAfter: &na,
+			DaysLeft: left,
+		})
+	}
+	return res, nil
+}
+
+func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, password string) (LoginResult, error) {
+	if loginID == "" {
+		return LoginResult{}, fmt.Errorf("login_id is required without a client certificate: %w", ErrBadRequest)
+	}
+	if _, err := s.authenticate(ctx, remoteAddr, loginID, password); err != nil {
+		return LoginResult{}, err
+	}
+	now := s.now()
+	return s.openSession(ctx, remoteAddr, loginID, "", now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		if c.CertificateModeAt != nil {
+			return ErrCertificateRequired
+		}
+		return s.checkNotBlocked(tx, u, cur, now)
+	})
+}
+
+// openSession records the login and a new session, after check passes inside the transaction.
+func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial string, now time.Time,
+	check func(store.Tx, store.User, *store.Certificate) error) (LoginResult, error) {
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return LoginResult{}, fmt.Errorf("generate session token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw)
+	res := LoginResult{Token: token, ExpiresAt: now.Add(s.Policy.SessionTTL), Notices: []wire.Notice{}}
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := tx.User(loginID)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := check(tx, u, cur); err != nil {
+			return err
+		}
+		u.LastLoginAt = &now
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if err := tx.CreateSession(store.Session{TokenHash: hashToken(token), LoginID: loginID, CertSerial: serial, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		res.CertificateMode = c.CertificateModeAt != nil
+		res.User = s.view(u, c, cur, now)
+		return audit(tx, now, Actor{Name: loginID, RemoteAddr: remoteAddr}, "login", loginID, serial)
+	})
+	return res, err
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authorize turns a session token (and the TLS client certificate of the
+// request, nil if none) into the actor of an admin call. A session opened with
+// a certificate needs that same certificate, still current and not revoked.
+func (s *Service) Authorize(ctx context.Context, remoteAddr, token string, cert *x509.Certificate) (Actor, error) {
+	if token == "" {
+		return Actor{}, ErrUnauthenticated
+	}
+	now := s.now()
+	var a Actor
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		sess, err := tx.Session(hashToken(token))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		if now.After(sess.ExpiresAt) {
+			return ErrUnauthenticated
+		}
+		var u store.User
+		if sess.CertSerial != "" {
+			var rec store.Certificate
+			u, rec, err = s.identify(tx, cert)
+			if err != nil {
+				return err
+			}
+			if rec.Serial != sess.CertSerial {
+				return fmt.Errorf("the session was opened with another certificate: %w", ErrUnauthenticated)
+			}
+			if now.After(*rec.NotAfter) {
+				return ErrExpired
+			}
+		} else {
+			u, err = tx.User(sess.LoginID)
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrUnauthenticated
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if u.Locked {
+			return ErrLocked
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := s.checkNotBlocked(tx, u, cur, now); err != nil {
+			return err
+		}
+		a = Actor{Name: u.LoginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
+		return nil
+	})
+	if err != nil {
+		return Actor{}, fmt.Errorf("authorize: %w", err)
+	}
+	return a, nil
+}
+
+// Logout ends the session of token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		err := tx.DeleteSession(hashToken(token))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnauthenticated
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("log out: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,431 @@
+package lifecycle
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math/big"
+	"regexp"
+	"time"
+
+	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// OperatorName is the actor name of the bank's own actions.
+const OperatorName = "operator"
+
+// Actor is who asks for a change: the bank's operator, or a logged-in user.
+type Actor struct {
+	Name       string // "operator" or the caller's login ID
+	Operator   bool
+	Role       wire.Role // the caller's role, for a user
+	ContractID string    // the caller's contract, for a user
+	RemoteAddr string    // where the request came from; empty for the local CLI
+}
+
+// OperatorActor is the bank acting through its CLI or in-process API.
+func OperatorActor() Actor { return Actor{Name: OperatorName, Operator: true} }
+
+// Service applies the life-cycle rules to the records in Store, signing with CA.
+type Service struct {
+	Store  store.Store
+	CA     *ca.CA
+	Policy Policy
+	Now    func() time.Time
+
+	dummyHash string // verified against when the login ID is unknown, so both cases take as long
+}
+
+// New returns a Service. now may be nil for the wall clock.
+func New(st store.Store, authority *ca.CA, p Policy, now func() time.Time) (*Service, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	if now == nil {
+		now = time.Now
+	}
+	dummy, err := HashPassword("inkan-dummy-password", p.Argon2)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Store: st, CA: authority, Policy: p, Now: now, dummyHash: dummy}, nil
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func audit(tx store.Tx, at time.Time, a Actor, action, target, detail string) error {
+	return tx.AppendAudit(store.AuditEntry{At: at, Actor: a.Name, Action: action, Target: target, RemoteAddr: a.RemoteAddr, Detail: detail})
+}
+
+var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CreateContract records a new contract and returns its ID (ten digits).
+func (s *Service) CreateContract(ctx context.Context, a Actor, name string) (string, error) {
+	if !a.Operator {
+		return "", fmt.Errorf("create contract: %w", ErrForbidden)
+	}
+	if name == "" || len(name) > 200 {
+		return "", fmt.Errorf("create contract: name must be 1 to 200 bytes: %w", ErrBadRequest)
+	}
+	n, err := rand.Int(rand.Reader, big.NewInt(9_000_000_000))
+	if err != nil {
+		return "", fmt.Errorf("create contract: %w", err)
+	}
+	id := fmt.Sprintf("%010d", n.Int64()+1_000_000_000)
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateContract(store.Contract{ID: id, Name: name, CreatedAt: now}); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "contract.create", id, name)
+	})
+	if err != nil {
+		return "", fmt.Errorf("create contract %q: %w", name, err)
+	}
+	return id, nil
+}
+
+// NewUser is what creating a user needs.
+type NewUser struct {
+	ContractID  string
+	LoginID     string
+	Role        wire.Role
+	DisplayName string
+	Email       string
+	Password    string
+}
+
+// CreateUser adds a login ID to a contract. The operator may add any role; a
+// contract's admin may add approver and general IDs to its own contract.
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) error {
+	if err := s.createUser(ctx, a, nu); err != nil {
+		return fmt.Errorf("create user %s: %w", nu.LoginID, err)
+	}
+	return nil
+}
+
+func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
+	if !a.Operator {
+		if a.Role != wire.RoleAdmin {
+			return ErrForbidden
+		}
+		if nu.Role == wire.RoleAdmin {
+			return fmt.Errorf("only the bank creates admin IDs: %w", ErrForbidden)
+		}
+		nu.ContractID = a.ContractID
+	}
+	if !loginIDPattern.MatchString(nu.LoginID) {
+		return fmt.Errorf("login ID must be 1-64 letters, digits, '.', '_' or '-': %w", ErrBadRequest)
+	}
+	if !nu.Role.Valid() {
+		return fmt.Errorf("role %q is not admin, approver or general: %w", nu.Role, ErrBadRequest)
+	}
+	if err := CheckPasswordPolicy(nu.Password); err != nil {
+		return err
+	}
+	hash, err := HashPassword(nu.Password, s.Policy.Argon2)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	return s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Contract(nu.ContractID); errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no contract %q: %w", nu.ContractID, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		err := tx.CreateUser(store.User{LoginID: nu.LoginID, ContractID: nu.ContractID, Role: nu.Role,
+			DisplayName: nu.DisplayName, Email: nu.Email, PasswordHash: hash, CreatedAt: now})
+		if errors.Is(err, store.ErrConflict) {
+			return ErrAlreadyExists
+		}
+		if err != nil {
+			return err
+		}
+		return audit(tx, now, a, "user.create", nu.LoginID, string(nu.Role))
+	})
+}
+
+// target loads the user a's change is about and checks that a may touch it:
+// the operator any ID; an admin the IDs of its own contract, and for certificate
+// actions (adminOnly false) only approver and general IDs.
+func target(tx store.Tx, a Actor, loginID string, allowAdminTarget bool) (store.User, error) {
+	if !a.Operator && a.Role != wire.RoleAdmin {
+		return store.User{}, ErrForbidden
+	}
+	u, err := tx.User(loginID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !a.Operator && u.ContractID != a.ContractID) {
+		return store.User{}, ErrNotFound
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if !a.Operator && u.Role == wire.RoleAdmin && !allowAdminTarget {
+		return store.User{}, fmt.Errorf("only the bank acts on an admin ID's certificate: %w", ErrForbidden)
+	}
+	return u, nil
+}
+
+// currentCert returns u's current certificate record, or nil.
+func currentCert(tx store.Tx, u store.User) (*store.Certificate, error) {
+	if u.CurrentCertID == nil {
+		return nil, nil
+	}
+	c, err := tx.Certificate(*u.CurrentCertID)
+	if err != nil {
+		return nil, fmt.Errorf("load certificate %d: %w", *u.CurrentCertID, err)
+	}
+	return &c, nil
+}
+
+// withdraw ends c: revoked, or superseded by a newer issuance.
+func withdraw(tx store.Tx, c *store.Certificate, status store.CertStatus, now time.Time) error {
+	if c == nil || (c.Status != store.CertAwaitingPickup && c.Status != store.CertActive) {
+		return nil
+	}
+	c.Status, c.WithdrawnAt = status, &now
+	return tx.UpdateCertificate(*c)
+}
+
+// openPickup records a new issuance for u with a fresh pickup window and makes it current.
+func (s *Service) openPickup(tx store.Tx, u store.User, now time.Time) error {
+	id, err := tx.InsertCertificate(store.Certificate{LoginID: u.LoginID, ContractID: u.ContractID,
+		Status: store.CertAwaitingPickup, IssuedAt: now, PickupDeadline: now.Add(days(s.Policy.PickupWindowDays))})
+	if err != nil {
+		return err
+	}
+	u.CurrentCertID = &id
+	return tx.UpdateUser(u)
+}
+
+// Issue opens an 80-day pickup window for loginID. One certificate per ID:
+// whatever was there (waiting or picked up) is superseded.
+func (s *Service) Issue(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, false)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := withdraw(tx, cur, store.CertSuperseded, now); err != nil {
+			return err
+		}
+		if err := s.openPickup(tx, u, now); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "certificate.issue", loginID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("issue certificate for %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// Revoke revokes loginID's current certificate, at once: waiting or picked up.
+func (s *Service) Revoke(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, false)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if cur == nil || (cur.Status != store.CertActive && cur.Status != store.CertAwaitingPickup) {
+			return ErrNoCertificate
+		}
+		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "certificate.revoke", loginID, cur.Serial)
+	})
+	if err != nil {
+		return fmt.Errorf("revoke certificate of %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// Reissue (再発行) revokes what loginID has and opens a new pickup window. For an
+// admin ID only the operator may reissue; doing so unblocks the contract.
+func (s *Service) Reissue(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, false)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
+			return err
+		}
+		if err := s.openPickup(tx, u, now); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "certificate.reissue", loginID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("reissue certificate for %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// DeleteUser removes loginID and revokes its certificate. An admin may delete
+// the approver and general IDs of its contract; only the operator an admin ID.
+func (s *Service) DeleteUser(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, false)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(loginID); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "user.delete", loginID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// Unlock clears loginID's wrong-password count.
+func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, true)
+		if err != nil {
+			return err
+		}
+		u.Locked, u.FailedLogins = false, 0
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "user.unlock", loginID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("unlock %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// SetPassword replaces loginID's password and unlocks it.
+func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password string) error {
+	if err := CheckPasswordPolicy(password); err != nil {
+		return fmt.Errorf("set password of %s: %w", loginID, err)
+	}
+	hash, err := HashPassword(password, s.Policy.Argon2)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, true)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash, u.Locked, u.FailedLogins = hash, false, 0
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		return audit(tx, now, a, "user.set_password", loginID, "")
+	})
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// contractBlocked reports whether contractID is blocked: its admin's pickup
+// window lapsed, so no ID of the contract may do anything until the bank reissues.
+func (s *Service) contractBlocked(tx store.Tx, contractID string, now time.Time) (bool, error) {
+	users, err := tx.Users(contractID)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range users {
+		if u.Role != wire.RoleAdmin {
+			continue
+		}
+		c, err := currentCert(tx, u)
+		if err != nil {
+			return false, err
+		}
+		if c != nil && c.Status == store.CertAwaitingPickup && now.After(c.PickupDeadline) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// checkNotBlocked refuses u when its own pickup window lapsed (pickup_lapsed) or
+// when its contract is blocked by a lapsed admin window (contract_blocked).
+func (s *Service) checkNotBlocked(tx store.Tx, u store.User, cur *store.Certificate, now time.Time) error {
+	if cur != nil && cur.Status == store.CertAwaitingPickup && now.After(cur.PickupDeadline) {
+		return ErrPickupLapsed
+	}
+	blocked, err := s.contractBlocked(tx, u.ContractID, now)
+	if err != nil {
+		return err
+	}
+	if blocked {
+		return ErrContractBlocked
+	}
+	return nil
+}
+
+// identify finds the record of a presented client certificate and checks it is
+// this bank's, the current certificate of its ID and not revoked. Validity
+// dates are left to the caller: renewal accepts an expired certificate.
+func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, store.Certificate, error) {
+	if cert == nil {
+		return store.User{}, store.Certificate{}, ErrClientCertRequired
+	}
+	if err := s.CA.CheckIssued(cert); err != nil {
+		return store.User{}, store.Certificate{}, ErrUnknownIssuer
+	}
+	rec, err := tx.CertificateBySerial(ca.SerialHex(cert.SerialNumber))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, store.Certificate{}, ErrUnknownIssuer
+	}
+	if err != nil {
+		return store.User{}, store.Certificate{}, err
+	}
+	switch rec.Status {
+	case store.CertRevoked:
+		return store.User{}, rec, ErrRevoked
+	case store.CertSuperseded:
+		return store.User{}, rec, ErrSuperseded
+	}
+	u, err := tx.User(rec.LoginID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, rec, ErrRevoked
+	}
+	if err != nil {
+		return store.User{}, rec, err
+	}
+	if u.CurrentCertID == nil || *u.CurrentCertID != rec.ID {
+		return store.User{}, rec, ErrSuperseded
+	}
+	return u, rec, nil
+}

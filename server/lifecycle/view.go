@@ -1,0 +1,175 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// CertificateView describes a certificate record as of now.
+func (s *Service) CertificateView(c *store.Certificate, now time.Time) wire.Certificate {
+	if c == nil || c.Status == store.CertSuperseded {
+		return wire.Certificate{State: wire.CertNone}
+	}
+	issued, deadline := c.IssuedAt, c.PickupDeadline
+	v := wire.Certificate{Serial: c.Serial, IssuedAt: &issued, NotBefore: c.NotBefore, NotAfter: c.NotAfter, RevokedAt: c.WithdrawnAt}
+	switch c.Status {
+	case store.CertAwaitingPickup:
+		v.PickupDeadline = &deadline
+		v.State = wire.CertAwaitingPickup
+		if now.After(deadline) {
+			v.State = wire.CertPickupLapsed
+		}
+	case store.CertRevoked:
+		v.State = wire.CertRevoked
+	case store.CertActive:
+		from, until := s.Policy.RenewalWindow(*c.NotAfter)
+		v.RenewFrom, v.RenewUntil = &from, &until
+		v.State = wire.CertActive
+		if now.After(*c.NotAfter) {
+			v.State = wire.CertExpired
+		}
+	}
+	return v
+}
+
+func (s *Service) view(u store.User, c store.Contract, cur *store.Certificate, now time.Time) wire.User {
+	return wire.User{
+		LoginID: u.LoginID, DisplayName: u.DisplayName, Email: u.Email, Role: u.Role,
+		ContractID: c.ID, ContractName: c.Name, Locked: u.Locked, LastLoginAt: u.LastLoginAt,
+		Certificate: s.CertificateView(cur, now),
+	}
+}
+
+// ListUsers lists the IDs of contractID with their certificate state. A user
+// actor sees its own contract only, whatever contractID says.
+func (s *Service) ListUsers(ctx context.Context, a Actor, contractID string) ([]wire.User, error) {
+	if !a.Operator {
+		if a.Role != wire.RoleAdmin {
+			return nil, fmt.Errorf("list users: %w", ErrForbidden)
+		}
+		contractID = a.ContractID
+	}
+	now := s.now()
+	out := []wire.User{}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		c, err := tx.Contract(contractID)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no contract %q: %w", contractID, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		users, err := tx.Users(contractID)
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			cur, err := currentCert(tx, u)
+			if err != nil {
+				return err
+			}
+			out = append(out, s.view(u, c, cur, now))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users of contract %s: %w", contractID, err)
+	}
+	return out, nil
+}
+
+// User describes one ID, for an actor allowed to see it.
+func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User, error) {
+	now := s.now()
+	var out wire.User
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		u, err := target(tx, a, loginID, true)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		out = s.view(u, c, cur, now)
+		return nil
+	})
+	if err != nil {
+		return wire.User{}, fmt.Errorf("user %s: %w", loginID, err)
+	}
+	return out, nil
+}
+
+// CRL returns the current DER CRL: every picked-up certificate revoked or
+// superseded. Its number is the count of such certificates, so it grows with
+// every revocation and every CRL reflects the records at the time of the request.
+func (s *Service) CRL(ctx context.Context) ([]byte, error) {
+	var entries []ca.Withdrawn
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		certs, err := tx.WithdrawnCertificates()
+		if err != nil {
+			return err
+		}
+		for _, c := range certs {
+			serial, ok := new(big.Int).SetString(c.Serial, 16)
+			if !ok {
+				return fmt.Errorf("certificate %d has a bad serial %q", c.ID, c.Serial)
+			}
+			entries = append(entries, ca.Withdrawn{Serial: serial, RevokedAt: *c.WithdrawnAt, Reason: reasonOf(c.Status)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build CRL: %w", err)
+	}
+	return s.CA.CRL(entries, int64(len(entries))+1, s.now())
+}
+
+func reasonOf(st store.CertStatus) int {
+	if st == store.CertSuperseded {
+		return ocsp.Superseded
+	}
+	return ocsp.Unspecified
+}
+
+// OCSPStatus says what the records know of the certificate with serial, issued
+// by this CA: good, revoked (or superseded), or unknown.
+func (s *Service) OCSPStatus(ctx context.Context, serial *big.Int) (ca.OCSPStatus, error) {
+	var st ca.OCSPStatus
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		c, err := tx.CertificateBySerial(ca.SerialHex(serial))
+		if errors.Is(err, store.ErrNotFound) {
+			st.Status = ocsp.Unknown
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch c.Status {
+		case store.CertActive:
+			st.Status = ocsp.Good
+		case store.CertRevoked, store.CertSuperseded:
+			st = ca.OCSPStatus{Status: ocsp.Revoked, RevokedAt: *c.WithdrawnAt, Reason: reasonOf(c.Status)}
+		default:
+			st.Status = ocsp.Unknown
+		}
+		return nil
+	})
+	if err != nil {
+		return ca.OCSPStatus{}, fmt.Errorf("OCSP status of %s: %w", ca.SerialHex(serial), err)
+	}
+	return st, nil
+}

@@ -1,0 +1,397 @@
+// Package sqlite is the embedded SQLite implementation of store.Store, the
+// server's default storage: one file, nothing to install.
+//
+// It opens the database in WAL mode with foreign keys on and a busy timeout, so
+// that the operator CLI can change records while the server runs. Writes go
+// through a single connection with immediate transactions (SQLite has one writer
+// anyway; queuing in-process avoids busy retries), reads through a small pool.
+// The schema is versioned by goose migrations embedded from migrations/.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a store.Store over one SQLite file.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ store.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path and brings its schema up
+// to date.
+func Open(ctx context.Context, path string) (*DB, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(4)
+	db := &DB{write: write, read: read}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, mustSub(migrations, "migrations"))
+	if err != nil {
+		return err
+	}
+	_, err = p.Up(ctx)
+	return err
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// View runs fn in a read-only transaction.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
+	return runTx(ctx, db.read, fn)
+}
+
+// Update runs fn in an immediate (write-locked) transaction.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	return runTx(ctx, db.write, fn)
+}
+
+func runTx(ctx context.Context, pool *sql.DB, fn func(store.Tx) error) error {
+	sqlTx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(t.ctx, query, args...)
+	if err != nil && isUniqueViolation(err) {
+		return nil, store.ErrConflict
+	}
+	return res, err
+}
+
+func isUniqueViolation(err error) bool {
+	return strings.Contains(err.Error(), "UNIQUE constraint failed") ||
+		strings.Contains(err.Error(), "PRIMARY KEY constraint failed")
+}
+
+// mustAffect turns "no row changed" into store.ErrNotFound.
+func mustAffect(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// Times are stored as Unix nanoseconds (UTC), so they compare as integers.
+
+func toDB(t time.Time) int64 { return t.UnixNano() }
+
+func toDBPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixNano()
+}
+
+func fromDB(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func fromDBPtr(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromDB(n.Int64)
+	return &t
+}
+
+// --- contracts
+
+func (t *tx) CreateContract(c store.Contract) error {
+	_, err := t.exec(`INSERT INTO contracts (id, name, created_at, certificate_mode_at) VALUES (?, ?, ?, ?)`,
+		c.ID, c.Name, toDB(c.CreatedAt), toDBPtr(c.CertificateModeAt))
+	return err
+}
+
+const contractCols = `id, name, created_at, certificate_mode_at`
+
+func scanContract(row interface{ Scan(...any) error }) (store.Contract, error) {
+	var c store.Contract
+	var created int64
+	var mode sql.NullInt64
+	if err := row.Scan(&c.ID, &c.Name, &created, &mode); err != nil {
+		return c, notFound(err)
+	}
+	c.CreatedAt, c.CertificateModeAt = fromDB(created), fromDBPtr(mode)
+	return c, nil
+}
+
+func (t *tx) Contract(id string) (store.Contract, error) {
+	return scanContract(t.tx.QueryRowContext(t.ctx, `SELECT `+contractCols+` FROM contracts WHERE id = ?`, id))
+}
+
+func (t *tx) Contracts() ([]store.Contract, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+contractCols+` FROM contracts ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanContract)
+}
+
+func (t *tx) UpdateContract(c store.Contract) error {
+	return mustAffect(t.exec(`UPDATE contracts SET name = ?, certificate_mode_at = ? WHERE id = ?`,
+		c.Name, toDBPtr(c.CertificateModeAt), c.ID))
+}
+
+func collect[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// --- users
+
+const userCols = `login_id, contract_id, role, display_name, email, password_hash, failed_logins, locked, last_login_at, created_at, current_cert_id`
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var role string
+	var lastLogin, certID sql.NullInt64
+	var created int64
+	if err := row.Scan(&u.LoginID, &u.ContractID, &role, &u.DisplayName, &u.Email, &u.PasswordHash,
+		&u.FailedLogins, &u.Locked, &lastLogin, &created, &certID); err != nil {
+		return u, notFound(err)
+	}
+	u.Role, u.LastLoginAt, u.CreatedAt = wire.Role(role), fromDBPtr(lastLogin), fromDB(created)
+	if certID.Valid {
+		u.CurrentCertID = &certID.Int64
+	}
+	return u, nil
+}
+
+func (t *tx) CreateUser(u store.User) error {
+	_, err := t.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.LoginID, u.ContractID, string(u.Role), u.DisplayName, u.Email, u.PasswordHash,
+		u.FailedLogins, u.Locked, toDBPtr(u.LastLoginAt), toDB(u.CreatedAt), u.CurrentCertID)
+	return err
+}
+
+func (t *tx) User(loginID string) (store.User, error) {
+	return scanUser(t.tx.QueryRowContext(t.ctx, `SELECT `+userCols+` FROM users WHERE login_id = ?`, loginID))
+}
+
+func (t *tx) Users(contractID string) ([]store.User, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+userCols+` FROM users WHERE contract_id = ? ORDER BY created_at, login_id`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanUser)
+}
+
+func (t *tx) UpdateUser(u store.User) error {
+	return mustAffect(t.exec(`UPDATE users SET role = ?, display_name = ?, email = ?, password_hash = ?,
+		failed_logins = ?, locked = ?, last_login_at = ?, current_cert_id = ? WHERE login_id = ?`,
+		string(u.Role), u.DisplayName, u.Email, u.PasswordHash, u.FailedLogins, u.Locked,
+		toDBPtr(u.LastLoginAt), u.CurrentCertID, u.LoginID))
+}
+
+func (t *tx) DeleteUser(loginID string) error {
+	return mustAffect(t.exec(`DELETE FROM users WHERE login_id = ?`, loginID))
+}
+
+// --- certificates
+
+const certCols = `id, login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at`
+
+func scanCert(row interface{ Scan(...any) error }) (store.Certificate, error) {
+	var c store.Certificate
+	var status string
+	var issued, deadline int64
+	var serial sql.NullString
+	var nb, na, wd sql.NullInt64
+	if err := row.Scan(&c.ID, &c.LoginID, &c.ContractID, &status, &issued, &deadline, &serial, &c.DER, &nb, &na, &wd); err != nil {
+		return c, notFound(err)
+	}
+	c.Status, c.IssuedAt, c.PickupDeadline = store.CertStatus(status), fromDB(issued), fromDB(deadline)
+	c.Serial, c.NotBefore, c.NotAfter, c.WithdrawnAt = serial.String, fromDBPtr(nb), fromDBPtr(na), fromDBPtr(wd)
+	return c, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (t *tx) InsertCertificate(c store.Certificate) (int64, error) {
+	res, err := t.exec(`INSERT INTO certificates (login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.LoginID, c.ContractID, string(c.Status), toDB(c.IssuedAt), toDB(c.PickupDeadline),
+		nullString(c.Serial), c.DER, toDBPtr(c.NotBefore), toDBPtr(c.NotAfter), toDBPtr(c.WithdrawnAt))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
+}
+
+func (t *tx) Certificate(id int64) (store.Certificate, error) {
+	return scanCert(t.tx.QueryRowContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE id = ?`, id))
+}
+
+func (t *tx) CertificateBySerial(serial string) (store.Certificate, error) {
+	return scanCert(t.tx.QueryRowContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE serial = ?`, serial))
+}
+
+func (t *tx) UpdateCertificate(c store.Certificate) error {
+	return mustAffect(t.exec(`UPDATE certificates SET status = ?, serial = ?, der = ?, not_before = ?, not_after = ?, withdrawn_at = ?
+		WHERE id = ?`,
+		string(c.Status), nullString(c.Serial), c.DER, toDBPtr(c.NotBefore), toDBPtr(c.NotAfter), toDBPtr(c.WithdrawnAt), c.ID))
+}
+
+func (t *tx) Certificates(loginID string) ([]store.Certificate, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE ? = '' OR login_id = ? ORDER BY id DESC`, loginID, loginID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCert)
+}
+
+func (t *tx) WithdrawnCertificates() ([]store.Certificate, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates
+		WHERE status IN ('revoked', 'superseded') AND serial IS NOT NULL ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCert)
+}
+
+func (t *tx) ActiveCertificatesExpiringBefore(before time.Time) ([]store.Certificate, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates
+		WHERE status = 'active' AND not_after < ? ORDER BY not_after`, toDB(before))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCert)
+}
+
+// --- sessions
+
+func (t *tx) CreateSession(s store.Session) error {
+	_, err := t.exec(`INSERT INTO sessions (token_hash, login_id, cert_serial, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		s.TokenHash, s.LoginID, s.CertSerial, toDB(s.CreatedAt), toDB(s.ExpiresAt))
+	return err
+}
+
+func (t *tx) Session(tokenHash string) (store.Session, error) {
+	var s store.Session
+	var created, expires int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT token_hash, login_id, cert_serial, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
+		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &created, &expires)
+	if err != nil {
+		return s, notFound(err)
+	}
+	s.CreatedAt, s.ExpiresAt = fromDB(created), fromDB(expires)
+	return s, nil
+}
+
+func (t *tx) DeleteSession(tokenHash string) error {
+	return mustAffect(t.exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash))
+}
+
+// --- mail
+
+func (t *tx) MailSent(certID int64, days int) (bool, error) {
+	var n int
+	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM mail_sent WHERE cert_id = ? AND days = ?`, certID, days).Scan(&n)
+	return n > 0, err
+}
+
+func (t *tx) RecordMail(certID int64, days int, at time.Time) error {
+	_, err := t.exec(`INSERT INTO mail_sent (cert_id, days, sent_at) VALUES (?, ?, ?)`, certID, days, toDB(at))
+	return err
+}
+
+// --- audit
+
+func (t *tx) AppendAudit(e store.AuditEntry) error {
+	_, err := t.exec(`INSERT INTO audit (at, actor, action, target, remote_addr, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+		toDB(e.At), e.Actor, e.Action, e.Target, e.RemoteAddr, e.Detail)
+	return err
+}
+
+func (t *tx) Audit(limit int) ([]store.AuditEntry, error) {
+	rows, err := t.tx.QueryContext(t.ctx, `SELECT at, actor, action, target, remote_addr, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, func(row interface{ Scan(...any) error }) (store.AuditEntry, error) {
+		var e store.AuditEntry
+		var at int64
+		err := row.Scan(&at, &e.Actor, &e.Action, &e.Target, &e.RemoteAddr, &e.Detail)
+		e.At = fromDB(at)
+		return e, err
+	})
+}

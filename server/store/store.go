@@ -1,0 +1,152 @@
+// Package store is the storage the Inkan server keeps its records in: contracts,
+// users, certificates, sessions, sent e-mail and the audit trail.
+//
+// It is only storage. It knows no rule of the certificate life cycle (those are in
+// package lifecycle) and holds no key material beyond certificates, which are public.
+// The interface is deliberately narrow: every method is a plain read or write of
+// one kind of record, so that a PostgreSQL implementation can sit beside
+// store/sqlite without the rules changing.
+//
+// # Transactions
+//
+// Every life-cycle change runs in one [Store.Update] call, so that its record
+// changes and its audit row commit together or not at all. [Store.View] is for
+// reads that change nothing.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// ErrNotFound is returned when the record asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a record with the same key already exists.
+var ErrConflict = errors.New("already exists")
+
+// Store opens transactions over the server's records.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction, committed when fn returns nil.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the storage.
+	Close() error
+}
+
+// Tx is the set of reads and writes available inside a transaction.
+type Tx interface {
+	CreateContract(c Contract) error
+	Contract(id string) (Contract, error)
+	Contracts() ([]Contract, error)
+	UpdateContract(c Contract) error
+
+	CreateUser(u User) error
+	User(loginID string) (User, error)
+	Users(contractID string) ([]User, error)
+	UpdateUser(u User) error
+	DeleteUser(loginID string) error
+
+	// InsertCertificate stores c and returns its ID.
+	InsertCertificate(c Certificate) (int64, error)
+	Certificate(id int64) (Certificate, error)
+	CertificateBySerial(serial string) (Certificate, error)
+	UpdateCertificate(c Certificate) error
+	// Certificates lists the certificates of loginID, or of every ID when loginID is empty, newest first.
+	Certificates(loginID string) ([]Certificate, error)
+	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded.
+	WithdrawnCertificates() ([]Certificate, error)
+	// ActiveCertificatesExpiringBefore lists the active certificates whose NotAfter is before t.
+	ActiveCertificatesExpiringBefore(t time.Time) ([]Certificate, error)
+
+	CreateSession(s Session) error
+	Session(tokenHash string) (Session, error)
+	DeleteSession(tokenHash string) error
+
+	// MailSent reports whether the notice for threshold days was sent for certificate certID.
+	MailSent(certID int64, days int) (bool, error)
+	RecordMail(certID int64, days int, at time.Time) error
+
+	AppendAudit(e AuditEntry) error
+	Audit(limit int) ([]AuditEntry, error)
+}
+
+// Contract is one company's agreement with the bank.
+type Contract struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+	// CertificateModeAt is when the contract's admin first picked up a certificate;
+	// from then on every ID of the contract logs in with a certificate only.
+	CertificateModeAt *time.Time
+}
+
+// User is one login ID.
+type User struct {
+	LoginID       string
+	ContractID    string
+	Role          wire.Role
+	DisplayName   string
+	Email         string
+	PasswordHash  string
+	FailedLogins  int
+	Locked        bool
+	LastLoginAt   *time.Time
+	CreatedAt     time.Time
+	CurrentCertID *int64 // the ID's current certificate, nil when none was issued
+}
+
+// CertStatus is where a certificate record stands. Lapse and expiry are not
+// statuses: they follow from the clock.
+type CertStatus string
+
+// Certificate record statuses.
+const (
+	CertAwaitingPickup CertStatus = "awaiting_pickup" // issued: the pickup window is open or lapsed
+	CertActive         CertStatus = "active"          // picked up: an X.509 certificate exists
+	CertRevoked        CertStatus = "revoked"         // revoked (before or after pickup)
+	CertSuperseded     CertStatus = "superseded"      // replaced by a renewal or a new issue
+)
+
+// Certificate is one issuance to a login ID: first a pickup window, then, once
+// picked up, an X.509 certificate.
+type Certificate struct {
+	ID             int64
+	LoginID        string
+	ContractID     string
+	Status         CertStatus
+	IssuedAt       time.Time
+	PickupDeadline time.Time
+	// The fields below are set at pickup.
+	Serial    string // lower-case hex
+	DER       []byte
+	NotBefore *time.Time
+	NotAfter  *time.Time
+	// WithdrawnAt is when the certificate was revoked or superseded.
+	WithdrawnAt *time.Time
+}
+
+// Session is a logged-in user.
+type Session struct {
+	TokenHash string
+	LoginID   string
+	// CertSerial is the certificate the session was opened with, empty for a
+	// password-only login. The session lives only as long as that certificate is current.
+	CertSerial string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+}
+
+// AuditEntry records one life-cycle change.
+type AuditEntry struct {
+	At         time.Time
+	Actor      string // a login ID, or "operator"
+	Action     string
+	Target     string
+	RemoteAddr string
+	Detail     string
+}
