@@ -1,0 +1,476 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+var stepNames = map[agent.Step]string{
+	agent.StepPrepare:     "preparing (電子証明書取得前処理中)",
+	agent.StepGenerateKey: "generating the key pair on this PC",
+	agent.StepIssue:       "the bank is issuing the certificate (電子証明書発行処理中)",
+	agent.StepInstall:     "installing the certificate",
+	agent.StepDone:        "done (インストール完了)",
+}
+
+// progress writes each step to stderr, so stdout stays the result.
+func (c *cli) progress(s agent.Step) {
+	if !c.jsonOut {
+		fmt.Fprintf(c.stderr, "  %s\n", stepNames[s])
+	}
+}
+
+func (c *cli) pickupCommand() *cobra.Command {
+	var loginID string
+	cmd := &cobra.Command{
+		Use:   "pickup --login-id ID",
+		Short: "Pick up (取得) the certificate issued for a login ID, with its login password",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			pw, err := c.password("login password for " + loginID)
+			if err != nil {
+				return err
+			}
+			id, err := a.Pickup(cmd.Context(), loginID, pw, c.progress)
+			if err != nil {
+				return err
+			}
+			return c.show(id)
+		},
+	}
+	cmd.Flags().StringVar(&loginID, "login-id", "", "the login ID (ログインID)")
+	_ = cmd.MarkFlagRequired("login-id")
+	return cmd
+}
+
+// show writes one identity as text or JSON.
+func (c *cli) show(id *agent.Identity) error {
+	if c.jsonOut {
+		c.printJSON(toJSON(id))
+	} else {
+		c.printIdentity(id)
+	}
+	return nil
+}
+
+func (c *cli) listCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List this bank's certificates on this PC, last used first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			ids, err := a.Identities(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if c.jsonOut {
+				c.printJSON(identitiesJSON(ids))
+				return nil
+			}
+			for _, id := range ids {
+				c.printIdentity(id)
+			}
+			return nil
+		},
+	}
+}
+
+// sessionFlags choose how a command logs in: with a certificate (--id, or the one
+// usable certificate) or, with --login-id, by ID and password only.
+type sessionFlags struct {
+	id, loginID string
+}
+
+func (s *sessionFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&s.id, "id", "", "the certificate: fingerprint, its first 8+ digits, or label <loginID>+<bankCode>")
+	fs.StringVar(&s.loginID, "login-id", "", "log in by ID and password only (ID・パスワード方式), without a certificate")
+}
+
+// login opens a session as the flags say.
+func (c *cli) login(ctx context.Context, a *agent.Agent, s sessionFlags) (*agent.Session, error) {
+	if s.loginID != "" {
+		if s.id != "" {
+			return nil, &usageError{"use --id or --login-id, not both"}
+		}
+		pw, err := c.password("login password for " + s.loginID)
+		if err != nil {
+			return nil, err
+		}
+		return a.PasswordLogin(ctx, s.loginID, pw)
+	}
+	id, err := c.choose(ctx, a, s.id)
+	if err != nil {
+		return nil, err
+	}
+	pw, err := c.password("login password for " + id.Label)
+	if err != nil {
+		return nil, err
+	}
+	return a.Login(ctx, id.Fingerprint, pw)
+}
+
+func (c *cli) loginCommand() *cobra.Command {
+	var s sessionFlags
+	cmd := &cobra.Command{
+		Use:   "login [--id CERT | --login-id ID]",
+		Short: "Log in (電子証明書ログイン) and show the bank's notices, then log out",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			sess, err := c.login(cmd.Context(), a, s)
+			if err != nil {
+				return err
+			}
+			if c.jsonOut {
+				c.printJSON(map[string]any{
+					"user": sess.User, "notices": sess.Notices, "certificate_mode": sess.CertificateMode,
+					"expires_at": sess.ExpiresAt,
+				})
+			} else {
+				fmt.Fprintf(c.stdout, "logged in as %s (%s, %s)\n", sess.User.LoginID, sess.User.Role, sess.User.ContractName)
+				for _, n := range sess.Notices {
+					fmt.Fprintf(c.stdout, "【%s】%s\n", n.Title, n.Body)
+				}
+			}
+			return a.Logout(cmd.Context(), sess)
+		},
+	}
+	s.register(cmd.Flags())
+	return cmd
+}
+
+func (c *cli) renewCommand() *cobra.Command {
+	var ref string
+	cmd := &cobra.Command{
+		Use:   "renew [--id CERT]",
+		Short: "Renew (更新) a certificate: a new key pair, proven with the current certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			id, err := c.choose(cmd.Context(), a, ref)
+			if err != nil {
+				return err
+			}
+			renewed, err := a.Renew(cmd.Context(), id.Fingerprint, c.progress)
+			if err != nil {
+				return err
+			}
+			return c.show(renewed)
+		},
+	}
+	cmd.Flags().StringVar(&ref, "id", "", "the certificate: fingerprint, its first 8+ digits, or label")
+	return cmd
+}
+
+var levelNames = map[agent.Level]string{
+	agent.LevelDays30: "expires within 30 days", agent.LevelDays10: "expires within 10 days", agent.LevelExpired: "expired",
+}
+
+func (c *cli) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show expiry warnings for this bank's certificates on this PC, most urgent first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			ws, err := a.Warnings(cmd.Context(), nil)
+			if err != nil {
+				return err
+			}
+			if c.jsonOut {
+				out := []map[string]any{}
+				for _, w := range ws {
+					out = append(out, map[string]any{"certificate": toJSON(w.Identity), "level": levelNames[w.Level],
+						"days_left": w.DaysLeft, "renewable": w.Renewable})
+				}
+				c.printJSON(out)
+				return nil
+			}
+			if len(ws) == 0 {
+				fmt.Fprintln(c.stdout, "no certificate needs attention")
+			}
+			for _, w := range ws {
+				action := "ask for a reissue (再発行)"
+				if w.Renewable {
+					action = "renew it: inkanctl renew --id " + w.Identity.Label
+				}
+				fmt.Fprintf(c.stdout, "%s: %s (%d days left): %s\n", w.Identity.Label, levelNames[w.Level], w.DaysLeft, action)
+			}
+			return nil
+		},
+	}
+}
+
+func (c *cli) backupCommand() *cobra.Command {
+	var refs []string
+	var out string
+	cmd := &cobra.Command{
+		Use:   "backup --id CERT [--id CERT...] --out FILE.p12",
+		Short: "Back up certificates with their keys into one password-protected PKCS#12 file",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			var fps []certstore.Fingerprint
+			for _, ref := range refs {
+				id, err := c.choose(cmd.Context(), a, ref)
+				if err != nil {
+					return err
+				}
+				fps = append(fps, id.Fingerprint)
+			}
+			pw, confirm, err := c.newPassword("backup password")
+			if err != nil {
+				return err
+			}
+			pfx, err := a.Backup(cmd.Context(), fps, pw, confirm)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out, pfx, 0o600); err != nil {
+				return fmt.Errorf("write backup: %w", err)
+			}
+			if c.jsonOut {
+				c.printJSON(map[string]any{"file": out, "certificates": fps})
+			} else {
+				fmt.Fprintf(c.stdout, "backed up %d certificate(s) to %s\n", len(fps), out)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&refs, "id", nil, "a certificate to back up (repeat for several)")
+	cmd.Flags().StringVar(&out, "out", "", "the PKCS#12 file to write")
+	_ = cmd.MarkFlagRequired("id")
+	_ = cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func (c *cli) restoreCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "restore FILE.p12",
+		Short: "Restore certificates from a PKCS#12 backup onto this PC",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			pfx, err := os.ReadFile(args[0])
+			if err != nil {
+				return &usageError{fmt.Sprintf("read backup: %v", err)}
+			}
+			pw, err := c.password("backup password")
+			if err != nil {
+				return err
+			}
+			res, err := a.Restore(cmd.Context(), pfx, pw)
+			if err != nil {
+				return err
+			}
+			if c.jsonOut {
+				c.printJSON(map[string]any{"added": identitiesJSON(res.Added), "already_present": identitiesJSON(res.AlreadyPresent)})
+				return nil
+			}
+			for _, id := range res.Added {
+				fmt.Fprint(c.stdout, "added    ")
+				c.printIdentity(id)
+			}
+			for _, id := range res.AlreadyPresent {
+				fmt.Fprint(c.stdout, "present  ")
+				c.printIdentity(id)
+			}
+			return nil
+		},
+	}
+}
+
+func (c *cli) deleteCommand() *cobra.Command {
+	var ref string
+	cmd := &cobra.Command{
+		Use:   "delete --id CERT",
+		Short: "Delete a certificate and its key from this PC (the bank is not told)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			id, err := c.choose(cmd.Context(), a, ref)
+			if err != nil {
+				return err
+			}
+			if err := a.Delete(cmd.Context(), id.Fingerprint); err != nil {
+				return err
+			}
+			if c.jsonOut {
+				c.printJSON(map[string]any{"deleted": id.Fingerprint})
+			} else {
+				fmt.Fprintf(c.stdout, "deleted %s (%s)\n", id.Label, id.Fingerprint)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&ref, "id", "", "the certificate: fingerprint, its first 8+ digits, or label")
+	_ = cmd.MarkFlagRequired("id")
+	return cmd
+}
+
+func (c *cli) adminCommand() *cobra.Command {
+	var s sessionFlags
+	admin := &cobra.Command{
+		Use:   "admin",
+		Short: "Manage the contract's users and their certificates (管理者ID)",
+	}
+	s.register(admin.PersistentFlags())
+
+	// withSession logs in, runs do, and logs out whatever happened.
+	withSession := func(do func(ctx context.Context, a *agent.Agent, sess *agent.Session) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) (err error) {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			sess, err := c.login(cmd.Context(), a, s)
+			if err != nil {
+				return err
+			}
+			defer func() {
+				if lerr := a.Logout(context.WithoutCancel(cmd.Context()), sess); err == nil {
+					err = lerr
+				}
+			}()
+			return do(cmd.Context(), a, sess)
+		}
+	}
+	showUser := func(u *wire.User) {
+		if c.jsonOut {
+			c.printJSON(u)
+			return
+		}
+		c.printUser(*u)
+	}
+
+	users := &cobra.Command{
+		Use: "users", Short: "List the contract's users with the state of their certificates", Args: cobra.NoArgs,
+		RunE: withSession(func(ctx context.Context, a *agent.Agent, sess *agent.Session) error {
+			us, err := a.Users(ctx, sess)
+			if err != nil {
+				return err
+			}
+			if c.jsonOut {
+				c.printJSON(us)
+				return nil
+			}
+			for _, u := range us {
+				c.printUser(u)
+			}
+			return nil
+		}),
+	}
+
+	var req wire.CreateUserRequest
+	var role string
+	create := &cobra.Command{
+		Use: "create-user LOGIN_ID --role approver|general", Short: "Create an approver (承認者) or general (一般者) ID",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.LoginID, req.Role = args[0], wire.Role(role)
+			return withSession(func(ctx context.Context, a *agent.Agent, sess *agent.Session) error {
+				pw, err := c.password("initial login password for " + req.LoginID)
+				if err != nil {
+					return err
+				}
+				req.Password = pw
+				u, err := a.CreateUser(ctx, sess, req)
+				if err != nil {
+					return err
+				}
+				showUser(u)
+				return nil
+			})(cmd, args)
+		},
+	}
+	create.Flags().StringVar(&role, "role", string(wire.RoleGeneral), "approver or general")
+	create.Flags().StringVar(&req.DisplayName, "name", "", "display name")
+	create.Flags().StringVar(&req.Email, "email", "", "e-mail address for expiry notices")
+	create.Flags().BoolVar(&req.IssueCertificate, "issue", false, "issue the certificate at once (opens the 80-day pickup window)")
+
+	perUser := func(use, short string, act func(context.Context, *agent.Agent, *agent.Session, string) (*wire.User, error)) *cobra.Command {
+		return &cobra.Command{
+			Use: use + " LOGIN_ID", Short: short, Args: cobra.ExactArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				return withSession(func(ctx context.Context, a *agent.Agent, sess *agent.Session) error {
+					u, err := act(ctx, a, sess, args[0])
+					if err != nil {
+						return err
+					}
+					if u != nil {
+						showUser(u)
+					} else if c.jsonOut {
+						c.printJSON(map[string]any{"deleted": args[0]})
+					} else {
+						fmt.Fprintf(c.stdout, "deleted %s\n", args[0])
+					}
+					return nil
+				})(cmd, args)
+			},
+		}
+	}
+	admin.AddCommand(users, create,
+		perUser("delete-user", "Delete an ID (its certificate is revoked)", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
+			return nil, a.DeleteUser(ctx, s, id)
+		}),
+		perUser("issue", "Issue (発行) a certificate: opens an 80-day pickup window", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
+			return a.IssueCertificate(ctx, s, id)
+		}),
+		perUser("revoke", "Revoke (失効) an ID's certificate at once", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
+			return a.RevokeCertificate(ctx, s, id)
+		}),
+		perUser("reissue", "Reissue (再発行): revoke what exists and open a new pickup window", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
+			return a.ReissueCertificate(ctx, s, id)
+		}),
+	)
+	return admin
+}
+
+// printUser writes one user as a line of text.
+func (c *cli) printUser(u wire.User) {
+	line := fmt.Sprintf("%-16s %-9s %-12s", u.LoginID, u.Role, u.Certificate.State)
+	if u.Certificate.NotAfter != nil {
+		line += " expires " + u.Certificate.NotAfter.Local().Format("2006-01-02")
+	}
+	if u.Certificate.PickupDeadline != nil && u.Certificate.State == wire.CertAwaitingPickup {
+		line += " pick up by " + u.Certificate.PickupDeadline.Local().Format("2006-01-02")
+	}
+	if u.Locked {
+		line += " LOCKED"
+	}
+	fmt.Fprintln(c.stdout, line)
+}
