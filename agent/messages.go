@@ -95,6 +95,8 @@ var codeMessages = map[wire.Code]text{
 		"This certificate was replaced by a newer one. Log in with the newer certificate."},
 	wire.CodeNoPickupOpen: {"このIDには取得できる電子証明書がありません。管理者(管理者IDは当金庫)に電子証明書の発行を依頼してください。",
 		"No certificate is waiting to be picked up for this ID. Ask your administrator (for an admin ID, the bank) to issue one."},
+	wire.CodeNoCertificate: {"このIDには失効できる電子証明書がありません(未発行か、すでに失効しています)。利用者一覧で状態をご確認ください。",
+		"This ID has no certificate to act on (none was issued, or it is already revoked). Check its state in the user list."},
 	wire.CodePickupLapsed: {"電子証明書の取得期限(発行から80日)を過ぎています。管理者(管理者IDは当金庫)に再発行を依頼してください。",
 		"The pickup period (80 days from issue) has passed. Ask your administrator (for an admin ID, the bank) to reissue the certificate."},
 	wire.CodeContractBlocked: {"管理者の電子証明書の取得期限を過ぎたため、ご契約のすべてのIDがご利用いただけません。当金庫に管理者の電子証明書の再発行を依頼してください。",
