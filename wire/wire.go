@@ -50,6 +50,7 @@ const (
 	CertActive         CertState = "active"          // picked up and within validity
 	CertExpired        CertState = "expired"         // past notAfter (may still be renewable)
 	CertRevoked        CertState = "revoked"         // revoked by an admin or the operator
+	CertSuperseded     CertState = "superseded"      // replaced by a renewal or a new issue; only in the operator's history, never an ID's current state
 )
 
 // Certificate describes an ID's current certificate as the server records it.

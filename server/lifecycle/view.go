@@ -16,7 +16,7 @@ import (
 
 // CertificateView describes a certificate record as of now.
 func (s *Service) CertificateView(c *store.Certificate, now time.Time) wire.Certificate {
-	if c == nil || c.Status == store.CertSuperseded {
+	if c == nil {
 		return wire.Certificate{State: wire.CertNone}
 	}
 	issued, deadline := c.IssuedAt, c.PickupDeadline
@@ -30,6 +30,8 @@ func (s *Service) CertificateView(c *store.Certificate, now time.Time) wire.Cert
 		}
 	case store.CertRevoked:
 		v.State = wire.CertRevoked
+	case store.CertSuperseded:
+		v.State = wire.CertSuperseded
 	case store.CertActive:
 		from, until := s.Policy.RenewalWindow(*c.NotAfter)
 		v.RenewFrom, v.RenewUntil = &from, &until

@@ -1,0 +1,64 @@
+package server
+
+import (
+	"crypto/x509"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// Handler returns the server's HTTP routes (to be served over TLS: the client
+// certificate is read from r.TLS).
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	// EST, RFC 7030 §3.2.2.
+	mux.HandleFunc("GET /.well-known/est/cacerts", s.estCACerts)
+	mux.HandleFunc("GET /.well-known/est/csrattrs", s.estCSRAttrs)
+	mux.HandleFunc("POST /.well-known/est/simpleenroll", s.estSimpleEnroll)
+	mux.HandleFunc("POST /.well-known/est/simplereenroll", s.estSimpleReenroll)
+	// JSON API.
+	mux.HandleFunc("POST /api/v1/login", s.apiLogin)
+	mux.HandleFunc("POST /api/v1/logout", s.apiLogout)
+	mux.HandleFunc("GET /api/v1/users", s.apiListUsers)
+	mux.HandleFunc("POST /api/v1/users", s.apiCreateUser)
+	mux.HandleFunc("DELETE /api/v1/users/{loginID}", s.apiDeleteUser)
+	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate", s.apiIssue)
+	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/revoke", s.apiRevoke)
+	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/reissue", s.apiReissue)
+	mux.HandleFunc("/api/v1/", s.apiNotFound)
+	// Verification for relying parties.
+	mux.HandleFunc("GET /crl", s.crl)
+	mux.HandleFunc("GET /ocsp/{request...}", s.ocspGet)
+	mux.HandleFunc("POST /ocsp", s.ocspPost)
+	mux.HandleFunc("GET /ca/issuing.crt", s.caCert(false))
+	mux.HandleFunc("GET /ca/root.crt", s.caCert(true))
+	return s.recoverPanics(mux)
+}
+
+// clientCert is the TLS client certificate of r, unverified (see the package doc), or nil.
+func clientCert(r *http.Request) *x509.Certificate {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		return nil
+	}
+	return r.TLS.PeerCertificates[0]
+}
+
+// readBody reads r's body after checking its media type, within the size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, mediaType string) ([]byte, error) {
+	got, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || got != mediaType {
+		return nil, refuse(wire.CodeUnsupportedMedia, "send the body with Content-Type "+mediaType)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, refuse(wire.CodeTooLarge, "the body is over the size limit of "+itoa(s.cfg.MaxBodyBytes)+" bytes")
+	}
+	if err != nil {
+		return nil, refuse(wire.CodeBadRequest, "the body could not be read: send it again")
+	}
+	return body, nil
+}

@@ -1,0 +1,273 @@
+// Package server is the Inkan server the bank runs: it issues the client
+// certificates its customers' staff log in with, and verifies them.
+//
+// It serves, over HTTPS only:
+//
+//   - EST (RFC 7030) under /.well-known/est/ for pickup (simpleenroll, HTTP Basic
+//     with login ID and password) and renewal (simplereenroll, TLS client
+//     certificate), so any EST client can pick up a certificate;
+//   - the JSON API under /api/v1/ for login and the contract admin's calls;
+//   - a CRL at /crl and OCSP at /ocsp for relying parties.
+//
+// The rules themselves are in package lifecycle, the records in package store,
+// the keys and signing in package ca, the expiry e-mail in package mail. This
+// package wires them to HTTP and to the data directory, and maps every refusal
+// to its HTTP status in one place (errors.go).
+//
+// # Data directory
+//
+// [Init] fills a directory with the CA (package ca's files), config.json and
+// inkan.db. [Open] loads it; the operator CLI and a running server may open the
+// same directory at the same time.
+//
+// # Client certificates
+//
+// TLS asks for a client certificate but does not verify it (tls.RequestClientCert):
+// the handlers check it against the issuing CA themselves, because an expired
+// certificate must still renew and a foreign one must get a coded 4xx answer, not
+// a failed handshake.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/server/mail"
+	"github.com/inkan-dev/inkan/server/store/sqlite"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// InitConfig is what `inkan-server init` is given. The zero value of each
+// optional field means the default.
+type InitConfig struct {
+	BankCode, BankName string
+	// Hosts are extra DNS names or IP addresses for the server's TLS certificate.
+	Hosts []string
+	// PublicURL is how PCs reach the server; default https://127.0.0.1:8443.
+	PublicURL string
+	// KeyAlgorithm of the CA and TLS keys; default ECDSA P-256.
+	KeyAlgorithm ca.KeyAlgorithm
+	// Argon2 overrides the password-hashing parameters (tests use cheap ones).
+	Argon2 *lifecycle.Argon2Params
+	// Now is the clock the CA certificates start from; nil means time.Now.
+	Now func() time.Time
+}
+
+// Init creates a new data directory: CA, TLS certificate, database and config.
+// It refuses a directory that already holds a CA.
+func Init(dir string, cfg InitConfig) error {
+	if ca.Exists(dir) {
+		return fmt.Errorf("init %s: the directory already holds a CA; refusing to overwrite it", dir)
+	}
+	c := defaultConfig(cfg.BankCode, cfg.BankName)
+	if cfg.PublicURL != "" {
+		c.PublicURL = cfg.PublicURL
+	}
+	if cfg.Argon2 != nil {
+		c.Policy.Argon2 = *cfg.Argon2
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	now := time.Now
+	if cfg.Now != nil {
+		now = cfg.Now
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	err := ca.Create(dir, ca.CreateOptions{BankCode: cfg.BankCode, BankName: cfg.BankName, Hosts: cfg.Hosts, Algorithm: cfg.KeyAlgorithm, Now: now()})
+	if err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	if err := writeConfig(filepath.Join(dir, ConfigFile), c); err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
+	if err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
+	return db.Close()
+}
+
+// Options are the run-time choices of [Open].
+type Options struct {
+	Now    func() time.Time // nil means time.Now
+	Logger *slog.Logger     // nil discards
+}
+
+// Server is an opened data directory, ready to serve.
+type Server struct {
+	dir     string
+	cfg     Config
+	db      *sqlite.DB
+	ca      *ca.CA
+	svc     *lifecycle.Service
+	mail    *mail.Sweeper
+	log     *slog.Logger
+	tlsCert tls.Certificate
+
+	mu      sync.Mutex
+	http    *http.Server
+	stop    chan struct{}
+	sweeps  sync.WaitGroup
+	stopped bool
+}
+
+// Open loads and validates the configuration in dir, opens the database and
+// brings its schema up to date.
+func Open(dir string, opts Options) (*Server, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	authority, err := ca.Load(dir, cfg.PublicURL)
+	if err != nil {
+		return nil, fmt.Errorf("load CA from %s: %w", dir, err)
+	}
+	tlsCert, err := tls.LoadX509KeyPair(filepath.Join(dir, ca.TLSCertFile), filepath.Join(dir, ca.TLSKeyFile))
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate from %s: %w", dir, err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	db, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
+	if err != nil {
+		return nil, err
+	}
+	svc, err := lifecycle.New(db, authority, cfg.lifecyclePolicy(), opts.Now)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("config %s: policy.%w", filepath.Join(dir, ConfigFile), err)
+	}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, log: logger, tlsCert: tlsCert, stop: make(chan struct{})}
+	s.mail = &mail.Sweeper{
+		Store: db, Now: svc.Now, NoticeDays: cfg.Policy.NoticeDays, BankName: cfg.BankName,
+		SMTP: mail.SMTP{Addr: net.JoinHostPort(cfg.SMTP.Host, fmt.Sprint(cfg.SMTP.Port)), From: cfg.SMTP.From},
+	}
+	return s, nil
+}
+
+// Config returns the configuration the server runs with.
+func (s *Server) Config() Config { return s.cfg }
+
+// TLSConfig is the server side of TLS: the server certificate, and a request
+// (not a requirement) for a client certificate that the handlers verify.
+func (s *Server) TLSConfig() *tls.Config {
+	return &tls.Config{
+		Certificates: []tls.Certificate{s.tlsCert},
+		ClientAuth:   tls.RequestClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}
+}
+
+// Serve answers HTTPS on ln until Shutdown. It returns nil after Shutdown. When
+// SMTP is configured it also runs the expiry e-mail sweep.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	if s.http != nil {
+		s.mu.Unlock()
+		return errors.New("serve: already serving")
+	}
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	srv := s.http
+	if s.cfg.SMTP.Host != "" {
+		s.sweeps.Add(1)
+		go s.sweepLoop(time.Duration(s.cfg.SMTP.SweepMinutes) * time.Minute)
+	}
+	s.mu.Unlock()
+	err := srv.Serve(tls.NewListener(ln, s.TLSConfig()))
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func (s *Server) sweepLoop(every time.Duration) {
+	defer s.sweeps.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.SendExpiryNotices(context.Background()); err != nil {
+			s.log.Error("expiry e-mail sweep", "err", err)
+		}
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SendExpiryNotices sends the expiry e-mails that are due now (30 and 10 days
+// before expiry by default), each once per certificate, and returns how many it sent.
+func (s *Server) SendExpiryNotices(ctx context.Context) (int, error) {
+	if s.cfg.SMTP.Host == "" {
+		return 0, errors.New("send expiry notices: smtp.host is not configured")
+	}
+	return s.mail.Sweep(ctx)
+}
+
+// Shutdown stops serving, waits for requests in flight (until ctx ends), and
+// closes the database.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return nil
+	}
+	s.stopped = true
+	srv := s.http
+	close(s.stop)
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		err = srv.Shutdown(ctx)
+	}
+	s.sweeps.Wait()
+	return errors.Join(err, s.db.Close())
+}
+
+// BankConfig is the file the bank ships to PCs, for a server reached at serverURL.
+func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
+	if serverURL == "" {
+		serverURL = s.cfg.PublicURL
+	}
+	return wire.BankConfig{
+		ServerURL:       serverURL,
+		BankCode:        s.cfg.BankCode,
+		BankName:        s.cfg.BankName,
+		CACertPEM:       string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.ca.Root.Raw})),
+		CAFingerprint:   ca.Fingerprint(s.ca.Root),
+		RenewBeforeDays: s.cfg.Policy.RenewBeforeDays,
+		RenewAfterDays:  s.cfg.Policy.RenewAfterDays,
+	}, nil
+}
+
+// Operator returns the bank's actions on this server (actor "operator").
+func (s *Server) Operator() *Operator { return &Operator{svc: s.svc, db: s.db} }

@@ -1,0 +1,99 @@
+package server
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/crypto/ocsp"
+)
+
+// crl is GET /crl: the DER CRL of the issuing CA, built from the records at
+// the time of the request, so a revocation (by the API or the CLI) shows at once.
+func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
+	der, err := s.svc.CRL(r.Context())
+	if err != nil {
+		http.Error(w, "the CRL could not be built", http.StatusInternalServerError)
+		s.log.Error("build CRL", "err", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pkix-crl")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(der)
+}
+
+// ocspGet is GET /ocsp/{base64 request} (RFC 6960 appendix A.1).
+func (s *Server) ocspGet(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("request")
+	if u, err := url.PathUnescape(raw); err == nil {
+		raw = u
+	}
+	der, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	s.ocspAnswer(w, r, der)
+}
+
+// ocspPost is POST /ocsp with an application/ocsp-request body (RFC 6960 appendix A.1).
+func (s *Server) ocspPost(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Type") != "application/ocsp-request" {
+		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	der, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	s.ocspAnswer(w, r, der)
+}
+
+// ocspAnswer answers good, revoked or unknown for a request about a certificate
+// of this CA; a request about another CA gets the "unauthorized" error response.
+func (s *Server) ocspAnswer(w http.ResponseWriter, r *http.Request, der []byte) {
+	req, err := ocsp.ParseRequest(der)
+	if err != nil {
+		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
+		return
+	}
+	if !s.ca.IssuedByUs(req) {
+		s.ocspFail(w, ocsp.UnauthorizedErrorResponse)
+		return
+	}
+	st, err := s.svc.OCSPStatus(r.Context(), req.SerialNumber)
+	if err != nil {
+		s.log.Error("OCSP status", "err", err)
+		s.ocspFail(w, ocsp.InternalErrorErrorResponse)
+		return
+	}
+	resp, err := s.ca.OCSPResponse(req, st, s.svc.Now())
+	if err != nil {
+		s.log.Error("OCSP response", "err", err)
+		s.ocspFail(w, ocsp.InternalErrorErrorResponse)
+		return
+	}
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Write(resp)
+}
+
+// ocspFail sends one of the unsigned OCSP error responses (RFC 6960 §2.3), which
+// travel with status 200 as the RFC's HTTP binding has it.
+func (s *Server) ocspFail(w http.ResponseWriter, resp []byte) {
+	w.Header().Set("Content-Type", "application/ocsp-response")
+	w.Write(resp)
+}
+
+// caCert serves the root or issuing CA certificate in DER (the AIA caIssuers target).
+func (s *Server) caCert(root bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		cert := s.ca.Issuing
+		if root {
+			cert = s.ca.Root
+		}
+		w.Header().Set("Content-Type", "application/pkix-cert")
+		w.Write(cert.Raw)
+	}
+}
