@@ -45,8 +45,9 @@ type Agent struct {
 	state *stateFile
 	http  httpOptions
 
-	mu sync.Mutex
-	ca *x509.Certificate // the bank's root CA, once known
+	mu    sync.Mutex
+	ca    *x509.Certificate   // the bank's root CA, once known
+	inter []*x509.Certificate // the bank's issuing CAs from /cacerts, once fetched
 }
 
 // New returns an agent for the bank in cfg, keeping certificates in store.
@@ -93,14 +94,6 @@ func (a *Agent) Config() Config { return a.cfg }
 // Store returns the certificate store the agent keeps certificates in.
 func (a *Agent) Store() certstore.Store { return a.store }
 
-// lang returns the configured language for messages.
-func (a *Agent) lang() string {
-	if a.cfg.Language == "en" {
-		return "en"
-	}
-	return "ja"
-}
-
 // bankCA returns the bank's root CA: from the configuration, or fetched once from
 // /.well-known/est/cacerts and accepted only if it matches the configured fingerprint.
 func (a *Agent) bankCA(ctx context.Context) (*x509.Certificate, error) {
@@ -115,4 +108,41 @@ func (a *Agent) bankCA(ctx context.Context) (*x509.Certificate, error) {
 	}
 	a.ca = ca
 	return ca, nil
+}
+
+// intermediates returns the bank's issuing CA certificates, fetched once from
+// /.well-known/est/cacerts over TLS trusting the root: an EST enrollment may answer
+// with the leaf alone (RFC 7030 §4.2.3), and the chain is needed to check it and to
+// present it as a TLS client certificate.
+func (a *Agent) intermediates(ctx context.Context) ([]*x509.Certificate, error) {
+	ca, err := a.bankCA(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.inter != nil {
+		return a.inter, nil
+	}
+	c := a.newClient(tlsConfig(ca, nil))
+	defer c.GetClient().CloseIdleConnections()
+	resp, err := c.R().SetContext(ctx).Get(pathCACerts)
+	if err != nil {
+		return nil, fmt.Errorf("fetch the bank's CA certificates: %w", err)
+	}
+	if resp.IsError() {
+		return nil, fmt.Errorf("fetch the bank's CA certificates: %w", refusal(resp))
+	}
+	certs, err := parseCertsOnly(resp.Body())
+	if err != nil {
+		return nil, fmt.Errorf("fetch the bank's CA certificates: %w", err)
+	}
+	inter := []*x509.Certificate{}
+	for _, c := range certs {
+		if c.IsCA && !c.Equal(ca) && issuedBy(ca, c, certs) {
+			inter = append(inter, c)
+		}
+	}
+	a.inter = inter
+	return inter, nil
 }

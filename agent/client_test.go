@@ -18,7 +18,7 @@ import (
 
 // passwordLoginAgainst runs one ID・パスワード方式 login against h and counts the
 // requests h saw.
-func passwordLoginAgainst(t *testing.T, h http.HandlerFunc) (error, int32) {
+func passwordLoginAgainst(t *testing.T, h http.HandlerFunc) (int32, error) {
 	t.Helper()
 	ca := newTestCA(t, "bank CA")
 	var n atomic.Int32
@@ -31,7 +31,7 @@ func passwordLoginAgainst(t *testing.T, h http.HandlerFunc) (error, int32) {
 		t.Fatal(err)
 	}
 	_, err = a.PasswordLogin(t.Context(), "alice", "pw")
-	return err, n.Load()
+	return n.Load(), err
 }
 
 func answerJSON(w http.ResponseWriter, status int, v any) {
@@ -42,7 +42,7 @@ func answerJSON(w http.ResponseWriter, status int, v any) {
 
 func TestRequestsAreRetriedAfter503(t *testing.T) {
 	var calls atomic.Int32
-	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) < 3 {
 			answerJSON(w, 503, wire.Error{Code: wire.CodeUnavailable})
 			return
@@ -55,7 +55,7 @@ func TestRequestsAreRetriedAfter503(t *testing.T) {
 }
 
 func TestRequestsAreNotRetriedAfter4xx(t *testing.T) {
-	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
 		answerJSON(w, 403, wire.Error{Code: wire.CodeCertificateRequired, Message: "certificate mode"})
 	})
 	if Code(err) != wire.CodeCertificateRequired || n != 1 {
@@ -68,7 +68,7 @@ func TestRequestsAreNotRetriedAfter4xx(t *testing.T) {
 
 func TestRequestsAreRetriedAfterANetworkError(t *testing.T) {
 	var calls atomic.Int32
-	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close() // the connection drops mid-request
@@ -82,7 +82,7 @@ func TestRequestsAreRetriedAfterANetworkError(t *testing.T) {
 }
 
 func TestRetriesGiveUpWithAMessageToTryLater(t *testing.T) {
-	err, n := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(503) // a proxy's 503, with no code
 	})
 	if n != Retries+1 || Code(err) != wire.CodeUnavailable {

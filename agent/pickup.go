@@ -99,6 +99,12 @@ func (a *Agent) obtain(ctx context.Context, report ProgressFunc, template *x509.
 	if err != nil {
 		return nil, err
 	}
+	if inter, err := a.intermediates(ctx); err == nil {
+		certs = append(certs, inter...)
+	} else if len(certs) == 1 {
+		// Without the issuing CA a leaf alone cannot be checked.
+		return nil, err
+	}
 	chain, subj, err := a.checkIssued(ca, certs, key)
 	if err != nil {
 		return nil, err
