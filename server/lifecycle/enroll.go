@@ -125,15 +125,15 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 			return err
 		}
 		loginID = u.LoginID
+		if err := s.checkNotBlocked(tx, u, &rec, now); err != nil {
+			return err
+		}
 		from, until := s.Policy.RenewalWindow(*rec.NotAfter)
 		switch {
 		case now.Before(from):
 			return ErrNotRenewableYet
 		case now.After(until):
 			return ErrRenewalWindowClosed
-		}
-		if err := s.checkNotBlocked(tx, u, &rec, now); err != nil {
-			return err
 		}
 		if bytes.Equal(csr.RawSubjectPublicKeyInfo, current.RawSubjectPublicKeyInfo) {
 			return ErrRenewalNeedsNewKey

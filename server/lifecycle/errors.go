@@ -36,7 +36,7 @@ var (
 	ErrNoCertificate       = rule(wire.CodeNoCertificate, "the ID has no issued or active certificate to act on")
 	ErrPickupLapsed        = rule(wire.CodePickupLapsed, "the pickup window passed: ask your administrator (or the bank, for an admin ID) for a reissue")
 	ErrContractBlocked     = rule(wire.CodeContractBlocked, "the contract's admin certificate was not picked up in time: the bank must reissue the admin certificate")
-	ErrNotRenewableYet     = rule(wire.CodeNotRenewableYet, "renewal opens 30 days before expiry: try again then")
+	ErrNotRenewableYet     = rule(wire.CodeNotRenewableYet, "renewal is not open yet: it opens shortly before expiry (30 days by default); try again then")
 	ErrRenewalWindowClosed = rule(wire.CodeRenewalWindowClosed, "the renewal window closed: ask for a reissue")
 	ErrRenewalNeedsNewKey  = rule(wire.CodeRenewalNeedsNewKey, "renewal needs a new key pair: generate a new key and CSR")
 	ErrForbidden           = rule(wire.CodeForbidden, "your role may not do this")
