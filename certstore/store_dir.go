@@ -172,13 +172,13 @@ func parseRecord(data []byte) (*record, error) {
 		case "Added-At":
 			t, err := time.Parse(time.RFC3339Nano, value)
 			if err != nil {
-				return nil, fmt.Errorf("Added-At: %w", err)
+				return nil, fmt.Errorf("record field Added-At: %w", err)
 			}
 			r.AddedAt = t
 		case "Exportable":
 			b, err := strconv.ParseBool(value)
 			if err != nil {
-				return nil, fmt.Errorf("Exportable: %w", err)
+				return nil, fmt.Errorf("record field Exportable: %w", err)
 			}
 			r.Exportable = b
 		}
