@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+func TestFiveWrongPasswordsLockTheID(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	b.user("kanri", wire.RoleAdmin, true)
+	pc := b.pc()
+	admin := b.pickup(pc, "kanri")
+	for range 5 {
+		_, err := pc.Login(ctx, admin.Fingerprint, "wrong password")
+		wantCode(t, "wrong password", err, wire.CodeInvalidCredentials)
+	}
+	_, err := pc.Login(ctx, admin.Fingerprint, password("kanri"))
+	wantCode(t, "right password after five wrong ones", err, wire.CodeLocked)
+	if err := b.op.UnlockUser(ctx, "kanri"); err != nil {
+		t.Fatal(err)
+	}
+	b.login(pc, admin)
+}
+
+func TestWrongPickupPasswordLeavesNothingAndSaysSo(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	b.user("kanri", wire.RoleAdmin, true)
+	pc := b.pc()
+	_, err := pc.Pickup(ctx, "kanri", "not the password", nil)
+	wantCode(t, "pickup with a wrong password", err, wire.CodeInvalidCredentials)
+	_, err = pc.Pickup(ctx, "nobody", "not the password", nil)
+	wantCode(t, "pickup for an unknown ID", err, wire.CodeInvalidCredentials)
+	if ids, _ := pc.Identities(ctx); len(ids) != 0 {
+		t.Fatalf("refused pickups left %d certificates", len(ids))
+	}
+}
+
+func TestAgentWithOnlyTheCAFingerprintFetchesAndChecksTheCA(t *testing.T) {
+	b := startBank(t)
+	b.user("kanri", wire.RoleAdmin, true)
+	cfg := agent.Config{BankConfig: b.cfg}
+	cfg.CACertPEM = ""
+	store, _ := certstore.Open("memory")
+	pc, err := agent.New(cfg, store, agent.Options{Now: b.clock.now, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := b.pickup(pc, "kanri")
+	b.login(pc, id)
+
+	flipped := "0"
+	if cfg.CAFingerprint[0] == '0' {
+		flipped = "1"
+	}
+	cfg.CAFingerprint = flipped + cfg.CAFingerprint[1:]
+	store, _ = certstore.Open("memory")
+	wrong, err := agent.New(cfg, store, agent.Options{Now: b.clock.now, StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = wrong.Pickup(context.Background(), "kanri", password("kanri"), nil)
+	if agent.Classify(err) != agent.CategoryNetwork {
+		t.Fatalf("pickup with a wrong CA fingerprint: %v", err)
+	}
+}
