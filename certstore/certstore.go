@@ -29,6 +29,14 @@
 // between [Store.GenerateKey] and [Key.Attach], or halfway through [Store.Import],
 // leaves no orphan key and no certificate without its key.
 //
+// # Backups
+//
+// [Store.Export] writes any number of identities into one PKCS#12 file, by
+// default with AES-256-CBC, PBKDF2-HMAC-SHA256 and a SHA-256 MAC ([PKCS12Modern]),
+// or with 3DES and SHA-1 for old readers ([PKCS12Legacy]). [Store.Import] reads
+// both, and the files OpenSSL, Windows and macOS write. docs/certstore.md says
+// where each backend keeps things and how the tests run.
+//
 // # What it is not
 //
 // It knows nothing of the bank's server, of the life-cycle rules or of the GUI.
