@@ -327,3 +327,5 @@ func (e *env) auditCount() int {
 	}
 	return n
 }
+
+func lifecycleCode(err error) (wire.Code, string) { return lifecycle.CodeOf(err) }

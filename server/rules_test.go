@@ -1,0 +1,415 @@
+package server
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// Tests named after the rules of DESIGN.md's life-cycle table.
+
+func TestIssueOpensEightyDayPickupWindow(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	e.clock.Advance(80*day - time.Second)
+	e.pickup("admin1", pw("admin1")) // the last second of the window
+	e.clock.Advance(2 * time.Second)
+	r := e.enroll("general1", pw("general1"), csrFor(t, newKey(t)))
+	want(t, "pickup one second after the window", r, http.StatusForbidden, wire.CodePickupLapsed)
+}
+
+func TestIssueAgainSupersedesCurrentCertificate(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	old := e.pickup("admin1", pw("admin1"))
+	if err := e.op.IssueCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	_, r := e.login(old, "", pw("admin1"))
+	want(t, "login with the certificate issued before", r, http.StatusForbidden, wire.CodeCertificateReplaced)
+	e.pickup("admin1", pw("admin1"))
+}
+
+func TestPickupNeedsLoginPassword(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	wrong := e.enroll("admin1", "wrong-password", csrFor(t, newKey(t)))
+	want(t, "pickup with a wrong password", wrong, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	req := e.request("POST", "/.well-known/est/simpleenroll", "application/pkcs10", []byte(base64.StdEncoding.EncodeToString(csrFor(t, newKey(t)))))
+	noAuth := e.do(e.client(nil), req)
+	want(t, "pickup without Basic auth", noAuth, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	if !strings.HasPrefix(noAuth.header.Get("WWW-Authenticate"), "Basic") {
+		t.Fatalf("no Basic challenge: %v", noAuth.header)
+	}
+	e.pickup("admin1", pw("admin1"))
+	again := e.enroll("admin1", pw("admin1"), csrFor(t, newKey(t)))
+	want(t, "second pickup of the same issuance", again, http.StatusForbidden, wire.CodeNoPickupOpen)
+}
+
+func TestPickupSubjectAndExtensionsComeFromServerRecords(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	cert := e.pickup("admin1", pw("admin1")).cert
+	s, err := wire.SubjectOf(cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != (wire.Subject{LoginID: "admin1", Role: wire.RoleAdmin, ContractID: cid, ContractName: "Sato Shoji", BankCode: "1376"}) {
+		t.Fatalf("subject %+v does not come from the records", s)
+	}
+	if cert.KeyUsage != x509.KeyUsageDigitalSignature || len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth {
+		t.Fatalf("key usage %v, ext key usage %v", cert.KeyUsage, cert.ExtKeyUsage)
+	}
+	if cert.SerialNumber.BitLen() < 120 || cert.SerialNumber.BitLen() > 128 {
+		t.Fatalf("serial has %d bits, want 128 random bits", cert.SerialNumber.BitLen())
+	}
+	base := e.srv.cfg.PublicURL
+	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != base+"/ocsp" || len(cert.IssuingCertificateURL) != 1 ||
+		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != base+"/crl" {
+		t.Fatalf("AIA %v %v, CDP %v", cert.OCSPServer, cert.IssuingCertificateURL, cert.CRLDistributionPoints)
+	}
+	if err := cert.CheckSignatureFrom(e.srv.ca.Issuing); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPickupLapseBlocksLoginUntilReissued(t *testing.T) {
+	e := newEnv(t)
+	cid, err := e.op.CreateContract(e.ctx, "Sato Shoji")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No admin certificate yet: the contract is still in ID/password mode.
+	if err := e.op.CreateUser(e.ctx, cid, "admin1", wire.RoleAdmin, "", "", pw("admin1")); err != nil {
+		t.Fatal(err)
+	}
+	e.user(cid, "general1", wire.RoleGeneral)
+	e.mustLogin(nil, "general1", pw("general1"))
+	e.clock.Advance(81 * day)
+	_, r := e.login(nil, "general1", pw("general1"))
+	want(t, "password login after the pickup window lapsed", r, http.StatusForbidden, wire.CodePickupLapsed)
+	if err := e.op.ReissueCertificate(e.ctx, "general1"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustLogin(nil, "general1", pw("general1"))
+}
+
+func TestAdminPickupLapseBlocksWholeContract(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.clock.Advance(10 * day)
+	e.user(cid, "general1", wire.RoleGeneral) // its own window runs to day 90
+	e.contract("Other KK", "admin2")
+	e.clock.Advance(70 * day)
+	e.mustLogin(nil, "general1", pw("general1")) // day 80: the admin's window is still open
+	e.clock.Advance(time.Second)
+	_, r := e.login(nil, "general1", pw("general1"))
+	want(t, "login of a general ID once the admin window lapsed", r, http.StatusForbidden, wire.CodeContractBlocked)
+	r = e.enroll("general1", pw("general1"), csrFor(t, newKey(t)))
+	want(t, "pickup of a general ID once the admin window lapsed", r, http.StatusForbidden, wire.CodeContractBlocked)
+	e.mustLogin(nil, "admin2", pw("admin2")) // another contract is not affected
+	// Only the operator's reissue of the admin certificate unblocks the contract.
+	if err := e.op.ReissueCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	e.pickup("general1", pw("general1"))
+	e.pickup("admin1", pw("admin1"))
+}
+
+func TestLoginNeedsCertificateAndPassword(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	_, r := e.login(admin, "", "wrong-password")
+	want(t, "certificate with a wrong password", r, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	res := e.mustLogin(admin, "admin1", pw("admin1"))
+	if res.User.LastLoginAt == nil || !res.User.LastLoginAt.Equal(e.clock.Now()) {
+		t.Fatalf("last_login_at %v, want %v", res.User.LastLoginAt, e.clock.Now())
+	}
+	_, r = e.login(admin, "someone-else", pw("admin1"))
+	want(t, "certificate with another login ID", r, http.StatusBadRequest, wire.CodeBadRequest)
+}
+
+func TestCertificateModeRefusesPasswordLogin(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	res := e.mustLogin(nil, "general1", pw("general1"))
+	if res.CertificateMode {
+		t.Fatal("certificate mode before the admin picked up")
+	}
+	e.pickup("admin1", pw("admin1"))
+	for _, id := range []string{"admin1", "general1"} {
+		_, r := e.login(nil, id, pw(id))
+		want(t, "password login of "+id+" in certificate mode", r, http.StatusForbidden, wire.CodeCertificateRequired)
+	}
+	_, r := e.login(nil, "general1", "wrong-password")
+	want(t, "wrong password in certificate mode", r, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+}
+
+func TestLoginRefusesExpiredCertificate(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter)
+	e.mustLogin(admin, "", pw("admin1"))
+	e.clock.Advance(time.Second)
+	_, r := e.login(admin, "", pw("admin1"))
+	want(t, "login one second after expiry", r, http.StatusForbidden, wire.CodeCertificateExpired)
+}
+
+func TestValidityIsOneYearFromPickup(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	e.clock.Advance(10 * day)
+	cert := e.pickup("admin1", pw("admin1")).cert
+	if got := cert.NotAfter.Sub(e.clock.Now()); got != 365*day {
+		t.Fatalf("validity %v from pickup, want 365 days", got)
+	}
+}
+
+func TestValidityFromIssuanceIsAPolicyOption(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Policy.ValidityFrom = "issuance" })
+	e.contract("Sato Shoji", "admin1")
+	issued := e.clock.Now()
+	e.clock.Advance(10 * day)
+	cert := e.pickup("admin1", pw("admin1")).cert
+	if got := cert.NotAfter.Sub(issued); got != 365*day {
+		t.Fatalf("validity %v from issuance, want 365 days", got)
+	}
+}
+
+func TestRenewalOpensThirtyDaysBeforeExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(-30*day - time.Second))
+	want(t, "renewal one second before the window", e.reenroll(admin, newKey(t)), http.StatusForbidden, wire.CodeNotRenewableYet)
+	e.clock.Advance(time.Second)
+	e.renew(admin)
+}
+
+func TestRenewalClosesNinetyDaysAfterExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(90*day + time.Second))
+	want(t, "renewal one second after the window", e.reenroll(admin, newKey(t)), http.StatusForbidden, wire.CodeRenewalWindowClosed)
+	e.clock.Advance(-time.Second)
+	renewed := e.renew(admin) // an expired certificate still renews inside the window
+	e.mustLogin(renewed, "", pw("admin1"))
+}
+
+func TestRenewalRequiresNewKey(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(-day))
+	want(t, "renewal with the same key", e.reenroll(admin, admin.key), http.StatusBadRequest, wire.CodeRenewalNeedsNewKey)
+}
+
+func TestRenewalSupersedesOldCertificate(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	old := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(old.cert.NotAfter.Add(-day))
+	renewed := e.renew(old)
+	if s, _ := wire.SubjectOf(renewed.cert); s.LoginID != "admin1" {
+		t.Fatalf("renewed subject %+v", s)
+	}
+	if got := renewed.cert.NotAfter.Sub(e.clock.Now()); got != 365*day {
+		t.Fatalf("renewed validity %v", got)
+	}
+	_, r := e.login(old, "", pw("admin1"))
+	want(t, "login with the certificate renewed away", r, http.StatusForbidden, wire.CodeCertificateReplaced)
+	want(t, "renewing the old certificate again", e.reenroll(old, newKey(t)), http.StatusForbidden, wire.CodeCertificateReplaced)
+	e.mustLogin(renewed, "", pw("admin1"))
+}
+
+func TestRenewalNoticeFromThirtyDaysBeforeExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(-30*day - time.Second))
+	if res := e.mustLogin(admin, "", pw("admin1")); len(res.Notices) != 0 {
+		t.Fatalf("notices before the window: %+v", res.Notices)
+	}
+	e.clock.Advance(time.Second)
+	res := e.mustLogin(admin, "", pw("admin1"))
+	if len(res.Notices) != 1 || res.Notices[0].Kind != wire.NoticeRenewalDue || res.Notices[0].Action != wire.ActionRenew || res.Notices[0].DaysLeft != 30 {
+		t.Fatalf("notices 30 days before expiry: %+v", res.Notices)
+	}
+}
+
+func TestRevokeIsImmediateAndKillsSessions(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "list users", e.api(admin, tok, "GET", "/users", nil), http.StatusOK, "")
+	if err := e.op.RevokeCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "admin call on a session of a revoked certificate", e.api(admin, tok, "GET", "/users", nil), http.StatusForbidden, wire.CodeCertificateRevoked)
+	_, r := e.login(admin, "", pw("admin1"))
+	want(t, "login with a revoked certificate", r, http.StatusForbidden, wire.CodeCertificateRevoked)
+	if err := e.op.RevokeCertificate(e.ctx, "admin1"); err == nil {
+		t.Fatal("revoking twice succeeded")
+	}
+}
+
+func TestDeletingUserRevokesItsCertificate(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	general := e.pickup("general1", pw("general1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "delete general1", e.api(admin, tok, "DELETE", "/users/general1", nil), http.StatusNoContent, "")
+	_, r := e.login(general, "", pw("general1"))
+	want(t, "login of a deleted ID", r, http.StatusForbidden, wire.CodeCertificateRevoked)
+	want(t, "delete the admin itself", e.api(admin, tok, "DELETE", "/users/admin1", nil), http.StatusForbidden, wire.CodeForbidden)
+}
+
+func TestOnlyOperatorReissuesAdminCertificate(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	for _, path := range []string{"/users/admin1/certificate/reissue", "/users/admin1/certificate/revoke", "/users/admin1/certificate"} {
+		want(t, "admin acting on its own admin certificate: "+path, e.api(admin, tok, "POST", path, nil), http.StatusForbidden, wire.CodeForbidden)
+	}
+	want(t, "admin creating another admin", e.api(admin, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "admin9", Role: wire.RoleAdmin, Password: pw("admin9")}), http.StatusForbidden, wire.CodeForbidden)
+	if err := e.op.ReissueCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestApproverAndGeneralSessionsAreForbiddenAdminCalls(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "approver1", wire.RoleApprover)
+	e.user(cid, "general1", wire.RoleGeneral)
+	e.pickup("admin1", pw("admin1"))
+	for _, id := range []string{"approver1", "general1"} {
+		who := e.pickup(id, pw(id))
+		tok := e.mustLogin(who, "", pw(id)).Token
+		want(t, id+" listing users", e.api(who, tok, "GET", "/users", nil), http.StatusForbidden, wire.CodeForbidden)
+		want(t, id+" revoking", e.api(who, tok, "POST", "/users/general1/certificate/revoke", nil), http.StatusForbidden, wire.CodeForbidden)
+	}
+}
+
+func TestUserOfAnotherContractIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	other := e.contract("Other KK", "admin2")
+	e.user(other, "general2", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "revoke in another contract", e.api(admin, tok, "POST", "/users/general2/certificate/revoke", nil), http.StatusNotFound, wire.CodeNotFound)
+	want(t, "delete in another contract", e.api(admin, tok, "DELETE", "/users/general2", nil), http.StatusNotFound, wire.CodeNotFound)
+	r := e.api(admin, tok, "GET", "/users", nil)
+	if bytes.Contains(r.body, []byte("general2")) {
+		t.Fatal("the user list shows another contract's ID")
+	}
+}
+
+func TestSessionIsBoundToItsCertificate(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	general := e.pickup("general1", pw("general1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "the session without the certificate", e.api(nil, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeClientCertRequired)
+	want(t, "the session with another certificate", e.api(general, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+	want(t, "no session", e.api(admin, "", "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+	e.clock.Advance(31 * time.Minute)
+	want(t, "an expired session", e.api(admin, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+	tok = e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "logout", e.api(admin, tok, "POST", "/logout", nil), http.StatusNoContent, "")
+	want(t, "after logout", e.api(admin, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+}
+
+func TestLockoutAfterFiveWrongPasswords(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	for i := 0; i < 4; i++ {
+		e.login(nil, "admin1", "wrong-password")
+	}
+	e.mustLogin(nil, "admin1", pw("admin1")) // a right password resets the count
+	for i := 0; i < 5; i++ {
+		_, r := e.login(nil, "admin1", "wrong-password")
+		want(t, "wrong password", r, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	}
+	_, r := e.login(nil, "admin1", pw("admin1"))
+	want(t, "right password after five wrong ones", r, http.StatusForbidden, wire.CodeLocked)
+	want(t, "pickup while locked", e.enroll("admin1", pw("admin1"), csrFor(t, newKey(t))), http.StatusForbidden, wire.CodeLocked)
+	if err := e.op.UnlockUser(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustLogin(nil, "admin1", pw("admin1"))
+}
+
+func TestUnknownIDAnswersLikeWrongPassword(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	_, wrong := e.login(nil, "admin1", "wrong-password")
+	_, unknown := e.login(nil, "nobody", "wrong-password")
+	if wrong.status != unknown.status || !bytes.Equal(wrong.body, unknown.body) {
+		t.Fatalf("wrong password answers %d %s, unknown ID %d %s", wrong.status, wrong.body, unknown.status, unknown.body)
+	}
+	estWrong := e.enroll("admin1", "wrong-password", csrFor(t, newKey(t)))
+	estUnknown := e.enroll("nobody", "wrong-password", csrFor(t, newKey(t)))
+	if estWrong.status != estUnknown.status || !bytes.Equal(estWrong.body, estUnknown.body) || estWrong.code != estUnknown.code {
+		t.Fatalf("EST: wrong password answers %d %s, unknown ID %d %s", estWrong.status, estWrong.body, estUnknown.status, estUnknown.body)
+	}
+}
+
+func TestLoginIDsAreUniqueServerWide(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	other, err := e.op.CreateContract(e.ctx, "Other KK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.op.CreateUser(e.ctx, other, "admin1", wire.RoleAdmin, "", "", pw("admin1"))
+	if code, _ := codeOf(err); code != wire.CodeAlreadyExists {
+		t.Fatalf("second admin1 in another contract: %v", err)
+	}
+}
+
+func TestAdminListsUsersWithCertificateState(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	users, err := e.op.ListUsers(e.ctx, cid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]wire.CertState{}
+	for _, u := range users {
+		states[u.LoginID] = u.Certificate.State
+	}
+	if states["admin1"] != wire.CertActive || states["general1"] != wire.CertAwaitingPickup {
+		t.Fatalf("states %v", states)
+	}
+	want(t, "list users", e.api(admin, tok, "GET", "/users", nil), http.StatusOK, "")
+}
+
+// codeOf reads the wire code out of an in-process error.
+func codeOf(err error) (wire.Code, string) {
+	if err == nil {
+		return "", ""
+	}
+	return lifecycleCode(err)
+}
