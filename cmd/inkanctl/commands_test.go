@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// pc is one PC for the commands: a configuration file, a dir store and a state
+// directory, so that successive runs see what earlier ones did.
+type pc struct {
+	t      *testing.T
+	config string
+	store  string
+	state  string
+}
+
+// startBankWithAdmin runs the real server on a loopback port, with contract admin
+// "kanri" (password kanri-Pass-2026) whose certificate is issued, and returns a PC
+// configured for it.
+func startBankWithAdmin(t *testing.T) (*pc, *server.Operator) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Hosts: []string{"127.0.0.1"},
+		Argon2: &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16}}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Open(dir, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	bankCfg, err := srv.BankConfig("https://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := srv.Operator()
+	ctx := context.Background()
+	contract, err := op.CreateContract(ctx, "株式会社インカン商事")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := op.CreateUser(ctx, contract, "kanri", wire.RoleAdmin, "管理者", "", "kanri-Pass-2026"); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.IssueCertificate(ctx, "kanri"); err != nil {
+		t.Fatal(err)
+	}
+	return newPC(t, bankCfg), op
+}
+
+func newPC(t *testing.T, cfg wire.BankConfig) *pc {
+	dir := t.TempDir()
+	p := &pc{t: t, config: filepath.Join(dir, "bank.json"), store: "dir:" + filepath.Join(dir, "store"), state: filepath.Join(dir, "state")}
+	data, _ := json.Marshal(cfg)
+	if err := os.WriteFile(p.config, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// run runs inkanctl on this PC with stdin as the passwords.
+func (p *pc) run(stdin string, args ...string) (int, string, string) {
+	p.t.Helper()
+	all := append([]string{"--config", p.config, "--store", p.store, "--state-dir", p.state, "--lang", "en"}, args...)
+	return inkanctl(p.t, stdin, all...)
+}
+
+// ok runs a command that must succeed and returns its stdout.
+func (p *pc) ok(stdin string, args ...string) string {
+	p.t.Helper()
+	code, out, errOut := p.run(stdin, args...)
+	if code != exitOK {
+		p.t.Fatalf("inkanctl %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func TestCommandsPickUpListLogInAndAdministerAgainstTheRealServer(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	p.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+
+	var ids []identityJSON
+	if err := json.Unmarshal([]byte(p.ok("", "list", "--json")), &ids); err != nil || len(ids) != 1 || ids[0].Label != "kanri+1376" || ids[0].State != "valid" {
+		t.Fatalf("list --json: %+v, %v", ids, err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("kanri-Pass-2026\n"), 0o600)
+	if out := p.ok("", "login", "--password-file", pwFile); !strings.Contains(out, "logged in as kanri") {
+		t.Fatalf("login: %s", out)
+	}
+
+	// The admin creates a general ID with its certificate issued, which is then
+	// picked up on the same PC: two certificates, so commands need --id.
+	p.ok("kanri-Pass-2026\nippan-Pass-2026\n", "admin", "create-user", "ippan", "--role", "general", "--issue", "--password-stdin")
+	p.ok("ippan-Pass-2026\n", "pickup", "--login-id", "ippan", "--password-stdin")
+	if code, _, errOut := p.run("kanri-Pass-2026\n", "login", "--password-stdin"); code != exitUsage || !strings.Contains(errOut, "ippan+1376") {
+		t.Fatalf("login without --id among two: exit %d, %s", code, errOut)
+	}
+	var users []wire.User
+	if err := json.Unmarshal([]byte(p.ok("kanri-Pass-2026\n", "admin", "--id", "kanri+1376", "users", "--json", "--password-stdin")), &users); err != nil || len(users) != 2 {
+		t.Fatalf("admin users: %+v, %v", users, err)
+	}
+	p.ok("kanri-Pass-2026\n", "admin", "--id", "kanri+1376", "revoke", "ippan", "--password-stdin")
+	code, out, errOut := p.run("ippan-Pass-2026\n", "login", "--id", "ippan+1376", "--password-stdin", "--json")
+	if code != exitRefused || !strings.Contains(out, `"code": "certificate_revoked"`) || !strings.Contains(errOut, "revoked") {
+		t.Fatalf("login with a revoked certificate: exit %d\n%s%s", code, out, errOut)
+	}
+	if out := p.ok("", "status"); !strings.Contains(out, "no certificate needs attention") {
+		t.Fatalf("status: %s", out)
+	}
+}
+
+func TestBackupRestoreAndDeleteThroughTheCommands(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	p.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	backup := filepath.Join(t.TempDir(), "kanri.p12")
+	if code, _, errOut := p.run("short\n", "backup", "--id", "kanri+1376", "--out", backup, "--password-stdin"); code != exitUsage || !strings.Contains(errOut, "12 characters") {
+		t.Fatalf("backup with a short password: exit %d, %s", code, errOut)
+	}
+	p.ok("Kinko-Backup-2026\n", "backup", "--id", "kanri+1376", "--out", backup, "--password-stdin")
+
+	var cfg wire.BankConfig
+	data, _ := os.ReadFile(p.config)
+	json.Unmarshal(data, &cfg)
+	other := newPC(t, cfg)
+	if code, _, _ := other.run("Wrong-Backup-2026\n", "restore", backup, "--password-stdin"); code != exitStore {
+		t.Fatalf("restore with a wrong password: exit %d, want %d", code, exitStore)
+	}
+	if out := other.ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin"); !strings.Contains(out, "added    kanri+1376") {
+		t.Fatalf("restore: %s", out)
+	}
+	other.ok("kanri-Pass-2026\n", "login", "--password-stdin")
+	other.ok("", "delete", "--id", "kanri+1376")
+	if code, _, _ := other.run("", "delete", "--id", "kanri+1376"); code != exitStore {
+		t.Fatalf("deleting twice: exit %d, want %d", code, exitStore)
+	}
+}
+
+func TestUnreachableServerExitsWithStatus3(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	var cfg wire.BankConfig
+	data, _ := os.ReadFile(p.config)
+	json.Unmarshal(data, &cfg)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	cfg.ServerURL = "https://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	down := newPC(t, cfg)
+	code, _, errOut := down.run("kanri-Pass-2026\n", "--timeout", "2s", "pickup", "--login-id", "kanri", "--password-stdin")
+	if code != exitNetwork || !strings.Contains(errOut, "Cannot reach the bank's server") {
+		t.Fatalf("pickup with the server down: exit %d, %s", code, errOut)
+	}
+}
