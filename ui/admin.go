@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// adminColumns are the columns of the 利用者管理 table, with their widths.
+var adminColumns = []struct {
+	key   string
+	width float32
+}{
+	{"field.customerid", 130}, {"field.name", 130}, {"field.role", 80},
+	{"field.certstate", 130}, {"field.deadline", 130}, {"field.lastlogin", 150},
+}
+
+// adminScreen is 利用者管理: the IDs of the admin's contract and what the admin may
+// do to them. Every action that takes something away is confirmed first.
+type adminScreen struct {
+	u        *UI
+	s        *agent.Session
+	users    []wire.User
+	selected int // index into users; -1 for none
+	table    *widget.Table
+	status   *widget.Label
+	actions  map[string]*button
+}
+
+// showAdmin shows 利用者管理 for the admin logged in as s.
+func (u *UI) showAdmin(s *agent.Session) {
+	a := &adminScreen{u: u, s: s, selected: -1, status: widget.NewLabel(""), actions: map[string]*button{}}
+	a.status.Wrapping = fyne.TextWrapWord
+	a.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(a.users), len(adminColumns) },
+		func() fyne.CanvasObject { return widget.NewLabel("") },
+		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(a.cell(id)) },
+	)
+	a.table.ShowHeaderColumn = false
+	a.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		l.TextStyle.Bold = true
+		l.SetText(t(adminColumns[id.Col].key))
+	}
+	for i, c := range adminColumns {
+		a.table.SetColumnWidth(i, c.width)
+	}
+	a.table.OnSelected = func(id widget.TableCellID) {
+		a.selected = id.Row
+		a.enable()
+	}
+
+	back := func() { u.showSession(s) }
+	a.actions["create"] = u.newButton(t("admin.create"), false, a.create)
+	a.actions["issue"] = u.newButton(t("admin.issue"), false, a.issue)
+	a.actions["revoke"] = u.newButton(t("admin.revoke"), false, a.revoke)
+	a.actions["reissue"] = u.newButton(t("admin.reissue"), false, a.reissue)
+	a.actions["delete"] = u.newButton(t("admin.delete"), false, a.deleteUser)
+	a.actions["create"].Importance = widget.HighImportance
+	a.actions["revoke"].Importance = widget.DangerImportance
+	a.actions["delete"].Importance = widget.DangerImportance
+
+	// The table scrolls by itself; a fixed minimum keeps about eight rows in view
+	// inside the screen's own scroll.
+	room := canvas.NewRectangle(nil)
+	room.SetMinSize(fyne.NewSize(760, 300))
+	body := container.NewVBox(
+		wrapped(t("admin.text")),
+		container.NewStack(room, a.table),
+		a.status,
+		container.NewHBox(a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["delete"]),
+		buttons(u.newButton(t("button.back"), false, back), a.actions["create"]),
+	)
+	u.screen(t("admin.title"), body, back, a.table)
+	a.enable()
+	a.reload("")
+}
+
+// cell is the text of one table cell.
+func (a *adminScreen) cell(id widget.TableCellID) string {
+	user := a.users[id.Row]
+	switch id.Col {
+	case 0:
+		return user.LoginID
+	case 1:
+		return user.DisplayName
+	case 2:
+		return roleText(user.Role)
+	case 3:
+		if user.Locked {
+			return certStateText(user.Certificate.State) + t("admin.locked")
+		}
+		return certStateText(user.Certificate.State)
+	case 4:
+		return deadline(user.Certificate)
+	}
+	return lastLogin(user)
+}
+
+// deadline is the date that matters for the certificate's state: the end of the
+// pickup window while it waits, the expiry once picked up, the day it was revoked.
+func deadline(c wire.Certificate) string {
+	var tm *time.Time
+	switch c.State {
+	case wire.CertAwaitingPickup, wire.CertPickupLapsed:
+		tm = c.PickupDeadline
+	case wire.CertActive, wire.CertExpired:
+		tm = c.NotAfter
+	case wire.CertRevoked:
+		tm = c.RevokedAt
+	}
+	if tm == nil {
+		return "—"
+	}
+	return date(*tm)
+}
+
+// enable allows only the actions that make sense for the selected ID. An admin
+// may not revoke, reissue or delete an admin ID: only the bank may.
+func (a *adminScreen) enable() {
+	set := func(name string, on bool) {
+		if on {
+			a.actions[name].Enable()
+		} else {
+			a.actions[name].Disable()
+		}
+	}
+	var user *wire.User
+	if a.selected >= 0 && a.selected < len(a.users) {
+		user = &a.users[a.selected]
+	}
+	others := user != nil && user.Role != wire.RoleAdmin
+	state := wire.CertState("")
+	if user != nil {
+		state = user.Certificate.State
+	}
+	set("issue", others && state == wire.CertNone)
+	set("revoke", others && (state == wire.CertAwaitingPickup || state == wire.CertActive || state == wire.CertExpired))
+	set("reissue", others && state != wire.CertNone)
+	set("delete", others)
+}
+
+// reload fetches the users again and then shows status, the outcome of the action
+// that caused the reload.
+func (a *adminScreen) reload(status string) {
+	keep := ""
+	if a.selected >= 0 && a.selected < len(a.users) {
+		keep = a.users[a.selected].LoginID
+	}
+	a.u.run(func(ctx context.Context) (any, error) {
+		return a.u.backend.Users(ctx, a.s)
+	}, func(res any, err error) {
+		if err != nil {
+			a.fail(err)
+			return
+		}
+		a.users = res.([]wire.User)
+		a.selected = -1
+		a.table.UnselectAll()
+		for i, user := range a.users {
+			if user.LoginID == keep {
+				a.selected = i
+				a.table.Select(widget.TableCellID{Row: i})
+			}
+		}
+		a.table.Refresh()
+		a.status.Importance = widget.MediumImportance
+		a.status.SetText(status)
+		a.enable()
+	})
+}
+
+// fail shows the agent's message under the table.
+func (a *adminScreen) fail(err error) {
+	a.status.Importance = widget.DangerImportance
+	a.status.SetText(a.u.message(err))
+}
+
+// act runs one action on the selected ID and reloads the list.
+func (a *adminScreen) act(do func(ctx context.Context, loginID string) error, done string) {
+	if a.selected < 0 || a.selected >= len(a.users) {
+		return
+	}
+	loginID := a.users[a.selected].LoginID
+	a.u.run(func(ctx context.Context) (any, error) {
+		return nil, do(ctx, loginID)
+	}, func(_ any, err error) {
+		if err != nil {
+			a.fail(err)
+			return
+		}
+		a.reload(t(done, map[string]any{"ID": loginID}))
+	})
+}
+
+func (a *adminScreen) issue() {
+	a.act(func(ctx context.Context, id string) error {
+		_, err := a.u.backend.IssueCertificate(ctx, a.s, id)
+		return err
+	}, "admin.issued")
+}
+
+func (a *adminScreen) revoke() {
+	id := a.users[a.selected].LoginID
+	a.u.confirm(t("admin.revoke"), t("admin.revoke.confirm", map[string]any{"ID": id}), t("admin.revoke"), func() {
+		a.act(func(ctx context.Context, id string) error {
+			_, err := a.u.backend.RevokeCertificate(ctx, a.s, id)
+			return err
+		}, "admin.revoked")
+	})
+}
+
+func (a *adminScreen) reissue() {
+	id := a.users[a.selected].LoginID
+	a.u.confirm(t("admin.reissue"), t("admin.reissue.confirm", map[string]any{"ID": id}), t("admin.reissue"), func() {
+		a.act(func(ctx context.Context, id string) error {
+			_, err := a.u.backend.ReissueCertificate(ctx, a.s, id)
+			return err
+		}, "admin.reissued")
+	})
+}
+
+func (a *adminScreen) deleteUser() {
+	id := a.users[a.selected].LoginID
+	a.u.confirm(t("admin.delete"), t("admin.delete.confirm", map[string]any{"ID": id}), t("admin.delete"), func() {
+		a.act(func(ctx context.Context, id string) error {
+			return a.u.backend.DeleteUser(ctx, a.s, id)
+		}, "admin.deleted")
+	})
+}
+
+// create asks for a new approver or general ID. An admin cannot create another
+// admin, so those two roles are the only choices.
+func (a *adminScreen) create() {
+	// Plain entries: Escape here belongs to the dialog, not to the screen below.
+	loginID := widget.NewEntry()
+	name := widget.NewEntry()
+	roles := map[string]wire.Role{roleText(wire.RoleApprover): wire.RoleApprover, roleText(wire.RoleGeneral): wire.RoleGeneral}
+	role := widget.NewSelect([]string{roleText(wire.RoleApprover), roleText(wire.RoleGeneral)}, nil)
+	role.SetSelected(roleText(wire.RoleGeneral))
+	password := widget.NewPasswordEntry()
+	issue := widget.NewCheck(t("admin.create.issue"), nil)
+	issue.SetChecked(true)
+	items := []*widget.FormItem{
+		widget.NewFormItem(t("field.customerid"), loginID),
+		widget.NewFormItem(t("field.name"), name),
+		widget.NewFormItem(t("field.role"), role),
+		widget.NewFormItem(t("field.initialpassword"), password),
+		widget.NewFormItem("", issue),
+	}
+	d := dialog.NewForm(t("admin.create"), t("admin.create.button"), t("button.cancel"), items, func(ok bool) {
+		if !ok {
+			return
+		}
+		req := wire.CreateUserRequest{
+			LoginID:          strings.TrimSpace(loginID.Text),
+			DisplayName:      strings.TrimSpace(name.Text),
+			Role:             roles[role.Selected],
+			Password:         password.Text,
+			IssueCertificate: issue.Checked,
+		}
+		a.u.run(func(ctx context.Context) (any, error) {
+			return a.u.backend.CreateUser(ctx, a.s, req)
+		}, func(_ any, err error) {
+			if err != nil {
+				a.fail(err)
+				return
+			}
+			a.reload(t("admin.created", map[string]any{"ID": req.LoginID}))
+		})
+	}, a.u.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+	a.u.win.Canvas().Focus(loginID)
+}

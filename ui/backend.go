@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"context"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// Backend is what the screens ask of the agent. *agent.Agent implements it; the
+// tests drive the screens with a fake, so every screen can be exercised without a
+// server, a key store or a display.
+type Backend interface {
+	// Config is the bank's configuration the agent runs with.
+	Config() agent.Config
+
+	// Pickup picks up (電子証明書取得) the certificate waiting for loginID.
+	Pickup(ctx context.Context, loginID, password string, progress agent.ProgressFunc) (*agent.Identity, error)
+	// Identities lists this bank's certificates on this PC, last used first.
+	Identities(ctx context.Context) ([]*agent.Identity, error)
+	// Login logs in with the certificate fp and its ID's login password.
+	Login(ctx context.Context, fp certstore.Fingerprint, password string) (*agent.Session, error)
+	// PasswordLogin logs in the ID・パスワード方式 way.
+	PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error)
+	// Logout ends s.
+	Logout(ctx context.Context, s *agent.Session) error
+	// Renew renews (更新) the certificate fp with a new key pair.
+	Renew(ctx context.Context, fp certstore.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error)
+	// Warnings merges local expiry warnings with the server's notices.
+	Warnings(ctx context.Context, notices []wire.Notice) ([]agent.Warning, error)
+	// Delete removes the certificate fp and its key from this PC.
+	Delete(ctx context.Context, fp certstore.Fingerprint) error
+	// Backup exports the certificates fps into a password-protected PKCS#12 file.
+	Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error)
+	// Restore imports the certificates of a PKCS#12 file.
+	Restore(ctx context.Context, pfx []byte, password string) (*agent.RestoreResult, error)
+
+	// Users lists the IDs of the contract of the admin logged in as s (利用者管理).
+	Users(ctx context.Context, s *agent.Session) ([]wire.User, error)
+	// CreateUser adds an approver or general ID to the admin's contract.
+	CreateUser(ctx context.Context, s *agent.Session, req wire.CreateUserRequest) (*wire.User, error)
+	// DeleteUser deletes an ID, revoking its certificate.
+	DeleteUser(ctx context.Context, s *agent.Session, loginID string) error
+	// IssueCertificate issues (発行) an ID's certificate: its pickup window opens.
+	IssueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
+	// RevokeCertificate revokes (失効) an ID's certificate at once.
+	RevokeCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
+	// ReissueCertificate reissues (再発行) an ID's certificate.
+	ReissueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
+}

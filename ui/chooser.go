@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/inkan-dev/inkan/agent"
+)
+
+// showChooser starts 電子証明書ログイン. With one usable certificate on this PC no
+// choice is asked; with several, the 電子証明書の選択 screen lists them, last used
+// first.
+func (u *UI) showChooser() {
+	u.screen(t("chooser.title"), widget.NewProgressBarInfinite(), u.Home, nil)
+	u.run(func(ctx context.Context) (any, error) {
+		return u.backend.Identities(ctx)
+	}, func(res any, err error) {
+		if err != nil {
+			u.Home()
+			u.showError(err)
+			return
+		}
+		ids := res.([]*agent.Identity)
+		if id, ok := agent.AutoChoice(ids); ok {
+			u.showCertPassword(id, u.Home)
+			return
+		}
+		u.showChooserList(ids)
+	})
+}
+
+// showChooserList is 電子証明書の選択.
+func (u *UI) showChooserList(ids []*agent.Identity) {
+	if len(ids) == 0 {
+		pickup := u.newButton(t("start.pickup"), true, u.showPickup)
+		body := container.NewVBox(wrapped(t("chooser.none")), buttons(u.newButton(t("button.back"), false, u.Home), pickup))
+		u.screen(t("chooser.title"), body, u.Home, pickup)
+		return
+	}
+	back := func() { u.showChooserList(ids) }
+	rows := container.NewVBox(wrapped(t("chooser.text")))
+	var first fyne.Focusable
+	for _, id := range ids {
+		row := u.newIdentityRow(id, func(id *agent.Identity) { u.chooseIdentity(id, back) })
+		if first == nil {
+			first = row
+		}
+		rows.Add(row)
+	}
+	rows.Add(buttons(u.newButton(t("button.back"), false, u.Home)))
+	u.screen(t("chooser.title"), rows, u.Home, first)
+}
+
+// chooseIdentity goes on with the chosen certificate: to its password when it can
+// log in, to 更新 when it expired but can still be renewed, and otherwise explains
+// why it cannot be used and what to do.
+func (u *UI) chooseIdentity(id *agent.Identity, back func()) {
+	switch {
+	case id.State.Usable():
+		u.showCertPassword(id, back)
+	case id.State == agent.StateExpiredRenewable:
+		u.confirm(t("chooser.expired.title"), t("chooser.expired.renewable", map[string]any{"Label": id.Label}), t("notice.renew"), func() { u.showRenew(id) })
+	default:
+		u.showMessage(t("chooser.unusable.title"), t("chooser.unusable."+string(id.State), map[string]any{"Label": id.Label}))
+	}
+}
+
+// showCertPassword asks for the login password of the chosen certificate's ID:
+// the certificate proves the PC, the password proves the person.
+func (u *UI) showCertPassword(id *agent.Identity, back func()) {
+	errText := errorLabel()
+	var password *entry
+	var login *button
+	submit := func() {
+		login.Disable()
+		pw := password.Text
+		u.run(func(ctx context.Context) (any, error) {
+			return u.backend.Login(ctx, id.Fingerprint, pw)
+		}, func(res any, err error) {
+			login.Enable()
+			if err != nil {
+				password.SetText("")
+				u.setError(errText, err)
+				u.win.Canvas().Focus(password)
+				return
+			}
+			u.showSession(res.(*agent.Session))
+		})
+	}
+	password = u.newPasswordEntry(submit)
+	login = u.newButton(t("start.login"), true, submit)
+	body := container.NewVBox(
+		wrapped(t("login.text")),
+		u.newIdentityRow(id, func(*agent.Identity) { u.win.Canvas().Focus(password) }),
+		widget.NewForm(widget.NewFormItem(t("field.loginpassword"), password)),
+		errText,
+		buttons(u.newButton(t("button.back"), false, back), login),
+	)
+	u.screen(t("login.title"), body, back, password)
+}

@@ -1,0 +1,75 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Fyne hands every key to the focused widget, so a screen's Escape would be lost
+// while the user is typing in a field or sitting on a button. These widgets pass
+// Escape to the screen, and the button also answers Enter, as Windows buttons do.
+
+// entry is a text field whose Escape cancels the screen.
+type entry struct {
+	widget.Entry
+	u *UI
+}
+
+// newEntry returns a one-line field; Enter runs submit when it is not nil.
+func (u *UI) newEntry(placeholder string, submit func()) *entry {
+	e := &entry{u: u}
+	e.ExtendBaseWidget(e)
+	e.PlaceHolder = placeholder
+	if submit != nil {
+		e.OnSubmitted = func(string) { submit() }
+	}
+	return e
+}
+
+// newPasswordEntry returns a field whose text is hidden.
+func (u *UI) newPasswordEntry(submit func()) *entry {
+	e := u.newEntry("", submit)
+	e.Password = true
+	return e
+}
+
+// TypedKey passes Escape to the screen and every other key to the field.
+func (e *entry) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape {
+		e.u.pressEscape()
+		return
+	}
+	e.Entry.TypedKey(ev)
+}
+
+// button is a push button that Enter and Space press and Escape passes by.
+type button struct {
+	widget.Button
+	u *UI
+}
+
+// newButton returns a button; primary buttons are drawn in the theme's colour.
+func (u *UI) newButton(label string, primary bool, tapped func()) *button {
+	b := &button{u: u}
+	b.ExtendBaseWidget(b)
+	b.Text = label
+	b.OnTapped = tapped
+	if primary {
+		b.Importance = widget.HighImportance
+	}
+	return b
+}
+
+// TypedKey presses the button on Enter, as Windows does, and passes Escape on.
+func (b *button) TypedKey(ev *fyne.KeyEvent) {
+	switch ev.Name {
+	case fyne.KeyEscape:
+		b.u.pressEscape()
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if !b.Disabled() {
+			b.Tapped(nil)
+		}
+	default:
+		b.Button.TypedKey(ev)
+	}
+}

@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+)
+
+// storeKinds are the certificate stores 設定 offers, in the order shown: the OS
+// default, the two OS stores, and a folder the user names.
+var storeKinds = []string{"default", "windows", "keyring", "dir"}
+
+// showSettings is 設定: the bank's configuration file, where certificates are kept,
+// and the language. Without a usable configuration it is the first screen, and it
+// says why.
+func (u *UI) showSettings() {
+	configPath, configRow := u.fileField(false, "", ".json")
+	configPath.SetText(u.opts.ConfigPath)
+
+	storeNames := make([]string, len(storeKinds))
+	for i, k := range storeKinds {
+		storeNames[i] = t("settings.store." + k)
+	}
+	folder := widget.NewEntry()
+	folder.SetPlaceHolder(t("settings.store.folder"))
+	store := widget.NewSelect(storeNames, func(name string) {
+		if name == t("settings.store.dir") {
+			folder.Enable()
+		} else {
+			folder.Disable()
+		}
+	})
+	kind, dir, _ := strings.Cut(u.opts.Store, ":")
+	folder.SetText(dir)
+	store.SetSelectedIndex(0)
+	for i, k := range storeKinds {
+		if k == kind {
+			store.SetSelectedIndex(i)
+		}
+	}
+
+	languages := []string{"日本語", "English"}
+	language := widget.NewRadioGroup(languages, nil)
+	language.Horizontal = true
+	language.Required = true
+	language.SetSelected(languages[0])
+	if u.lang == "en" {
+		language.SetSelected(languages[1])
+	}
+
+	errText := errorLabel()
+	if u.openErr != nil {
+		u.setError(errText, u.openErr)
+	}
+
+	save := u.newButton(t("settings.save"), true, func() {
+		newStore := storeKinds[store.SelectedIndex()]
+		switch newStore {
+		case "default":
+			newStore = ""
+		case "dir":
+			newStore = "dir:" + strings.TrimSpace(folder.Text)
+		}
+		newLang := "ja"
+		if language.Selected == languages[1] {
+			newLang = "en"
+		}
+		u.applySettings(strings.TrimSpace(configPath.Text), newStore, newLang, errText)
+	})
+
+	parts := []fyne.CanvasObject{
+		wrapped(t("settings.text")),
+		errText,
+		widget.NewForm(
+			widget.NewFormItem(t("field.configfile"), configRow),
+			widget.NewFormItem(t("field.store"), store),
+			widget.NewFormItem(t("settings.store.folder"), folder),
+			widget.NewFormItem(t("field.language"), language),
+		),
+	}
+	if u.backend != nil {
+		cfg := u.backend.Config()
+		parts = append(parts, section(t("settings.bank"), widget.NewForm(
+			widget.NewFormItem(t("field.bankname"), widget.NewLabel(cfg.BankName)),
+			widget.NewFormItem(t("field.bankcode"), widget.NewLabel(cfg.BankCode)),
+			widget.NewFormItem(t("field.server"), widget.NewLabel(cfg.ServerURL)),
+		)))
+	}
+	var back func()
+	row := []fyne.CanvasObject{save}
+	if u.backend != nil {
+		back = u.Home
+		row = append([]fyne.CanvasObject{u.newButton(t("button.back"), false, back)}, row...)
+	}
+	parts = append(parts, buttons(row...))
+	u.screen(t("settings.title"), container.NewVBox(parts...), back, configPath)
+}
+
+// applySettings opens the agent with the new configuration and store, and keeps
+// them (and for the next start) only if that worked; the language applies at once.
+func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label) {
+	if configPath != u.opts.ConfigPath || store != u.opts.Store || u.backend == nil {
+		b, err := u.openBackend(configPath, store)
+		if err != nil {
+			u.setError(errText, err)
+			return
+		}
+		u.backend, u.openErr = b, nil
+		u.opts.ConfigPath, u.opts.Store = configPath, store
+		prefs := u.app.Preferences()
+		prefs.SetString(prefConfig, configPath)
+		prefs.SetString(prefStore, store)
+	}
+	u.app.Preferences().SetString(prefLanguage, lang)
+	u.setLanguage(lang)
+	u.win.SetTitle(t("app.title"))
+	u.tray.rebuild()
+	u.Home()
+	u.refreshWarnings()
+}

@@ -1,0 +1,46 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+func TestStartScreenOffersBothLoginMethodsAndWarnsOfExpiry(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	assertTitle(t, u, "ログイン")
+	assertShows(t, u, "いんかん信用金庫", "ID・パスワード方式のお客様", "電子証明書方式のお客様",
+		"電子証明書 yamada+1376 の有効期限は 2026年12月3日 です（あと 12 日）。期限が切れるとログインできなくなります。お早めに更新してください。")
+	for _, b := range []string{"ログイン", "電子証明書ログイン", "電子証明書取得", "電子証明書再取得/更新", "電子証明書の更新はこちら"} {
+		findButton(t, u, b)
+	}
+	test.AssertImageMatches(t, "start.png", u.win.Canvas().Capture())
+}
+
+func TestPasswordLoginShowsTheAgentsMessageOnAWrongPassword(t *testing.T) {
+	f := newFakeBackend().withUsers()
+	u := newTestUI(t, f)
+	typeInto(t, u, false, 0, "suzuki")
+	typeInto(t, u, false, 1, "wrong")
+	tap(t, u, "ログイン")
+	assertTitle(t, u, "ログイン")
+	assertShows(t, u, "ログインIDまたはログインパスワードが正しくありません。")
+
+	typeInto(t, u, false, 1, f.password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+	assertShows(t, u, "鈴木 花子 様", "ID・パスワード方式")
+	if u.session == nil || u.session.User.Role != wire.RoleApprover {
+		t.Fatalf("session = %+v, want suzuki as approver", u.session)
+	}
+}
+
+func TestStartScreenWithoutConfigurationOpensSettings(t *testing.T) {
+	a := test.NewTempApp(t)
+	u := New(a, Options{Open: func(string, string) (Backend, error) { return newFakeBackend(), nil }})
+	t.Cleanup(u.cancel)
+	assertTitle(t, u, "設定")
+	assertShows(t, u, "金融機関の設定ファイルが指定されていません。")
+}

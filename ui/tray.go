@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/assets"
+)
+
+// checkEvery is how often the expiry warnings are checked while the app sits in
+// the tray. A day would do for the rule ("30 and 10 days before, and at expiry"),
+// but a PC that slept through the daily tick would then warn a day late; each
+// level is notified once anyway.
+const checkEvery = time.Hour
+
+// notifiedPrefix keys, per certificate fingerprint, the highest warning level
+// already sent as a desktop notification, so each level is sent once per
+// certificate, across restarts.
+const notifiedPrefix = "notified."
+
+// tray is the system-tray icon, its menu with the nearest expiry, and the desktop
+// notifications before a certificate expires.
+type tray struct {
+	u        *UI
+	desk     desktop.App // nil where the driver has no system tray
+	warnings []agent.Warning
+	// hintShown is set once the user was told that closing the window leaves the
+	// app running in the tray.
+	hintShown bool
+}
+
+// newTray installs the tray icon when the driver has one; closing the window then
+// hides it to the tray instead of quitting, so the daily check keeps running.
+func newTray(u *UI) *tray {
+	tr := &tray{u: u}
+	if desk, ok := u.app.(desktop.App); ok {
+		tr.desk = desk
+		desk.SetSystemTrayIcon(assets.Icon)
+		u.win.SetCloseIntercept(func() {
+			u.win.Hide()
+			if !tr.hintShown {
+				tr.hintShown = true
+				u.app.SendNotification(fyne.NewNotification(t("app.name"), t("tray.hidden")))
+			}
+		})
+	}
+	tr.rebuild()
+	return tr
+}
+
+// start checks the warnings now and then every checkEvery until the app quits.
+func (tr *tray) start() {
+	tr.u.refreshWarnings()
+	go func() {
+		tick := time.NewTicker(checkEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tr.u.ctx.Done():
+				return
+			case <-tick.C:
+				fyne.Do(tr.u.refreshWarnings)
+			}
+		}
+	}()
+}
+
+// refreshWarnings asks the agent for the expiry warnings, then updates the tray
+// menu and sends the notifications that are due.
+func (u *UI) refreshWarnings() {
+	if u.backend == nil {
+		return
+	}
+	u.run(func(ctx context.Context) (any, error) {
+		return u.backend.Warnings(ctx, nil)
+	}, func(res any, err error) {
+		if err != nil {
+			fyne.LogError("checking certificate expiry", err)
+			return
+		}
+		ws := res.([]agent.Warning)
+		u.tray.update(ws)
+		u.tray.notify(ws)
+	})
+}
+
+// update shows ws in the tray menu.
+func (tr *tray) update(ws []agent.Warning) {
+	tr.warnings = ws
+	tr.rebuild()
+}
+
+// rebuild makes the tray menu in the window's language.
+func (tr *tray) rebuild() {
+	if tr.desk != nil {
+		tr.desk.SetSystemTrayMenu(tr.menu())
+	}
+}
+
+// menu is the tray menu: the nearest expiry, which opens its renewal (or the
+// certificate list when it cannot be renewed), and a way back to the window.
+// Fyne adds the Quit item itself.
+func (tr *tray) menu() *fyne.Menu {
+	u := tr.u
+	nearest := nearestExpiry(tr.warnings)
+	var expiry *fyne.MenuItem
+	if nearest == nil {
+		expiry = fyne.NewMenuItem(t("tray.none"), nil)
+		expiry.Disabled = true
+	} else {
+		w := *nearest
+		expiry = fyne.NewMenuItem(t("tray.nearest", map[string]any{
+			"Label": w.Identity.Label, "Date": date(w.Identity.NotAfter), "Days": daysText(w.DaysLeft),
+		}), func() {
+			u.win.Show()
+			u.win.RequestFocus()
+			if w.Renewable {
+				u.showRenew(w.Identity)
+			} else {
+				u.showCertificates()
+			}
+		})
+	}
+	open := fyne.NewMenuItem(t("tray.open"), func() {
+		u.win.Show()
+		u.win.RequestFocus()
+	})
+	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open)
+}
+
+// nearestExpiry is the certificate that expires first, whatever its level.
+func nearestExpiry(ws []agent.Warning) *agent.Warning {
+	if len(ws) == 0 {
+		return nil
+	}
+	sorted := append([]agent.Warning(nil), ws...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].DaysLeft < sorted[j].DaysLeft })
+	return &sorted[0]
+}
+
+// notify sends a desktop notification for each certificate that reached a warning
+// level not yet notified: 30 days before expiry, 10 days before, and at expiry.
+func (tr *tray) notify(ws []agent.Warning) {
+	prefs := tr.u.app.Preferences()
+	for _, w := range ws {
+		if w.Level == agent.LevelNone {
+			continue
+		}
+		key := notifiedPrefix + string(w.Identity.Fingerprint)
+		if agent.Level(prefs.Int(key)) >= w.Level {
+			continue
+		}
+		data := map[string]any{"Label": w.Identity.Label, "Date": date(w.Identity.NotAfter), "Days": daysText(w.DaysLeft)}
+		body := t("notify.expiring", data)
+		switch {
+		case w.Level == agent.LevelExpired && w.Renewable:
+			body = t("banner.expired.renewable", data)
+		case w.Level == agent.LevelExpired:
+			body = t("banner.expired", data)
+		}
+		tr.u.app.SendNotification(fyne.NewNotification(t("notify.title"), body))
+		prefs.SetInt(key, int(w.Level))
+	}
+}

@@ -1,0 +1,243 @@
+// Package ui is the Inkan desktop agent's window: the bank's login screen, the
+// pickup wizard, the certificate chooser, the logged-in screen with its 重要なお知らせ
+// and 利用者管理, the certificate list with backup and restore, the settings, and the
+// system-tray icon that warns before a certificate expires.
+//
+// It holds no HTTP and no cryptography: every action goes to a [Backend], which in
+// the program is the agent. It does not import fyne.io/fyne/v2/app either, so its
+// tests run under Fyne's headless test driver without cgo or a display; cmd/inkan
+// creates the application and hands it to [New].
+//
+// # Threads
+//
+// Work that waits on the network or the key store runs on its own goroutine, so the
+// window never freezes; its result reaches the widgets through fyne.Do (FyneApp.toml
+// enables the fyneDo migration, so the driver checks this).
+package ui
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/assets"
+)
+
+// Options configure [New].
+type Options struct {
+	// ConfigPath is the bank's configuration file (inkan-server agent-config writes
+	// it). Empty means the one saved in the preferences by 設定.
+	ConfigPath string
+	// Store is the certificate store kind ("windows", "keyring", "dir:PATH"); empty
+	// means the saved one, or the configuration's, or the OS default.
+	Store string
+	// Language is "ja" or "en"; empty means the saved choice, or the configuration's,
+	// or Japanese.
+	Language string
+	// Open opens the agent for a configuration file and a store kind. The window
+	// calls it at start and again when 設定 changes either.
+	Open func(configPath, store string) (Backend, error)
+	// Now is the clock of the expiry notifications; nil means time.Now.
+	Now func() time.Time
+}
+
+// Preference keys, saved by 設定 so the next start needs no flags.
+const (
+	prefConfig   = "config"
+	prefStore    = "store"
+	prefLanguage = "language"
+)
+
+// UI is the agent's main window and tray icon.
+type UI struct {
+	app     fyne.App
+	win     fyne.Window
+	opts    Options
+	backend Backend // nil while no configuration could be opened
+	openErr error   // why the configuration could not be opened
+	lang    string
+
+	session *agent.Session
+	// title is the current screen's heading.
+	title string
+	// escape is what the Escape key does on the current screen (cancel, back).
+	escape func()
+
+	ctx    context.Context // cancelled when the window is closed for good
+	cancel context.CancelFunc
+	// work counts background jobs, so tests can wait for them to land.
+	work sync.WaitGroup
+
+	tray *tray
+}
+
+// New builds the window of a. It opens the configuration through opts.Open and
+// shows the start screen, or 設定 when there is no usable configuration yet.
+func New(a fyne.App, opts Options) *UI {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	prefs := a.Preferences()
+	if opts.ConfigPath == "" {
+		opts.ConfigPath = prefs.String(prefConfig)
+	}
+	if opts.Store == "" {
+		opts.Store = prefs.String(prefStore)
+	}
+	u := &UI{app: a, opts: opts}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	a.SetIcon(assets.Icon)
+	a.Settings().SetTheme(NewTheme())
+
+	u.backend, u.openErr = u.openBackend(opts.ConfigPath, opts.Store)
+	u.setLanguage(u.chooseLanguage())
+
+	u.win = a.NewWindow(t("app.title"))
+	u.win.SetIcon(assets.Icon)
+	u.win.Resize(fyne.NewSize(840, 680))
+	u.win.SetMaster()
+	u.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if ev.Name == fyne.KeyEscape {
+			u.pressEscape()
+		}
+	})
+	u.tray = newTray(u)
+	u.Home()
+	return u
+}
+
+// Window is the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// ShowAndRun shows the window, starts the expiry checks and runs the application
+// until it quits.
+func (u *UI) ShowAndRun() {
+	u.win.Show()
+	u.tray.start()
+	u.app.Run()
+	u.cancel()
+}
+
+// Home shows the start screen, or 設定 when no configuration is open.
+func (u *UI) Home() {
+	if u.backend == nil {
+		u.showSettings()
+		return
+	}
+	u.showStart()
+}
+
+// openBackend opens the agent for a configuration file and store.
+func (u *UI) openBackend(configPath, store string) (Backend, error) {
+	if configPath == "" || u.opts.Open == nil {
+		return nil, errNoConfig
+	}
+	return u.opts.Open(configPath, store)
+}
+
+// errNoConfig says that no configuration file was given yet.
+var errNoConfig = errors.New("no configuration file")
+
+// chooseLanguage picks the language: the flag, the saved choice, the bank's
+// configuration, then Japanese.
+func (u *UI) chooseLanguage() string {
+	for _, l := range []string{u.opts.Language, u.app.Preferences().String(prefLanguage), u.configLanguage()} {
+		if l == "ja" || l == "en" {
+			return l
+		}
+	}
+	return "ja"
+}
+
+func (u *UI) configLanguage() string {
+	if u.backend == nil {
+		return ""
+	}
+	return u.backend.Config().Language
+}
+
+// bankName is the bank's name as the configuration gives it.
+func (u *UI) bankName() string {
+	if u.backend == nil {
+		return t("app.name")
+	}
+	return u.backend.Config().BankName
+}
+
+// screen replaces the window's content with a titled screen: the bank's header,
+// the title, and body. escape is what Escape does there (nil: nothing), and focus,
+// when not nil, receives the keyboard so the user can type at once.
+func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus fyne.Focusable) {
+	u.title, u.escape = title, escape
+	seal := canvas.NewImageFromResource(assets.Icon)
+	seal.FillMode = canvas.ImageFillContain
+	seal.SetMinSize(fyne.NewSquareSize(40))
+	bank := widget.NewLabelWithStyle(u.bankName(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	bank.SizeName = theme.SizeNameSubHeadingText
+	heading := canvas.NewText(title, theme.Color(theme.ColorNamePrimary))
+	heading.TextSize = theme.TextHeadingSize()
+	heading.TextStyle.Bold = true
+	header := container.NewBorder(nil, nil, seal, widget.NewLabel(t("app.name")), bank)
+	top := container.NewVBox(header, widget.NewSeparator(), container.NewPadded(heading))
+	u.win.SetContent(container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewPadded(body))))
+	if focus != nil {
+		u.win.Canvas().Focus(focus)
+	}
+}
+
+// pressEscape runs the current screen's Escape action.
+func (u *UI) pressEscape() {
+	if u.escape != nil {
+		u.escape()
+	}
+}
+
+// run does work on its own goroutine and hands its result to done on the UI
+// thread. The context is the window's, so closing the application cancels it.
+func (u *UI) run(work func(ctx context.Context) (any, error), done func(result any, err error)) {
+	u.work.Add(1)
+	go func() {
+		result, err := work(u.ctx)
+		fyne.Do(func() {
+			defer u.work.Done()
+			done(result, err)
+		})
+	}()
+}
+
+// wait blocks until every background job started by run has landed. Tests use it.
+func (u *UI) wait() { u.work.Wait() }
+
+// section frames a group of controls under a heading, like the boxes of the bank's
+// own login page.
+func section(title string, content ...fyne.CanvasObject) fyne.CanvasObject {
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	heading.SizeName = theme.SizeNameSubHeadingText
+	box := container.NewVBox(append([]fyne.CanvasObject{heading, widget.NewSeparator()}, content...)...)
+	bg := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	bg.CornerRadius = theme.InputRadiusSize()
+	bg.StrokeColor = theme.Color(theme.ColorNameInputBorder)
+	bg.StrokeWidth = 1
+	return container.NewStack(bg, container.NewPadded(box))
+}
+
+// wrapped is a label that wraps at the window's width, for sentences.
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
+// buttons lays out a row of buttons at the trailing edge, as dialogs do.
+func buttons(objs ...fyne.CanvasObject) fyne.CanvasObject {
+	return container.NewHBox(append([]fyne.CanvasObject{layout.NewSpacer()}, objs...)...)
+}
