@@ -212,7 +212,12 @@ func (s *softStore) Export(ctx context.Context, fps []Fingerprint, password stri
 	defer s.mu.Unlock()
 
 	items := make([]pfxItem, 0, len(fps))
+	seen := map[Fingerprint]bool{}
 	for _, fp := range fps {
+		if seen[fp] {
+			continue
+		}
+		seen[fp] = true
 		r, err := s.v.getRecord(fp)
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", fp, err)
@@ -261,17 +266,20 @@ func (s *softStore) Import(ctx context.Context, pfx []byte, password string, opt
 		}
 		seen[fp] = true
 
+		// An identity counts as present only with its key: a record whose key
+		// went missing is repaired by writing both again.
+		var nf *NotFoundError
 		existing, err := s.v.getRecord(fp)
 		if err == nil {
 			id, err := s.identity(existing)
-			if err != nil {
+			if err == nil {
+				res.AlreadyPresent = append(res.AlreadyPresent, id)
+				continue
+			}
+			if !errors.As(err, &nf) {
 				return nil, s.rollback(added, fmt.Errorf("import %s: %w", fp, err))
 			}
-			res.AlreadyPresent = append(res.AlreadyPresent, id)
-			continue
-		}
-		var nf *NotFoundError
-		if !errors.As(err, &nf) {
+		} else if !errors.As(err, &nf) {
 			return nil, s.rollback(added, fmt.Errorf("import %s: %w", fp, err))
 		}
 

@@ -318,3 +318,35 @@ func TestAttachRefusesLabelWithLineBreak(t *testing.T) {
 		t.Error("Attach took a label with a line break")
 	}
 }
+
+func TestImportRepairsIdentityWhoseKeyWentMissing(t *testing.T) {
+	ctx := context.Background()
+	s := newMemoryStore()
+	loginID := newLoginID(t)
+	id := enroll(t, s, newTestCA(t, "Inkan Test CA"), DefaultKeyOptions(), loginID)
+	pfx, err := s.Export(ctx, []Fingerprint{id.Fingerprint, id.Fingerprint}, "secret", ExportOptions{})
+	if err != nil {
+		t.Fatalf("Export naming one identity twice: %v", err)
+	}
+
+	// As when the user removes the key in the keyring's own UI.
+	if err := s.v.deleteKey(id.Fingerprint); err != nil {
+		t.Fatal(err)
+	}
+	if got := listByLoginID(t, s, loginID); len(got) != 0 {
+		t.Fatalf("an identity without its key is listed")
+	}
+
+	res, err := s.Import(ctx, pfx, "secret", ImportOptions{})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if len(res.Added) != 1 || len(res.AlreadyPresent) != 0 {
+		t.Fatalf("Import: %d added, %d already present; want the identity added once", len(res.Added), len(res.AlreadyPresent))
+	}
+	got := listByLoginID(t, s, loginID)
+	if len(got) != 1 {
+		t.Fatalf("after the repair: %d identities listed, want 1", len(got))
+	}
+	checkSigns(t, got[0].Signer, id.Certificate.PublicKey)
+}
