@@ -1,0 +1,119 @@
+package server
+
+import (
+	"crypto"
+	"crypto/x509"
+	"encoding/base64"
+	"errors"
+	"math/big"
+	"net/http"
+	"testing"
+
+	"golang.org/x/crypto/ocsp"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+func (e *env) fetchCRL() *x509.RevocationList {
+	e.t.Helper()
+	r := e.do(e.client(nil), e.request("GET", "/crl", "", nil))
+	if r.status != http.StatusOK {
+		e.t.Fatalf("GET /crl: %d", r.status)
+	}
+	crl, err := x509.ParseRevocationList(r.body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := crl.CheckSignatureFrom(e.srv.ca.Issuing); err != nil {
+		e.t.Fatalf("CRL is not signed by the issuing CA: %v", err)
+	}
+	return crl
+}
+
+func crlLists(crl *x509.RevocationList, serial *big.Int) bool {
+	for _, entry := range crl.RevokedCertificateEntries {
+		if entry.SerialNumber.Cmp(serial) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func TestCRLReflectsRevocationByCLIWhileServing(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	before := e.fetchCRL()
+	if crlLists(before, admin.cert.SerialNumber) {
+		t.Fatal("the CRL lists a good certificate")
+	}
+	// The operator CLI opens the same data directory while the server runs.
+	cli, err := Open(e.dir, Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Operator().RevokeCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.Shutdown(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := e.fetchCRL()
+	if !crlLists(after, admin.cert.SerialNumber) {
+		t.Fatal("the CRL does not list the certificate the CLI revoked")
+	}
+	if after.Number.Cmp(before.Number) <= 0 {
+		t.Fatalf("CRL number did not grow: %v then %v", before.Number, after.Number)
+	}
+	_, r := e.login(admin, "", pw("admin1"))
+	want(t, "login after the CLI revoked", r, http.StatusForbidden, wire.CodeCertificateRevoked)
+}
+
+func TestOCSPAnswersGoodRevokedAndUnknown(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	general := e.pickup("general1", pw("general1"))
+	if err := e.op.RevokeCertificate(e.ctx, "general1"); err != nil {
+		t.Fatal(err)
+	}
+	unknown := &x509.Certificate{SerialNumber: big.NewInt(12345), RawIssuer: e.srv.ca.Issuing.RawSubject}
+	ask := func(cert *x509.Certificate, get bool) *ocsp.Response {
+		t.Helper()
+		der, err := ocsp.CreateRequest(cert, e.srv.ca.Issuing, &ocsp.RequestOptions{Hash: crypto.SHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r reply
+		if get {
+			r = e.do(e.client(nil), e.request("GET", "/ocsp/"+base64.StdEncoding.EncodeToString(der), "", nil))
+		} else {
+			r = e.do(e.client(nil), e.request("POST", "/ocsp", "application/ocsp-request", der))
+		}
+		resp, err := ocsp.ParseResponse(r.body, e.srv.ca.Issuing)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.SerialNumber.Cmp(cert.SerialNumber) != 0 {
+			t.Fatal("OCSP answered about another serial")
+		}
+		return resp
+	}
+	for _, get := range []bool{false, true} {
+		if s := ask(admin.cert, get).Status; s != ocsp.Good {
+			t.Errorf("get=%v: picked-up certificate: status %d, want good", get, s)
+		}
+		if s := ask(general.cert, get).Status; s != ocsp.Revoked {
+			t.Errorf("get=%v: revoked certificate: status %d, want revoked", get, s)
+		}
+		if s := ask(unknown, get).Status; s != ocsp.Unknown {
+			t.Errorf("get=%v: unknown serial: status %d, want unknown", get, s)
+		}
+	}
+	r := e.do(e.client(nil), e.request("POST", "/ocsp", "application/ocsp-request", []byte("garbage")))
+	var re ocsp.ResponseError
+	if _, err := ocsp.ParseResponse(r.body, nil); !errors.As(err, &re) || re.Status != ocsp.Malformed {
+		t.Fatalf("garbage OCSP request: %v, want the malformedRequest response", err)
+	}
+}
