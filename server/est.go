@@ -122,17 +122,18 @@ func decodeBase64(b []byte) ([]byte, error) {
 	return base64.StdEncoding.DecodeString(string(clean))
 }
 
-// base64Lines encodes der as base64 in lines of 64 characters.
+// base64Lines encodes der as base64 in lines of 64 characters, ended by LF
+// (not CRLF: base64 -d of coreutils, a common EST client tool, rejects CR).
 func base64Lines(der []byte) []byte {
 	enc := base64.StdEncoding.EncodeToString(der)
 	var b bytes.Buffer
 	for len(enc) > 64 {
 		b.WriteString(enc[:64])
-		b.WriteString("\r\n")
+		b.WriteString("\n")
 		enc = enc[64:]
 	}
 	b.WriteString(enc)
-	b.WriteString("\r\n")
+	b.WriteString("\n")
 	return b.Bytes()
 }
 

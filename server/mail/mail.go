@@ -87,7 +87,7 @@ func (s *Sweeper) pending(ctx context.Context, now time.Time) ([]due, error) {
 	}
 	var out []due
 	err := s.Store.View(ctx, func(tx store.Tx) error {
-		certs, err := tx.ActiveCertificatesExpiringBefore(now.Add(time.Duration(thresholds[len(thresholds)-1]) * lifecycle.Day))
+		certs, err := tx.ActiveCertificatesExpiringBy(now.Add(time.Duration(thresholds[len(thresholds)-1]) * lifecycle.Day))
 		if err != nil {
 			return err
 		}

@@ -60,8 +60,8 @@ type Tx interface {
 	Certificates(loginID string) ([]Certificate, error)
 	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded.
 	WithdrawnCertificates() ([]Certificate, error)
-	// ActiveCertificatesExpiringBefore lists the active certificates whose NotAfter is before t.
-	ActiveCertificatesExpiringBefore(t time.Time) ([]Certificate, error)
+	// ActiveCertificatesExpiringBy lists the active certificates whose NotAfter is at or before t.
+	ActiveCertificatesExpiringBy(t time.Time) ([]Certificate, error)
 
 	CreateSession(s Session) error
 	Session(tokenHash string) (Session, error)

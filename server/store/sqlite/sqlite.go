@@ -328,9 +328,9 @@ func (t *tx) WithdrawnCertificates() ([]store.Certificate, error) {
 	return collect(rows, scanCert)
 }
 
-func (t *tx) ActiveCertificatesExpiringBefore(before time.Time) ([]store.Certificate, error) {
+func (t *tx) ActiveCertificatesExpiringBy(by time.Time) ([]store.Certificate, error) {
 	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates
-		WHERE status = 'active' AND not_after < ? ORDER BY not_after`, toDB(before))
+		WHERE status = 'active' AND not_after <= ? ORDER BY not_after`, toDB(by))
 	if err != nil {
 		return nil, err
 	}
