@@ -25,9 +25,6 @@ import (
 func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress ProgressFunc) (*Identity, error) {
 	report := reporter(progress)
 	report(StepPrepare)
-	if loginID == "" {
-		return nil, fmt.Errorf("pick up certificate: %w", &Error{Code: wire.CodeBadRequest, Message: "no login ID"})
-	}
 	c, err := a.client(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
@@ -42,7 +39,7 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
-	if id.Subject.LoginID != loginID {
+	if !strings.EqualFold(id.Subject.LoginID, loginID) {
 		// The server issued for another ID: keep nothing of it.
 		_ = a.store.Delete(ctx, id.Fingerprint)
 		return nil, fmt.Errorf("pick up certificate for %s: the server issued it for %q", loginID, id.Subject.LoginID)
