@@ -400,6 +400,10 @@ func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, 
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
+	mine, err := s.inkanCerts()
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
 	res := &ImportResult{}
 	var undo changes
 	seen := map[Fingerprint]bool{}
@@ -412,6 +416,13 @@ func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, 
 		if i := slices.IndexFunc(present, func(id *Identity) bool { return id.Fingerprint == fp }); i >= 0 {
 			res.AlreadyPresent = append(res.AlreadyPresent, present[i])
 			continue
+		}
+		if slices.ContainsFunc(mine, func(sc *storeCert) bool { return sc.Cert.Equal(item.Chain[0]) }) {
+			// In MY with Inkan's key link but without its key: not listed, no use
+			// to anyone, and the backup is what restores it.
+			if err := removeFromStore(storeMY, item.Chain[0]); err != nil {
+				return nil, errors.Join(fmt.Errorf("import %q (%s): replace the certificate whose key is gone: %w", item.FriendlyName, fp, err), undo.revert())
+			}
 		}
 		id, err := s.importItem(item, opts.Exportable, &undo)
 		if err != nil {

@@ -299,6 +299,36 @@ func addForeign(t *testing.T, store string, cert *x509.Certificate) {
 	})
 }
 
+// TestWindowsImportRestoresCertificateWithoutKey: a certificate still in MY
+// whose key is gone is not listed, and importing its backup restores it.
+func TestWindowsImportRestoresCertificateWithoutKey(t *testing.T) {
+	s := newTestWindowsStore(t)
+	ctx := context.Background()
+	id := enroll(t, s, newTestCA(t, "Inkan Test CA"), KeyOptions{Algorithm: RSA2048, Exportable: true}, newLoginID(t))
+	pfx, err := s.Export(ctx, []Fingerprint{id.Fingerprint}, "secret", ExportOptions{})
+	if err != nil {
+		t.Fatalf("Export: %v", err)
+	}
+	if err := removeKey(keyLink{Provider: providerSoftware, Container: id.Signer.(*cngKey).container}); err != nil {
+		t.Fatalf("remove the key behind the store's back: %v", err)
+	}
+	if got := listByLoginID(t, s, id.Certificate.Subject.CommonName); len(got) != 0 {
+		t.Fatalf("a certificate without its key is listed")
+	}
+	res, err := s.Import(ctx, pfx, "secret", ImportOptions{Exportable: true})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if len(res.Added) != 1 || len(res.AlreadyPresent) != 0 {
+		t.Fatalf("Import: %d added, %d already present; want 1, 0", len(res.Added), len(res.AlreadyPresent))
+	}
+	got := listByLoginID(t, s, id.Certificate.Subject.CommonName)
+	if len(got) != 1 || got[0].Label != id.Label {
+		t.Fatalf("after Import: %d identities listed, want %q", len(got), id.Label)
+	}
+	checkSigns(t, got[0].Signer, id.Certificate.PublicKey)
+}
+
 func TestWindowsHardwareKeyIsNotExportable(t *testing.T) {
 	skipUnderWine(t, wineNoTPM)
 	s := newTestWindowsStore(t)
