@@ -17,7 +17,9 @@ func TestLastUsedSurvivesARestartAndADamagedStateFileOnlyLosesTheOrder(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Pickup(t.Context(), "alice", "pw", nil)
+	if _, err := a.Pickup(t.Context(), "alice", "pw", nil); err != nil {
+		t.Fatal(err)
+	}
 	bob, err := a.Pickup(t.Context(), "bob", "pw", nil)
 	if err != nil {
 		t.Fatal(err)
