@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// run runs the CLI in-process with stdin and returns stdout, failing on error.
+func run(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	out, err := runErr(t, stdin, args...)
+	if err != nil {
+		t.Fatalf("inkan-server %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+func runErr(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRoot(strings.NewReader(stdin), &out, &errOut)
+	root.SetArgs(args)
+	err := root.Execute()
+	return out.String(), err
+}
+
+func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin", "--host", "bank.example.jp")
+	if _, err := runErr(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin"); err == nil ||
+		!strings.Contains(err.Error(), "already holds a CA") {
+		t.Fatalf("second init: %v", err)
+	}
+	for _, key := range []string{"root-ca.key", "issuing-ca.key", "tls.key"} {
+		st, err := os.Stat(filepath.Join(data, key))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v, want mode 0600", key, st.Mode(), err)
+		}
+	}
+
+	var contract struct{ ID string }
+	if err := json.Unmarshal([]byte(run(t, "", "contract", "add", "Yamada Trading", "--data", data, "--json")), &contract); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "password-1\n", "user", "add", "boss", "--data", data, "--contract", contract.ID, "--role", "admin", "--email", "boss@example.jp", "--password-stdin")
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("password-2\n"), 0o600)
+	run(t, "", "user", "add", "clerk", "--data", data, "--contract", contract.ID, "--role", "general", "--password-file", pwFile)
+	if _, err := runErr(t, "", "user", "add", "nopw", "--data", data, "--contract", contract.ID, "--role", "general"); err == nil {
+		t.Fatal("user add without a password source succeeded")
+	}
+
+	run(t, "", "cert", "issue", "boss", "--data", data)
+	var users []wire.User
+	if err := json.Unmarshal([]byte(run(t, "", "user", "list", "--data", data, "--contract", contract.ID, "--json")), &users); err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 2 || users[0].LoginID != "boss" || users[0].Certificate.State != wire.CertAwaitingPickup || users[0].Email != "boss@example.jp" {
+		t.Fatalf("user list: %+v", users)
+	}
+	if out := run(t, "", "cert", "revoke", "boss", "--data", data); !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke printed %q", out)
+	}
+	run(t, "", "cert", "reissue", "boss", "--data", data)
+	if out := run(t, "", "cert", "list", "--data", data, "--login-id", "boss"); strings.Count(out, "boss") != 2 {
+		t.Fatalf("cert list:\n%s", out)
+	}
+	run(t, "", "user", "unlock", "clerk", "--data", data)
+	run(t, "password-3\n", "user", "set-password", "clerk", "--data", data, "--password-stdin")
+	run(t, "", "user", "delete", "clerk", "--data", data)
+	if out := run(t, "", "contract", "list", "--data", data); !strings.Contains(out, "Yamada Trading") {
+		t.Fatalf("contract list:\n%s", out)
+	}
+}
+
+func TestDemoAndAgentConfig(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	var demo struct {
+		ContractID string     `json:"contract_id"`
+		Users      []demoUser `json:"users"`
+	}
+	if err := json.Unmarshal([]byte(run(t, "", "demo", "--data", data, "--json")), &demo); err != nil {
+		t.Fatal(err)
+	}
+	roles := map[wire.Role]int{}
+	for _, u := range demo.Users {
+		roles[u.Role]++
+		if len(u.Password) < 8 {
+			t.Fatalf("demo password for %s is %q", u.LoginID, u.Password)
+		}
+	}
+	if roles[wire.RoleAdmin] != 1 || roles[wire.RoleApprover] != 1 || roles[wire.RoleGeneral] != 2 {
+		t.Fatalf("demo roles %v", roles)
+	}
+	out := filepath.Join(t.TempDir(), "bank.json")
+	run(t, "", "agent-config", "--data", data, "--url", "https://127.0.0.1:8443", "--out", out)
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bc wire.BankConfig
+	if err := json.Unmarshal(raw, &bc); err != nil {
+		t.Fatal(err)
+	}
+	if bc.ServerURL != "https://127.0.0.1:8443" || bc.BankCode != "1376" || !strings.Contains(bc.CACertPEM, "BEGIN CERTIFICATE") ||
+		len(bc.CAFingerprint) != 64 || bc.RenewBeforeDays != 30 || bc.RenewAfterDays != 90 {
+		t.Fatalf("agent config %+v", bc)
+	}
+}
+
+func TestServeRefusesInvalidConfigNamingTheField(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	path := filepath.Join(data, "config.json")
+	raw, _ := os.ReadFile(path)
+	os.WriteFile(path, bytes.Replace(raw, []byte(`"pickup_window_days": 80`), []byte(`"pickup_window_days": 0`), 1), 0o600)
+	_, err := runErr(t, "", "serve", "--data", data, "--addr", "127.0.0.1:0")
+	if err == nil || !strings.Contains(err.Error(), "pickup_window_days") {
+		t.Fatalf("serve with pickup_window_days 0: %v", err)
+	}
+}
