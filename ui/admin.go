@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"image/color"
 	"strings"
 	"time"
 
@@ -71,7 +72,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 
 	// The table scrolls by itself; a fixed minimum keeps about eight rows in view
 	// inside the screen's own scroll.
-	room := canvas.NewRectangle(nil)
+	room := canvas.NewRectangle(color.Transparent)
 	room.SetMinSize(fyne.NewSize(760, 300))
 	body := container.NewVBox(
 		wrapped(t("admin.text")),

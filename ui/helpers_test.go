@@ -140,6 +140,8 @@ func typeFocused(t *testing.T, u *UI, text string) {
 // screenText is every text on the window, one per line, for assertions and for
 // failure messages that show what the user would have seen.
 func screenText(u *UI) string {
+	// Tables and lists make their cells when drawn: draw the window first.
+	u.win.Canvas().Capture()
 	var b strings.Builder
 	last := ""
 	for _, o := range objects(u) {

@@ -3,6 +3,7 @@ package ui
 import (
 	"crypto/x509/pkix"
 	"fmt"
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -53,10 +54,13 @@ var attributeNames = map[string]string{
 	"2.5.4.97": "organizationIdentifier", "2.5.4.6": "C",
 }
 
-// subjectText writes a certificate's subject readably, one attribute after another.
+// subjectText writes a certificate's subject readably, most specific first (CN
+// first), as Windows and OpenSSL show it.
 func subjectText(name pkix.Name) string {
 	var parts []string
-	for _, rdn := range name.ToRDNSequence() {
+	seq := name.ToRDNSequence()
+	slices.Reverse(seq)
+	for _, rdn := range seq {
 		for _, atv := range rdn {
 			key, ok := attributeNames[atv.Type.String()]
 			if !ok {

@@ -42,7 +42,8 @@ func (u *UI) showSession(s *agent.Session) {
 		parts = append(parts, section(t("admin.title"), wrapped(t("session.admin.help")), buttons(manage)))
 	}
 	parts = append(parts, buttons(logout))
-	u.screen(t("session.title"), container.NewVBox(parts...), nil, logout)
+	// Nothing takes the keyboard at first, so a stray Enter does not log out.
+	u.screen(t("session.title"), container.NewVBox(parts...), nil, nil)
 }
 
 // lastLogin is when the user logged in before, or a dash the first time.

@@ -6,10 +6,18 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/theme"
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/wire"
+)
+
+// Badge colours: dark enough for white text on them to stay readable, which the
+// theme's own success and warning colours are not.
+var (
+	badgeGreen  = color.NRGBA{R: 0x2e, G: 0x7d, B: 0x32, A: 0xff}
+	badgeOrange = color.NRGBA{R: 0xb2, G: 0x5a, B: 0x00, A: 0xff}
+	badgeRed    = color.NRGBA{R: 0xc6, G: 0x28, B: 0x28, A: 0xff}
+	badgeGrey   = color.NRGBA{R: 0x61, G: 0x61, B: 0x61, A: 0xff}
 )
 
 // stateColor is the colour of a certificate's badge: green while it is fine,
@@ -17,22 +25,20 @@ import (
 func stateColor(s agent.State) color.Color {
 	switch s {
 	case agent.StateValid:
-		return theme.Color(theme.ColorNameSuccess)
+		return badgeGreen
 	case agent.StateExpiring, agent.StateRenewable, agent.StateExpiredRenewable:
-		return theme.Color(theme.ColorNameWarning)
+		return badgeOrange
 	case agent.StateNotYetValid:
-		return theme.Color(theme.ColorNameDisabled)
+		return badgeGrey
 	}
-	return theme.Color(theme.ColorNameError)
+	return badgeRed
 }
 
 // badge is a certificate's state as a coloured tag, as the chooser shows it.
 func badge(s agent.State) fyne.CanvasObject {
-	c := stateColor(s)
-	r, g, b, _ := c.RGBA()
-	bg := canvas.NewRectangle(color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x30})
+	bg := canvas.NewRectangle(stateColor(s))
 	bg.CornerRadius = 4
-	text := canvas.NewText(t("state."+string(s)), c)
+	text := canvas.NewText(t("state."+string(s)), color.White)
 	text.TextStyle.Bold = true
 	return container.NewStack(bg, container.NewPadded(text))
 }

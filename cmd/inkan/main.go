@@ -1,0 +1,27 @@
+// Command inkan is the Inkan desktop agent: the window in which office staff pick
+// up, choose, renew, back up and restore the certificates they log in to their
+// bank with. The screens are in package ui; this file only wires them up.
+package main
+
+import (
+	"flag"
+
+	"fyne.io/fyne/v2/app"
+
+	"github.com/inkan-dev/inkan/ui"
+)
+
+func main() {
+	configPath := flag.String("config", "", "the bank's configuration file, as `inkan-server agent-config` writes it (default: the one chosen in 設定)")
+	store := flag.String("store", "", `where certificates are kept: "windows", "keyring" or "dir:PATH" (default: the one chosen in 設定, else the OS's own)`)
+	language := flag.String("lang", "", `language of the window, "ja" or "en" (default: the one chosen in 設定, else Japanese)`)
+	benchStartup := flag.Bool("bench-startup", false, "print the time from process start to the first frame and the memory in use, then quit")
+	flag.Parse()
+
+	a := app.NewWithID("dev.inkan.agent")
+	u := ui.New(a, ui.Options{ConfigPath: *configPath, Store: *store, Language: *language, Open: openAgent})
+	if *benchStartup {
+		reportStartup(a, u)
+	}
+	u.ShowAndRun()
+}

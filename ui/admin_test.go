@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// openAdmin logs in as the admin yamada and opens 利用者管理.
+func openAdmin(t *testing.T, f *fakeBackend) (*UI, *widget.Table) {
+	t.Helper()
+	u := newTestUI(t, f)
+	loginAs(t, u, f, 0)
+	tap(t, u, "利用者管理")
+	assertTitle(t, u, "利用者管理")
+	for _, o := range objects(u) {
+		if table, ok := o.(*widget.Table); ok {
+			return u, table
+		}
+	}
+	t.Fatal("no user table")
+	return nil, nil
+}
+
+// tableText is every cell of the table, row by row, as its own callbacks fill
+// them in: Fyne makes only the cells in view, and the test should not depend on
+// the window's size.
+func tableText(table *widget.Table) string {
+	var b strings.Builder
+	rows, cols := table.Length()
+	for r := 0; r < rows; r++ {
+		for c := 0; c < cols; c++ {
+			cell := table.CreateCell()
+			table.UpdateCell(widget.TableCellID{Row: r, Col: c}, cell)
+			b.WriteString(cell.(*widget.Label).Text)
+			b.WriteByte('\t')
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// assertTableShows fails unless some row of the table holds all of cells, in order.
+func assertTableShows(t *testing.T, table *widget.Table, cells ...string) {
+	t.Helper()
+	want := strings.Join(cells, "\t") + "\t"
+	if got := tableText(table); !strings.Contains(got, want) {
+		t.Errorf("no row %q in the table:\n%s", want, got)
+	}
+}
+
+// selectUser selects the row of loginID in the table.
+func selectUser(t *testing.T, u *UI, f *fakeBackend, table *widget.Table, loginID string) {
+	t.Helper()
+	for i, user := range f.users {
+		if user.LoginID == loginID {
+			table.Select(widget.TableCellID{Row: i, Col: 0})
+			return
+		}
+	}
+	t.Fatalf("no user %s", loginID)
+}
+
+// confirmDialog presses the button labelled label in the dialog on top: the
+// screen below has a button of the same name.
+func confirmDialog(t *testing.T, u *UI, label string) {
+	t.Helper()
+	for _, o := range test.LaidOutObjects(u.win.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == label {
+			test.Tap(b)
+			u.wait()
+			return
+		}
+	}
+	t.Fatalf("no dialog with a %q button", label)
+}
+
+func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, table := openAdmin(t, f)
+	assertTableShows(t, table, "yamada", "山田 太郎", "管理者", "有効", "2027年6月21日", "2026年11月20日 08:00")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
+	assertTableShows(t, table, "takahashi", "高橋 次郎", "一般者", "未発行", "—", "—")
+	test.AssertImageMatches(t, "admin_users.png", u.win.Canvas().Capture())
+
+	// An admin cannot revoke or delete the admin ID: only the bank can.
+	selectUser(t, u, f, table, "yamada")
+	if !findButton(t, u, "失効").Disabled() || !findButton(t, u, "利用者の削除").Disabled() {
+		t.Fatal("revoke and delete are offered for the admin ID")
+	}
+
+	selectUser(t, u, f, table, "suzuki")
+	tap(t, u, "失効")
+	assertShows(t, u, "suzuki の電子証明書を失効させます。失効した電子証明書ではすぐにログインできなくなり、元に戻せません。よろしいですか。")
+	if f.users[1].Certificate.State != wire.CertActive {
+		t.Fatal("revoked before the user confirmed")
+	}
+	confirmDialog(t, u, "失効")
+	if f.users[1].Certificate.State != wire.CertRevoked {
+		t.Fatalf("suzuki's certificate is %s, want revoked", f.users[1].Certificate.State)
+	}
+	assertShows(t, u, "suzuki の電子証明書を失効させました。")
+	assertTableShows(t, table, "suzuki", "鈴木 花子", "承認者", "失効", "2026年11月21日", "—")
+
+	selectUser(t, u, f, table, "takahashi")
+	if !findButton(t, u, "失効").Disabled() {
+		t.Fatal("revoke is offered for an ID with no certificate")
+	}
+	tap(t, u, "電子証明書の発行")
+	if f.users[3].Certificate.State != wire.CertAwaitingPickup {
+		t.Fatalf("takahashi's certificate is %s, want awaiting pickup", f.users[3].Certificate.State)
+	}
+	assertShows(t, u, "takahashi の電子証明書を発行しました。80日以内に取得するようお伝えください。")
+}
+
+func TestAdminReissueAndDeleteAreConfirmedAndCanBeCancelled(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, table := openAdmin(t, f)
+	selectUser(t, u, f, table, "sato")
+	tap(t, u, "利用者の削除")
+	tap(t, u, "キャンセル")
+	if len(f.users) != 4 {
+		t.Fatal("the user was deleted although the admin cancelled")
+	}
+	tap(t, u, "利用者の削除")
+	confirmDialog(t, u, "利用者の削除")
+	if len(f.users) != 3 {
+		t.Fatal("the user was not deleted")
+	}
+
+	selectUser(t, u, f, table, "suzuki")
+	tap(t, u, "再発行")
+	confirmDialog(t, u, "再発行")
+	if f.users[1].Certificate.State != wire.CertAwaitingPickup {
+		t.Fatalf("suzuki's certificate is %s after reissue", f.users[1].Certificate.State)
+	}
+}
+
+func TestAdminCreatesAUserWithACertificate(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, table := openAdmin(t, f)
+	tap(t, u, "利用者の追加")
+	typeInto(t, u, true, 0, "ito")
+	typeInto(t, u, true, 1, "伊藤 三郎")
+	typeInto(t, u, true, 2, "Shoki-Pass-2026")
+	tap(t, u, "追加")
+	last := f.users[len(f.users)-1]
+	if last.LoginID != "ito" || last.Role != wire.RoleGeneral || last.Certificate.State != wire.CertAwaitingPickup {
+		t.Fatalf("created %+v, want ito as a general user awaiting pickup", last)
+	}
+	assertShows(t, u, "利用者 ito を追加しました。")
+	assertTableShows(t, table, "ito", "伊藤 三郎", "一般者", "取得待ち")
+}
+
+func TestAdminShowsTheAgentsMessageWhenRefused(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	f.errs["IssueCertificate"] = refusal(wire.CodeForbidden)
+	u, table := openAdmin(t, f)
+	selectUser(t, u, f, table, "takahashi")
+	tap(t, u, "電子証明書の発行")
+	if got := screenText(u); !strings.Contains(got, u.message(refusal(wire.CodeForbidden))) {
+		t.Fatalf("the refusal is not shown; the screen shows:\n%s", got)
+	}
+}

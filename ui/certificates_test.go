@@ -1,0 +1,104 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/inkan-dev/inkan/certstore"
+)
+
+func TestCertificateListShowsDetailsAndDeletesAfterConfirming(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書の管理")
+	assertTitle(t, u, "電子証明書の管理")
+	test.Tap(rows(u)[1])
+	assertShows(t, u, "suzuki+1376 の詳細", "5A3C0002", "フォルダー /home/yamada/.local/share/inkan",
+		"organizationIdentifier=BANKJP-1376, serialNumber=C-0001, CN=suzuki, OU=general, O=山田商事株式会社, C=JP")
+	test.AssertImageMatches(t, "certificates.png", u.win.Canvas().Capture())
+
+	tap(t, u, "このパソコンから削除")
+	confirmDialog(t, u, "キャンセル")
+	if len(f.ids) != 2 {
+		t.Fatal("deleted although the user cancelled")
+	}
+	tap(t, u, "このパソコンから削除")
+	confirmDialog(t, u, "このパソコンから削除")
+	if len(f.ids) != 1 || f.ids[0].Label != "yamada+1376" {
+		t.Fatalf("after deleting suzuki+1376 the PC has %d certificates", len(f.ids))
+	}
+	if len(rows(u)) != 1 {
+		t.Fatal("the list still shows the deleted certificate")
+	}
+}
+
+func TestBackupAndRestoreThroughTheirDialogs(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	file := filepath.Join(t.TempDir(), "backup.p12")
+	tap(t, u, "電子証明書の管理")
+
+	tap(t, u, "バックアップ")
+	typeInto(t, u, true, 0, file)
+	typeInto(t, u, true, 1, "short")
+	typeInto(t, u, true, 2, "short")
+	confirmDialog(t, u, "バックアップ")
+	assertShows(t, u, "パスワードが短すぎます")
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("a backup was written with a refused password")
+	}
+
+	typeInto(t, u, true, 1, "Natsu-no-Umi-2026")
+	typeInto(t, u, true, 2, "Natsu-no-Umi-2026")
+	confirmDialog(t, u, "バックアップ")
+	assertShows(t, u, "2 件の電子証明書を "+file+" にバックアップしました。")
+	data, err := os.ReadFile(file)
+	if err != nil || len(data) == 0 {
+		t.Fatalf("no backup file: %v", err)
+	}
+	if len(f.backupFPs) != 2 || f.backupFPs[0] != f.ids[0].Fingerprint || f.backupFPs[1] != f.ids[1].Fingerprint {
+		t.Fatalf("backed up %v, want both certificates", f.backupFPs)
+	}
+	confirmDialog(t, u, "OK")
+
+	tap(t, u, "リストア")
+	typeInto(t, u, true, 0, file)
+	typeInto(t, u, true, 1, "wrong password")
+	confirmDialog(t, u, "リストア")
+	assertShows(t, u, u.message(certstore.ErrWrongPassword))
+
+	typeInto(t, u, true, 1, "Natsu-no-Umi-2026")
+	confirmDialog(t, u, "リストア")
+	assertShows(t, u, "取り込んだ電子証明書: restored+1376")
+	if len(rows(u)) != 3 {
+		t.Fatalf("the list shows %d certificates after the restore, want 3", len(rows(u)))
+	}
+}
+
+func TestBackupLeavesOutKeysThatCannotBeExported(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[1].Exportable = false
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	for _, o := range test.LaidOutObjects(u.win.Canvas().Overlays().Top()) {
+		if c, ok := o.(*widget.Check); ok && c.Text != "" && c.Disabled() == c.Checked {
+			t.Errorf("check %q: disabled %v but checked %v", c.Text, c.Disabled(), c.Checked)
+		}
+	}
+	assertShows(t, u, "（書き出しできない鍵）")
+}
+
+func TestRestoreOfAMissingFileNamesIt(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "リストア")
+	missing := filepath.Join(t.TempDir(), "none.p12")
+	typeInto(t, u, true, 0, missing)
+	confirmDialog(t, u, "リストア")
+	assertShows(t, u, "ファイル "+missing+" を読み書きできませんでした。")
+}

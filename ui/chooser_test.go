@@ -1,0 +1,91 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/agent"
+)
+
+// rows returns the certificate rows on the screen, in order.
+func rows(u *UI) []*identityRow {
+	var rs []*identityRow
+	for _, o := range objects(u) {
+		if r, ok := o.(*identityRow); ok {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+func TestChooserListsTwoIDsWithBadgesAndLogsInWithTheChosenOne(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+
+	assertTitle(t, u, "電子証明書の選択")
+	rs := rows(u)
+	if len(rs) != 2 || rs[0].id.Label != "yamada+1376" || rs[1].id.Label != "suzuki+1376" {
+		t.Fatalf("the chooser lists %d rows, want yamada+1376 then suzuki+1376", len(rs))
+	}
+	assertShows(t, u, "山田商事株式会社　権限: 管理者　有効期限: 2026年12月3日", "更新できます", "有効", "あと 12 日")
+	test.AssertImageMatches(t, "chooser.png", u.win.Canvas().Capture())
+
+	// The first row has the keyboard: Tab to the second and press Enter.
+	u.win.Canvas().FocusNext()
+	pressKey(u, "Return")
+	assertTitle(t, u, "電子証明書ログイン")
+	assertShows(t, u, "suzuki+1376")
+
+	typeFocused(t, u, "wrong")
+	pressKey(u, "Return")
+	assertShows(t, u, "ログインIDまたはログインパスワードが正しくありません。")
+
+	typeFocused(t, u, f.password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+	assertShows(t, u, "鈴木 花子 様", "電子証明書方式（suzuki+1376）", "現在、重要なお知らせはありません。")
+	if got := f.calls[len(f.calls)-1]; got != "Login "+string(f.ids[1].Fingerprint) {
+		t.Fatalf("last call %q, want a login with suzuki's certificate", got)
+	}
+}
+
+func TestChooserIsSkippedWithOneUsableCertificate(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[1].State = agent.StateRevoked
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	assertTitle(t, u, "電子証明書ログイン")
+	assertShows(t, u, "yamada+1376")
+}
+
+func TestChooserEscapeGoesBack(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	tap(t, u, "電子証明書ログイン")
+	pressKey(u, "Return") // yamada+1376
+	assertTitle(t, u, "電子証明書ログイン")
+	pressKey(u, "Escape") // from the password field
+	assertTitle(t, u, "電子証明書の選択")
+	pressKey(u, "Escape")
+	assertTitle(t, u, "ログイン")
+}
+
+func TestChooserExplainsARevokedCertificate(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[0].State = agent.StateRevoked
+	f.ids[1].State = agent.StateExpired
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	assertTitle(t, u, "電子証明書の選択")
+	test.Tap(rows(u)[0])
+	assertShows(t, u, "電子証明書 yamada+1376 は失効しています。管理者または当金庫に再発行を依頼してください。")
+}
+
+func TestChooserWithNoCertificateOffersPickup(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	tap(t, u, "電子証明書ログイン")
+	assertShows(t, u, "このパソコンには電子証明書がありません。")
+	tap(t, u, "電子証明書取得")
+	assertTitle(t, u, "電子証明書取得")
+}

@@ -1,0 +1,86 @@
+package ui
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/inkan-dev/inkan/assets"
+)
+
+// translation reads one language's strings.
+func translation(t *testing.T, lang string) map[string]string {
+	t.Helper()
+	data, err := assets.Translations.ReadFile("translations/" + lang + ".json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("%s.json: %v", lang, err)
+	}
+	return m
+}
+
+func TestJapaneseAndEnglishHaveTheSameKeys(t *testing.T) {
+	ja, en := translation(t, "ja"), translation(t, "en")
+	for k := range ja {
+		if _, ok := en[k]; !ok {
+			t.Errorf("%q is in ja.json, not in en.json", k)
+		}
+	}
+	for k := range en {
+		if _, ok := ja[k]; !ok {
+			t.Errorf("%q is in en.json, not in ja.json", k)
+		}
+	}
+}
+
+// TestEveryKeyTheCodeUsesIsTranslated reads the screens' source for t("key") and
+// for the key prefixes completed at run time (states, roles, steps), so a missing
+// translation fails here rather than showing a key to a user.
+func TestEveryKeyTheCodeUsesIsTranslated(t *testing.T) {
+	ja := translation(t, "ja")
+	files, _ := filepath.Glob("*.go")
+	literal := regexp.MustCompile(`\bt\("([a-z0-9_.]+)"`)
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			key := m[1]
+			if strings.HasSuffix(key, ".") {
+				continue // a prefix, checked below
+			}
+			if _, ok := ja[key]; !ok {
+				t.Errorf("%s uses %q, which has no translation", file, key)
+			}
+		}
+	}
+	dynamic := []string{
+		"state.valid", "state.expiring", "state.renewable", "state.expired_renewable", "state.expired", "state.revoked", "state.not_yet_valid",
+		"role.admin", "role.approver", "role.general",
+		"cert.none", "cert.awaiting_pickup", "cert.pickup_lapsed", "cert.active", "cert.expired", "cert.revoked",
+		"step.0", "step.1", "step.2", "step.3",
+		"chooser.unusable.expired", "chooser.unusable.revoked", "chooser.unusable.not_yet_valid",
+		"admin.issued", "admin.revoked", "admin.reissued", "admin.deleted",
+	}
+	for _, c := range adminColumns {
+		dynamic = append(dynamic, c.key)
+	}
+	for _, k := range storeKinds {
+		dynamic = append(dynamic, "settings.store."+k)
+	}
+	for _, k := range dynamic {
+		if _, ok := ja[k]; !ok {
+			t.Errorf("%q has no translation", k)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+package ui
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+// radio returns the language choice on the settings screen.
+func radio(t *testing.T, u *UI) *widget.RadioGroup {
+	t.Helper()
+	for _, o := range objects(u) {
+		if r, ok := o.(*widget.RadioGroup); ok {
+			return r
+		}
+	}
+	t.Fatal("no language choice")
+	return nil
+}
+
+func TestSettingsSwitchToEnglishAndBackAndRemembersIt(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	t.Cleanup(func() { u.setLanguage("ja") })
+	tap(t, u, "設定")
+	assertTitle(t, u, "設定")
+	assertShows(t, u, "いんかん信用金庫", "1376", "https://ib.example-shinkin.jp")
+
+	radio(t, u).SetSelected("English")
+	tap(t, u, "保存")
+	u.wait()
+	assertTitle(t, u, "Log in")
+	assertShows(t, u, "Customers using a certificate", "The certificate yamada+1376 expires on 3 Dec 2026 (12 days left).")
+	if got := u.app.Preferences().String(prefLanguage); got != "en" {
+		t.Fatalf("saved language %q, want en", got)
+	}
+	if got := u.message(refusal("invalid_credentials")); !strings.HasPrefix(got, "The login ID or password is wrong.") {
+		t.Fatalf("the agent's messages stay Japanese: %q", got)
+	}
+
+	tap(t, u, "Settings")
+	radio(t, u).SetSelected("日本語")
+	tap(t, u, "Save")
+	assertTitle(t, u, "ログイン")
+}
+
+func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
+	f := newFakeBackend()
+	a := test.NewTempApp(t)
+	opened := 0
+	u := New(a, Options{ConfigPath: "bank.json", Open: func(path, store string) (Backend, error) {
+		opened++
+		if path != "bank.json" {
+			return nil, errors.New("open " + path + ": no such file")
+		}
+		return f, nil
+	}})
+	t.Cleanup(u.cancel)
+	u.wait()
+	tap(t, u, "設定")
+	typeInto(t, u, false, 0, "other.json")
+	tap(t, u, "保存")
+	assertTitle(t, u, "設定")
+	assertShows(t, u, "no such file")
+	if u.backend != f || a.Preferences().String(prefConfig) != "" {
+		t.Fatal("a configuration that failed to open replaced the working one")
+	}
+
+	typeInto(t, u, false, 0, "bank.json")
+	for _, o := range objects(u) {
+		if s, ok := o.(*widget.Select); ok {
+			s.SetSelectedIndex(3) // フォルダー
+		}
+	}
+	typeInto(t, u, false, 1, "/srv/certs")
+	tap(t, u, "保存")
+	assertTitle(t, u, "ログイン")
+	if got := a.Preferences().String(prefStore); got != "dir:/srv/certs" {
+		t.Fatalf("saved store %q, want dir:/srv/certs", got)
+	}
+	if opened != 3 {
+		t.Fatalf("opened the agent %d times, want 3 (start, failed change, change)", opened)
+	}
+}

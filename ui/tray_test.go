@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/agent"
+)
+
+func TestTrayMenuShowsTheNearestExpiryAndOpensItsRenewal(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	ws, _ := f.Warnings(t.Context(), nil)
+	u.tray.update(ws)
+	menu := u.tray.menu()
+	item := menu.Items[0]
+	if want := "yamada+1376: 有効期限 2026年12月3日（あと 12 日）"; item.Label != want {
+		t.Fatalf("tray item %q, want %q", item.Label, want)
+	}
+	item.Action()
+	assertTitle(t, u, "電子証明書の更新")
+}
+
+func TestTrayMenuWithoutCertificatesSaysSo(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	u.tray.update(nil)
+	if item := u.tray.menu().Items[0]; item.Label != "期限の近い電子証明書はありません" || !item.Disabled {
+		t.Fatalf("tray item %q (disabled %v)", item.Label, item.Disabled)
+	}
+}
+
+func TestExpiryNotificationsAt30And10DaysAndAtExpiryOncePerLevel(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	id := f.ids[0]
+	warn := func(level agent.Level, days int) []agent.Warning {
+		return []agent.Warning{{Identity: id, Level: level, DaysLeft: days, Renewable: true}}
+	}
+	expect := func(body string, ws []agent.Warning) {
+		t.Helper()
+		var want *fyne.Notification
+		if body != "" {
+			want = fyne.NewNotification("電子証明書の有効期限", body)
+		}
+		test.AssertNotificationSent(t, want, func() { u.tray.notify(ws) })
+	}
+
+	expect("電子証明書 yamada+1376 の有効期限は 2026年12月3日 です（あと 25 日）。お早めに更新してください。", warn(agent.LevelDays30, 25))
+	expect("", warn(agent.LevelDays30, 24)) // the next day: already told
+	expect("電子証明書 yamada+1376 の有効期限は 2026年12月3日 です（あと 10 日）。お早めに更新してください。", warn(agent.LevelDays10, 10))
+	expect("", warn(agent.LevelDays10, 9))
+	expect("電子証明書 yamada+1376 の有効期限が 2026年12月3日 に切れました。まだ更新できます。「電子証明書の更新はこちら」から更新してください。", warn(agent.LevelExpired, -1))
+	expect("", warn(agent.LevelExpired, -2))
+	expect("", []agent.Warning{{Identity: f.ids[1], Level: agent.LevelNone, DaysLeft: 212}})
+}
