@@ -83,17 +83,22 @@ func (ca *testCA) issue(t testing.TB, pub any, subj *wire.Subject, notBefore, no
 // not require) client certificates.
 func (ca *testCA) serve(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	cert := ca.issue(t, key.Public(), nil, time.Now().Add(-time.Hour), time.Now().Add(day))
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
-	srv.TLS = &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}},
-		ClientAuth:   tls.RequestClientCert,
-	}
+	srv.TLS = ca.serverTLS(t)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// serverTLS is a TLS server configuration with a certificate from ca for 127.0.0.1.
+func (ca *testCA) serverTLS(t testing.TB) *tls.Config {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert := ca.issue(t, key.Public(), nil, time.Now().Add(-time.Hour), time.Now().Add(day))
+	return &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}},
+		ClientAuth:   tls.RequestClientCert,
+	}
 }
 
 // testConfig is a valid configuration for a server URL, trusting ca.

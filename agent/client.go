@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -56,12 +57,22 @@ func (a *Agent) newClient(tlsConfig *tls.Config) *resty.Client {
 
 // retryable says whether an attempt should be tried again: after a network error
 // that another attempt may cure, or a 503 (server busy or restarting). A TLS
-// verification failure or any other answer is final.
+// verification failure or any other answer is final. A POST or DELETE is retried
+// after a network error only if the connection was never made: the server may
+// have acted on a request whose answer was lost, and a second pickup would find
+// the window already closed.
 func retryable(resp *resty.Response, err error) bool {
-	if err != nil {
-		return !isTLSFailure(err) && !errors.Is(err, context.Canceled)
+	if err == nil {
+		return resp != nil && resp.StatusCode() == http.StatusServiceUnavailable
 	}
-	return resp != nil && resp.StatusCode() == http.StatusServiceUnavailable
+	if isTLSFailure(err) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if resp != nil && resp.Request != nil && resp.Request.Method != http.MethodGet {
+		var op *net.OpError
+		return errors.As(err, &op) && op.Op == "dial"
+	}
+	return true
 }
 
 // isTLSFailure reports errors that mean the server or the client certificate was

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -66,18 +68,65 @@ func TestRequestsAreNotRetriedAfter4xx(t *testing.T) {
 	}
 }
 
-func TestRequestsAreRetriedAfterANetworkError(t *testing.T) {
+func TestGetIsRetriedAfterADroppedConnection(t *testing.T) {
+	ca := newTestCA(t, "bank CA")
 	var calls atomic.Int32
-	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := ca.serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if calls.Add(1) == 1 {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close() // the connection drops mid-request
 			return
 		}
-		answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+		p7, _ := pkcs7.DegenerateCertificate(ca.cert.Raw)
+		io.WriteString(w, base64.StdEncoding.EncodeToString(p7))
+	}))
+	a, err := New(testConfig(srv.URL, ca), memoryStore(t), Options{StateDir: t.TempDir(), RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.intermediates(t.Context()); err != nil || calls.Load() != 2 {
+		t.Fatalf("GET cacerts after a dropped connection: %v after %d requests", err, calls.Load())
+	}
+}
+
+func TestPostIsNotRetriedWhenTheAnswerWasLost(t *testing.T) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close() // the server got the request; its answer is lost
 	})
-	if err != nil || n != 2 {
-		t.Fatalf("after a dropped connection: err %v after %d requests", err, n)
+	if err == nil || n != 1 || Classify(err) != CategoryNetwork {
+		t.Fatalf("POST with a lost answer: %v after %d requests, want a network error after 1", err, n)
+	}
+}
+
+func TestPostIsRetriedWhenTheServerWasNotListening(t *testing.T) {
+	ca := newTestCA(t, "bank CA")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	a, err := New(testConfig("https://"+addr, ca), memoryStore(t), Options{StateDir: t.TempDir(), RetryWait: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The server comes up while the agent backs off.
+	started := make(chan *httptest.Server, 1)
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+		}))
+		srv.Listener, _ = net.Listen("tcp", addr)
+		srv.TLS = ca.serverTLS(t)
+		srv.StartTLS()
+		started <- srv
+	}()
+	_, err = a.PasswordLogin(t.Context(), "alice", "pw")
+	(<-started).Close()
+	if err != nil {
+		t.Fatalf("POST while the server was starting: %v", err)
 	}
 }
 
