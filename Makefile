@@ -38,7 +38,7 @@ test: deps lint
 
 ## bench: the performance benchmarks (see README).
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/... ./agent/... ./ui/...
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/... ./agent/... ./e2e/... ./ui/...
 
 ## windows: cross-compile inkan.exe, inkanctl.exe and inkan-server.exe with mingw-w64.
 windows: deps
