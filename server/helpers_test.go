@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -328,4 +329,10 @@ func (e *env) auditCount() int {
 	return n
 }
 
-func lifecycleCode(err error) (wire.Code, string) { return lifecycle.CodeOf(err) }
+func lifecycleCode(err error) (wire.Code, string) {
+	var re *lifecycle.RuleError
+	if errors.As(err, &re) {
+		return re.Code, re.Message
+	}
+	return wire.CodeInternal, err.Error()
+}

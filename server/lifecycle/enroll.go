@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"time"
 
@@ -164,10 +163,4 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
 	return cert, nil
-}
-
-// IsRuleError reports whether err is a refusal by a rule rather than a fault.
-func IsRuleError(err error) bool {
-	var re *RuleError
-	return errors.As(err, &re)
 }

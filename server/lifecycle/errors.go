@@ -1,10 +1,6 @@
 package lifecycle
 
-import (
-	"errors"
-
-	"github.com/inkan-dev/inkan/wire"
-)
+import "github.com/inkan-dev/inkan/wire"
 
 // RuleError is a refusal by a life-cycle rule. Code is what the caller is told;
 // Message is English text for the caller that says what to do. Callers compare
@@ -44,13 +40,3 @@ var (
 	ErrAlreadyExists       = rule(wire.CodeAlreadyExists, "the login ID is taken: choose another")
 	ErrWeakPassword        = rule(wire.CodeWeakPassword, "the password must be 8 to 128 characters")
 )
-
-// CodeOf returns the wire code of err: the code of the RuleError it wraps, or
-// wire.CodeInternal.
-func CodeOf(err error) (wire.Code, string) {
-	var re *RuleError
-	if errors.As(err, &re) {
-		return re.Code, re.Message
-	}
-	return wire.CodeInternal, "a fault on the server: contact the bank"
-}
