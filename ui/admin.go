@@ -157,7 +157,7 @@ func (a *adminScreen) reload(status string) {
 	if a.selected >= 0 && a.selected < len(a.users) {
 		keep = a.users[a.selected].LoginID
 	}
-	a.u.run(func(ctx context.Context) (any, error) {
+	a.u.load(func(ctx context.Context) (any, error) {
 		return a.u.backend.Users(ctx, a.s)
 	}, func(res any, err error) {
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 // the one chosen, deleting it, and バックアップ and リストア to and from PKCS#12 files.
 func (u *UI) showCertificates() {
 	u.screen(t("certs.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.run(func(ctx context.Context) (any, error) {
+	u.load(func(ctx context.Context) (any, error) {
 		return u.backend.Identities(ctx)
 	}, func(res any, err error) {
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -19,6 +20,7 @@ func TestCertificateListShowsDetailsAndDeletesAfterConfirming(t *testing.T) {
 	test.Tap(rows(u)[1])
 	assertShows(t, u, "suzuki+1376 の詳細", "5A3C0002", "フォルダー /home/yamada/.local/share/inkan",
 		"organizationIdentifier=BANKJP-1376, serialNumber=C-0001, CN=suzuki, OU=general, O=山田商事株式会社, C=JP")
+	u.win.Resize(fyne.NewSize(840, 800)) // room for the details without scrolling
 	test.AssertImageMatches(t, "certificates.png", u.win.Canvas().Capture())
 
 	tap(t, u, "このパソコンから削除")

@@ -15,7 +15,7 @@ import (
 // first.
 func (u *UI) showChooser() {
 	u.screen(t("chooser.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.run(func(ctx context.Context) (any, error) {
+	u.load(func(ctx context.Context) (any, error) {
 		return u.backend.Identities(ctx)
 	}, func(res any, err error) {
 		if err != nil {

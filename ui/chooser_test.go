@@ -89,3 +89,15 @@ func TestChooserWithNoCertificateOffersPickup(t *testing.T) {
 	tap(t, u, "電子証明書取得")
 	assertTitle(t, u, "電子証明書取得")
 }
+
+func TestLeavingTheChooserWhileItLoadsKeepsTheUserWhereTheyWent(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	f.gate = make(chan struct{})
+	test.Tap(findButton(t, u, "電子証明書ログイン"))
+	assertTitle(t, u, "電子証明書の選択")
+	u.pressEscape() // the user gives up waiting
+	close(f.gate)
+	u.wait()
+	assertTitle(t, u, "ログイン")
+}

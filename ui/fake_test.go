@@ -44,6 +44,9 @@ type fakeBackend struct {
 	// calls records the methods called with their main argument, in order.
 	calls []string
 
+	// gate, when not nil, holds Identities until it is closed: a slow network.
+	gate chan struct{}
+
 	backupFPs []certstore.Fingerprint
 	backupPW  string
 }
@@ -152,6 +155,9 @@ func (f *fakeBackend) Pickup(ctx context.Context, loginID, password string, prog
 func (f *fakeBackend) Identities(ctx context.Context) ([]*agent.Identity, error) {
 	if err := f.called("Identities", ""); err != nil {
 		return nil, err
+	}
+	if f.gate != nil {
+		<-f.gate
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -55,15 +55,13 @@ type pickupPlan struct {
 // moves on to 取得開始 by itself, as the bank's page does.
 func (u *UI) showPickupPrepare(loginID, password string) {
 	bar := widget.NewProgressBarInfinite()
-	cancelled := false
-	cancel := func() { cancelled = true; u.showPickup() }
 	body := container.NewVBox(
 		wrapped(t("pickup.prepare.text")),
 		bar,
-		buttons(u.newButton(t("button.stop"), false, cancel)),
+		buttons(u.newButton(t("button.stop"), false, u.showPickup)),
 	)
-	u.screen(t("pickup.prepare.title"), body, cancel, nil)
-	u.run(func(ctx context.Context) (any, error) {
+	u.screen(t("pickup.prepare.title"), body, u.showPickup, nil)
+	u.load(func(ctx context.Context) (any, error) {
 		ids, err := u.backend.Identities(ctx)
 		if err != nil {
 			return nil, err
@@ -78,9 +76,6 @@ func (u *UI) showPickupPrepare(loginID, password string) {
 		return plan, nil
 	}, func(res any, err error) {
 		bar.Stop()
-		if cancelled {
-			return
-		}
 		if err != nil {
 			u.showPickup()
 			u.showError(err)

@@ -15,7 +15,7 @@ import (
 // says when renewal is possible.
 func (u *UI) showRenewChoice() {
 	u.screen(t("renew.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.run(func(ctx context.Context) (any, error) {
+	u.load(func(ctx context.Context) (any, error) {
 		return u.backend.Identities(ctx)
 	}, func(res any, err error) {
 		if err != nil {

@@ -76,7 +76,7 @@ func (u *UI) showStart() {
 	boxes := container.NewGridWithColumns(2, passwordBox, certBox)
 	u.screen(t("start.title"), container.NewVBox(banner, boxes, tools), nil, certLogin)
 
-	u.run(func(ctx context.Context) (any, error) {
+	u.load(func(ctx context.Context) (any, error) {
 		ids, err := u.backend.Identities(ctx)
 		if err != nil {
 			return nil, err

@@ -41,6 +41,8 @@ func newTray(u *UI) *tray {
 	if desk, ok := u.app.(desktop.App); ok {
 		tr.desk = desk
 		desk.SetSystemTrayIcon(assets.Icon)
+	}
+	if tr.desk != nil && trayAvailable() {
 		u.win.SetCloseIntercept(func() {
 			u.win.Hide()
 			if !tr.hintShown {

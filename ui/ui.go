@@ -69,6 +69,9 @@ type UI struct {
 	session *agent.Session
 	// title is the current screen's heading.
 	title string
+	// screens counts the screens shown, so a load that lands after the user has
+	// moved on is dropped (see load).
+	screens int
 	// escape is what the Escape key does on the current screen (cancel, back).
 	escape func()
 
@@ -178,6 +181,7 @@ func (u *UI) bankName() string {
 // when not nil, receives the keyboard so the user can type at once.
 func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus fyne.Focusable) {
 	u.title, u.escape = title, escape
+	u.screens++
 	seal := canvas.NewImageFromResource(assets.Icon)
 	seal.FillMode = canvas.ImageFillContain
 	seal.SetMinSize(fyne.NewSquareSize(40))
@@ -212,6 +216,18 @@ func (u *UI) run(work func(ctx context.Context) (any, error), done func(result a
 			done(result, err)
 		})
 	}()
+}
+
+// load is run for work that fills in the current screen: when the user has left
+// the screen by the time the result arrives (Escape during a slow network), the
+// result is dropped instead of pulling them back.
+func (u *UI) load(work func(ctx context.Context) (any, error), done func(result any, err error)) {
+	screen := u.screens
+	u.run(work, func(result any, err error) {
+		if u.screens == screen {
+			done(result, err)
+		}
+	})
 }
 
 // wait blocks until every background job started by run has landed. Tests use it.
