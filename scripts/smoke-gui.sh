@@ -57,23 +57,25 @@ contract=$(sed -n 's/.*"contract_id": *"\([^"]*\)".*/\1/p' "$work/demo.json")
 password=$(grep -A2 '"login_id": *"demo-general1"' "$work/demo.json" | sed -n 's/.*"password": *"\([^"]*\)".*/\1/p')
 [ -n "$contract" ] && [ -n "$password" ] || fail "inkan-server demo printed no contract or password for demo-general1"
 
-# A free port: ask the kernel for one through a listening socket that is closed at once.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-url="https://127.0.0.1:$port"
-"$server" agent-config --data "$data" --url "$url" --out "$work/bank.json" > "$work/agent-config.log" 2>&1
-"$server" serve --data "$data" --addr "127.0.0.1:$port" > "$work/server.log" 2>&1 &
+# Port 0: the kernel picks a free port, and the server logs the address it got.
+"$server" serve --data "$data" --addr "127.0.0.1:0" > "$work/server.log" 2>&1 &
 pids+=($!)
+server_url() { grep -o 'addr=https://127.0.0.1:[0-9]*' "$work/server.log" | head -n1 | cut -d= -f2; }
+listening() { [ -n "$(server_url)" ]; }
+wait_for "the server to listen" listening
+url=$(server_url)
+"$server" agent-config --data "$data" --url "$url" --out "$work/bank.json" > "$work/agent-config.log" 2>&1
 wait_for "the server on $url" curl -sf --cacert "$data/root-ca.crt" "$url/.well-known/est/cacerts"
 
 echo "== smoke-gui: Xvfb"
-for n in $(seq 90 140); do
-  [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || { display=":$n"; break; }
-done
-[ -n "${display:-}" ] || fail "no free X display between :90 and :140"
-Xvfb "$display" -screen 0 1280x900x24 -nolisten tcp > "$work/xvfb.log" 2>&1 &
+# -displayfd: Xvfb picks a free display itself and writes its number once it
+# accepts clients, so parallel test runs cannot race for the same display.
+Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3> "$work/display" > "$work/xvfb.log" 2>&1 &
 pids+=($!)
-export DISPLAY="$display"
-wait_for "Xvfb on $display" xdotool getmouselocation
+has_display() { [ -s "$work/display" ]; }
+wait_for "Xvfb to report its display" has_display
+export DISPLAY=":$(head -n1 "$work/display")"
+wait_for "Xvfb on $DISPLAY" xdotool getmouselocation
 
 echo "== smoke-gui: start inkan"
 # A private HOME: the preferences and the agent's state file stay in the temp dir.
@@ -114,9 +116,10 @@ sleep 1
 key Return # 電子証明書ログイン: one certificate, so no chooser: its password
 typetext "$password"
 key Return
+# The user's fields up to its nested certificate object hold last_login_at once set.
 logged_in() {
-  "$server" user list --data "$data" --contract "$contract" --json |
-    python3 -c 'import json,sys; us=json.load(sys.stdin); us=us.get("users",us) if isinstance(us,dict) else us; sys.exit(0 if any(u["login_id"]=="demo-general1" and u.get("last_login_at") for u in us) else 1)'
+  "$server" user list --data "$data" --contract "$contract" --json | tr -d '\n' |
+    grep -o '"login_id": *"demo-general1"[^{]*' | grep -q '"last_login_at"'
 }
 wait_for "the server to record demo-general1's login (last_login_at)" logged_in
 sleep 1
