@@ -32,8 +32,10 @@ func newTestUI(t *testing.T, f *fakeBackend) *UI {
 		Now:        func() time.Time { return testNow },
 	})
 	t.Cleanup(u.cancel)
-	u.win.Resize(fyne.NewSize(840, 680))
+	// The test driver runs fyne.Do on the calling goroutine, not on one UI thread:
+	// touch the window only once the background work has landed.
 	u.wait()
+	u.win.Resize(fyne.NewSize(840, 680))
 	return u
 }
 

@@ -106,7 +106,7 @@ func New(a fyne.App, opts Options) *UI {
 
 	u.win = a.NewWindow(t("app.title"))
 	u.win.SetIcon(assets.Icon)
-	u.win.Resize(fyne.NewSize(840, 680))
+	u.win.Resize(fyne.NewSize(840, 640)) // fits a 1080p screen at 150 %
 	u.win.SetMaster()
 	u.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyEscape {
