@@ -33,13 +33,14 @@ type adminScreen struct {
 	users    []wire.User
 	selected int // index into users; -1 for none
 	table    *widget.Table
+	chosen   *widget.Label // names the selected ID next to the actions
 	status   *widget.Label
 	actions  map[string]*button
 }
 
 // showAdmin shows 利用者管理 for the admin logged in as s.
 func (u *UI) showAdmin(s *agent.Session) {
-	a := &adminScreen{u: u, s: s, selected: -1, status: widget.NewLabel(""), actions: map[string]*button{}}
+	a := &adminScreen{u: u, s: s, selected: -1, chosen: widget.NewLabel(""), status: widget.NewLabel(""), actions: map[string]*button{}}
 	a.status.Wrapping = fyne.TextWrapWord
 	a.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(a.users), len(adminColumns) },
@@ -78,7 +79,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 		wrapped(t("admin.text")),
 		container.NewStack(room, a.table),
 		a.status,
-		container.NewHBox(a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["delete"]),
+		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["delete"]),
 		buttons(u.newButton(t("button.back"), false, back), a.actions["create"]),
 	)
 	u.screen(t("admin.title"), body, back, a.table)
@@ -138,6 +139,11 @@ func (a *adminScreen) enable() {
 	var user *wire.User
 	if a.selected >= 0 && a.selected < len(a.users) {
 		user = &a.users[a.selected]
+	}
+	if user == nil {
+		a.chosen.SetText(t("admin.nochoice"))
+	} else {
+		a.chosen.SetText(t("admin.chosen", map[string]any{"ID": user.LoginID}))
 	}
 	others := user != nil && user.Role != wire.RoleAdmin
 	state := wire.CertState("")

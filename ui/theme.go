@@ -21,7 +21,7 @@ func NewTheme() fyne.Theme { return inkanTheme{} }
 var (
 	sealRed   = color.NRGBA{R: 0xb3, G: 0x1b, B: 0x1b, A: 0xff}
 	sealFocus = color.NRGBA{R: 0xb3, G: 0x1b, B: 0x1b, A: 0x66}
-	sealLight = color.NRGBA{R: 0xb3, G: 0x1b, B: 0x1b, A: 0x2a}
+	sealLight = color.NRGBA{R: 0xb3, G: 0x1b, B: 0x1b, A: 0x40}
 )
 
 // Color implements fyne.Theme.

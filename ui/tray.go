@@ -105,8 +105,8 @@ func (tr *tray) rebuild() {
 }
 
 // menu is the tray menu: the nearest expiry, which opens its renewal (or the
-// certificate list when it cannot be renewed), and a way back to the window.
-// Fyne adds the Quit item itself.
+// certificate list when it cannot be renewed), a way back to the window, and 終了.
+// Fyne would add its own Quit, in the system's language rather than the window's.
 func (tr *tray) menu() *fyne.Menu {
 	u := tr.u
 	nearest := nearestExpiry(tr.warnings)
@@ -132,7 +132,9 @@ func (tr *tray) menu() *fyne.Menu {
 		u.win.Show()
 		u.win.RequestFocus()
 	})
-	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open)
+	quit := fyne.NewMenuItem(t("tray.quit"), nil) // Fyne quits the app on an IsQuit item
+	quit.IsQuit = true
+	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open, fyne.NewMenuItemSeparator(), quit)
 }
 
 // nearestExpiry is the certificate that expires first, whatever its level.

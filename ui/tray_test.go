@@ -55,3 +55,11 @@ func TestExpiryNotificationsAt30And10DaysAndAtExpiryOncePerLevel(t *testing.T) {
 	expect("", warn(agent.LevelExpired, -2))
 	expect("", []agent.Warning{{Identity: f.ids[1], Level: agent.LevelNone, DaysLeft: 212}})
 }
+
+func TestTrayMenuEndsWithQuitInTheWindowsLanguage(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	items := u.tray.menu().Items
+	if last := items[len(items)-1]; last.Label != "終了" || !last.IsQuit {
+		t.Fatalf("last tray item %q (quit %v), want 終了 marked as quit", last.Label, last.IsQuit)
+	}
+}
