@@ -24,6 +24,7 @@ trap cleanup EXIT
 
 fail() {
   echo "smoke-gui: FAIL: $*" >&2
+  if [ -n "${xvfb_pid:-}" ] && ! kill -0 "$xvfb_pid" 2>/dev/null; then echo "(Xvfb $xvfb_pid is no longer running)" >&2; fi
   if [ -n "${DISPLAY:-}" ]; then import -window root "$out/failure.png" 2>/dev/null && echo "screen at failure: $out/failure.png" >&2; fi
   for log in "$work"/*.log; do echo "--- $log (last lines)" >&2; tail -n 15 "$log" >&2; done
   exit 1
@@ -71,7 +72,8 @@ echo "== smoke-gui: Xvfb"
 # -displayfd: Xvfb picks a free display itself and writes its number once it
 # accepts clients, so parallel test runs cannot race for the same display.
 Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3> "$work/display" > "$work/xvfb.log" 2>&1 &
-pids+=($!)
+xvfb_pid=$!
+pids+=("$xvfb_pid")
 has_display() { [ -s "$work/display" ]; }
 wait_for "Xvfb to report its display" has_display
 export DISPLAY=":$(head -n1 "$work/display")"
@@ -95,8 +97,7 @@ shot() { import -window "$win" "$out/$1.png"; }
 shot start
 
 echo "== smoke-gui: pick up demo-general1's certificate by keyboard"
-# 電子証明書ログイン has the keyboard; Tab reaches 電子証明書取得.
-key Tab
+# With no certificate on this PC yet, 電子証明書取得 has the keyboard.
 key Return
 typetext demo-general1
 key Return # to the password

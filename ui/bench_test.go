@@ -3,7 +3,6 @@ package ui
 import (
 	"runtime"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 )
@@ -21,7 +20,6 @@ func BenchmarkStartToFirstFrame(b *testing.B) {
 		u := New(a, Options{
 			ConfigPath: "bank.json",
 			Open:       func(string, string) (Backend, error) { return f, nil },
-			Now:        func() time.Time { return testNow },
 		})
 		u.wait()
 		u.win.Canvas().Capture()

@@ -29,7 +29,6 @@ func newTestUI(t *testing.T, f *fakeBackend) *UI {
 	u := New(a, Options{
 		ConfigPath: "bank.json",
 		Open:       func(string, string) (Backend, error) { return f, nil },
-		Now:        func() time.Time { return testNow },
 	})
 	t.Cleanup(u.cancel)
 	// The test driver runs fyne.Do on the calling goroutine, not on one UI thread:

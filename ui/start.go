@@ -89,6 +89,10 @@ func (u *UI) showStart() {
 			return
 		}
 		info := res.(startInfo)
+		if len(info.ids) == 0 {
+			// Nothing to log in with yet: the first thing to do here is 電子証明書取得.
+			u.win.Canvas().Focus(pickup)
+		}
 		if w, ok := mostUrgent(info.warnings); ok {
 			banner.Add(u.expiryBanner(w))
 		}

@@ -19,7 +19,6 @@ import (
 	"context"
 	"errors"
 	"sync"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -46,8 +45,6 @@ type Options struct {
 	// Open opens the agent for a configuration file and a store kind. The window
 	// calls it at start and again when 設定 changes either.
 	Open func(configPath, store string) (Backend, error)
-	// Now is the clock of the expiry notifications; nil means time.Now.
-	Now func() time.Time
 }
 
 // Preference keys, saved by 設定 so the next start needs no flags.
@@ -86,9 +83,6 @@ type UI struct {
 // New builds the window of a. It opens the configuration through opts.Open and
 // shows the start screen, or 設定 when there is no usable configuration yet.
 func New(a fyne.App, opts Options) *UI {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
 	prefs := a.Preferences()
 	if opts.ConfigPath == "" {
 		opts.ConfigPath = prefs.String(prefConfig)
