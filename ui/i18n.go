@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -9,20 +10,28 @@ import (
 	"github.com/inkan-dev/inkan/assets"
 )
 
+// texts is the chosen language's translation, the fallback of every lookup.
+var texts map[string]string
+
 // t returns the text of key in the chosen language, filled in from data (a map or
 // a struct, for the {{.Name}} placeholders of the translation). A key missing from
 // the translations shows as itself, which the tests catch.
 func t(key string, data ...any) string {
-	return lang.X(key, key, data...)
+	fallback, ok := texts[key]
+	if !ok {
+		fallback = key
+	}
+	return lang.X(key, fallback, data...)
 }
 
 // setLanguage makes l ("ja" or "en") the language of the window.
 //
 // Fyne's lang package follows the system's locale and has no call to choose a
 // language, yet a user here picks one in 設定. So the chosen translation is
-// registered under the tags the system could match: English, which go-i18n falls
-// back to for any locale without our strings, Japanese, and the system's own
-// locale. Fyne's own words (in its file dialogs) keep following the system.
+// registered as English, the language Fyne falls back to on Japanese and English
+// systems (it has no Japanese of its own), and it is also the fallback text of each
+// lookup, for systems whose locale Fyne matches to another of its languages. Fyne's
+// own words (in its file dialogs) keep following the system.
 func (u *UI) setLanguage(l string) {
 	data, err := assets.Translations.ReadFile("translations/" + l + ".json")
 	if err != nil {
@@ -33,15 +42,14 @@ func (u *UI) setLanguage(l string) {
 			return
 		}
 	}
-	u.lang = l
-	tags := []fyne.Locale{"en", "ja"}
-	if sys := lang.SystemLocale(); sys != "und" { // "und": a C or POSIX locale, matched as English
-		tags = append(tags, sys)
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil {
+		fyne.LogError("the "+l+" translation is damaged", err)
+		return
 	}
-	for _, tag := range tags {
-		if err := lang.AddTranslationsForLocale(data, tag); err != nil {
-			fyne.LogError("failed to load the "+l+" translation for "+tag.String(), err)
-		}
+	u.lang, texts = l, m
+	if err := lang.AddTranslationsForLocale(data, "en"); err != nil {
+		fyne.LogError("failed to load the "+l+" translation", err)
 	}
 }
 

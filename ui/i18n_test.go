@@ -84,3 +84,23 @@ func TestEveryKeyTheCodeUsesIsTranslated(t *testing.T) {
 		}
 	}
 }
+
+// TestChosenLanguageWinsOverTheSystemLocale: on a PC whose locale Fyne matches to
+// one of its own translations (German here), the window still speaks the language
+// chosen in 設定, not the locale's and not translation keys.
+func TestChosenLanguageWinsOverTheSystemLocale(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	t.Setenv("LANG", "de_DE.UTF-8")
+	t.Cleanup(func() { u.setLanguage("ja") }) // after LANG is restored
+	u.setLanguage("ja")
+	if got := tr("start.title"); got != "ログイン" {
+		t.Errorf("Japanese under a German locale: %q", got)
+	}
+	u.setLanguage("en")
+	if got := tr("days.left", map[string]any{"Days": 3}); got != "3 days left" {
+		t.Errorf("English under a German locale: %q", got)
+	}
+}
+
+// tr is t, under a name the test's *testing.T does not shadow.
+var tr = t

@@ -68,3 +68,12 @@ func TestPickupAsksForBothFields(t *testing.T) {
 	assertTitle(t, u, "電子証明書取得")
 	assertShows(t, u, "お客様IDとログインパスワードを入力してください。")
 }
+
+func TestPickupEscapeCancelsBackToTheStartScreen(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	pressKey(u, "Return") // 電子証明書取得 has the keyboard
+	assertTitle(t, u, "電子証明書取得")
+	typeFocused(t, u, "sato")
+	pressKey(u, "Escape")
+	assertTitle(t, u, "ログイン")
+}
