@@ -44,3 +44,9 @@ func TestStartScreenWithoutConfigurationOpensSettings(t *testing.T) {
 	assertTitle(t, u, "設定")
 	assertShows(t, u, "金融機関の設定ファイルが指定されていません。")
 }
+
+func TestStartScreenAt200PercentKeepsEverythingInView(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	u.win.Canvas().(test.WindowlessCanvas).SetScale(2)
+	test.AssertImageMatches(t, "start_200pct.png", u.win.Canvas().Capture())
+}
