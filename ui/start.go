@@ -11,8 +11,8 @@ import (
 	"github.com/inkan-dev/inkan/agent"
 )
 
-// startInfo is what the start screen loads in the background: the certificates
-// on this PC and their expiry warnings.
+// startInfo is what the start screen and the tray load in the background: the
+// certificates on this PC and their expiry warnings.
 type startInfo struct {
 	ids      []*agent.Identity
 	warnings []agent.Warning
@@ -96,7 +96,7 @@ func (u *UI) showStart() {
 		if w, ok := mostUrgent(info.warnings); ok {
 			banner.Add(u.expiryBanner(w))
 		}
-		u.tray.update(info.warnings)
+		u.tray.update(info.ids)
 	})
 }
 

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -26,9 +25,9 @@ const notifiedPrefix = "notified."
 // tray is the system-tray icon, its menu with the nearest expiry, and the desktop
 // notifications before a certificate expires.
 type tray struct {
-	u        *UI
-	desk     desktop.App // nil where the driver has no system tray
-	warnings []agent.Warning
+	u    *UI
+	desk desktop.App // nil where the driver has no system tray
+	ids  []*agent.Identity
 	// hintShown is set once the user was told that closing the window leaves the
 	// app running in the tray.
 	hintShown bool
@@ -79,21 +78,26 @@ func (u *UI) refreshWarnings() {
 		return
 	}
 	u.run(func(ctx context.Context) (any, error) {
-		return u.backend.Warnings(ctx, nil)
+		ids, err := u.backend.Identities(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ws, err := u.backend.Warnings(ctx, nil)
+		return startInfo{ids: ids, warnings: ws}, err
 	}, func(res any, err error) {
 		if err != nil {
 			fyne.LogError("checking certificate expiry", err)
 			return
 		}
-		ws := res.([]agent.Warning)
-		u.tray.update(ws)
-		u.tray.notify(ws)
+		info := res.(startInfo)
+		u.tray.update(info.ids)
+		u.tray.notify(info.warnings)
 	})
 }
 
-// update shows ws in the tray menu.
-func (tr *tray) update(ws []agent.Warning) {
-	tr.warnings = ws
+// update shows the nearest expiry among ids in the tray menu.
+func (tr *tray) update(ids []*agent.Identity) {
+	tr.ids = ids
 	tr.rebuild()
 }
 
@@ -109,20 +113,18 @@ func (tr *tray) rebuild() {
 // Fyne would add its own Quit, in the system's language rather than the window's.
 func (tr *tray) menu() *fyne.Menu {
 	u := tr.u
-	nearest := nearestExpiry(tr.warnings)
 	var expiry *fyne.MenuItem
-	if nearest == nil {
+	if id := nearestExpiry(tr.ids); id == nil {
 		expiry = fyne.NewMenuItem(t("tray.none"), nil)
 		expiry.Disabled = true
 	} else {
-		w := *nearest
 		expiry = fyne.NewMenuItem(t("tray.nearest", map[string]any{
-			"Label": w.Identity.Label, "Date": date(w.Identity.NotAfter), "Days": daysText(w.DaysLeft),
+			"Label": id.Label, "Date": date(id.NotAfter), "Days": daysText(id.DaysLeft),
 		}), func() {
 			u.win.Show()
 			u.win.RequestFocus()
-			if w.Renewable {
-				u.showRenew(w.Identity)
+			if id.State == agent.StateRenewable || id.State == agent.StateExpiredRenewable {
+				u.showRenew(id)
 			} else {
 				u.showCertificates()
 			}
@@ -137,14 +139,16 @@ func (tr *tray) menu() *fyne.Menu {
 	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open, fyne.NewMenuItemSeparator(), quit)
 }
 
-// nearestExpiry is the certificate that expires first, whatever its level.
-func nearestExpiry(ws []agent.Warning) *agent.Warning {
-	if len(ws) == 0 {
-		return nil
+// nearestExpiry is the certificate that expires first, leaving out revoked ones,
+// which no renewal can save.
+func nearestExpiry(ids []*agent.Identity) *agent.Identity {
+	var nearest *agent.Identity
+	for _, id := range ids {
+		if id.State != agent.StateRevoked && (nearest == nil || id.NotAfter.Before(nearest.NotAfter)) {
+			nearest = id
+		}
 	}
-	sorted := append([]agent.Warning(nil), ws...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].DaysLeft < sorted[j].DaysLeft })
-	return &sorted[0]
+	return nearest
 }
 
 // notify sends a desktop notification for each certificate that reached a warning

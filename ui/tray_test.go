@@ -12,8 +12,7 @@ import (
 func TestTrayMenuShowsTheNearestExpiryAndOpensItsRenewal(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities()
 	u := newTestUI(t, f)
-	ws, _ := f.Warnings(t.Context(), nil)
-	u.tray.update(ws)
+	u.tray.update(f.ids)
 	menu := u.tray.menu()
 	item := menu.Items[0]
 	if want := "yamada+1376: 有効期限 2026年12月3日（あと 12 日）"; item.Label != want {
@@ -21,6 +20,20 @@ func TestTrayMenuShowsTheNearestExpiryAndOpensItsRenewal(t *testing.T) {
 	}
 	item.Action()
 	assertTitle(t, u, "電子証明書の更新")
+}
+
+func TestTrayMenuShowsAFarExpiryTooAndOpensTheCertificates(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[0].State = agent.StateRevoked
+	u := newTestUI(t, f)
+	u.tray.update(f.ids)
+	item := u.tray.menu().Items[0]
+	if want := "suzuki+1376: 有効期限 2027年6月21日（あと 212 日）"; item.Label != want {
+		t.Fatalf("tray item %q, want %q", item.Label, want)
+	}
+	item.Action()
+	u.wait()
+	assertTitle(t, u, "電子証明書の管理")
 }
 
 func TestTrayMenuWithoutCertificatesSaysSo(t *testing.T) {
