@@ -248,13 +248,15 @@ func (a *adminScreen) deleteUser() {
 // create asks for a new approver or general ID. An admin cannot create another
 // admin, so those two roles are the only choices.
 func (a *adminScreen) create() {
-	// Plain entries: Escape here belongs to the dialog, not to the screen below.
-	loginID := widget.NewEntry()
-	name := widget.NewEntry()
+	// Enter in the last field adds the user; Escape anywhere closes the dialog.
+	var d *dialog.FormDialog
+	submit := func() { d.Submit() }
+	loginID := a.u.newEntry("", nil)
+	name := a.u.newEntry("", nil)
 	roles := map[string]wire.Role{roleText(wire.RoleApprover): wire.RoleApprover, roleText(wire.RoleGeneral): wire.RoleGeneral}
 	role := widget.NewSelect([]string{roleText(wire.RoleApprover), roleText(wire.RoleGeneral)}, nil)
 	role.SetSelected(roleText(wire.RoleGeneral))
-	password := widget.NewPasswordEntry()
+	password := a.u.newPasswordEntry(submit)
 	issue := widget.NewCheck(t("admin.create.issue"), nil)
 	issue.SetChecked(true)
 	items := []*widget.FormItem{
@@ -264,7 +266,7 @@ func (a *adminScreen) create() {
 		widget.NewFormItem(t("field.initialpassword"), password),
 		widget.NewFormItem("", issue),
 	}
-	d := dialog.NewForm(t("admin.create"), t("admin.create.button"), t("button.cancel"), items, func(ok bool) {
+	d = dialog.NewForm(t("admin.create"), t("admin.create.button"), t("button.cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -285,7 +287,6 @@ func (a *adminScreen) create() {
 			a.reload(t("admin.created", map[string]any{"ID": req.LoginID}))
 		})
 	}, a.u.win)
-	d.Resize(fyne.NewSize(520, 0))
-	d.Show()
+	a.u.showDialog(d, 520)
 	a.u.win.Canvas().Focus(loginID)
 }

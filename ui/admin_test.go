@@ -166,3 +166,27 @@ func TestAdminShowsTheAgentsMessageWhenRefused(t *testing.T) {
 		t.Fatalf("the refusal is not shown; the screen shows:\n%s", got)
 	}
 }
+
+func TestAdminEscapeClosesTheConfirmationWithoutRevoking(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, table := openAdmin(t, f)
+	selectUser(t, u, f, table, "suzuki")
+	tap(t, u, "失効")
+	pressKey(u, "Escape")
+	if u.dialog != nil || f.users[1].Certificate.State != wire.CertActive {
+		t.Fatalf("after Escape: dialog open %v, suzuki's certificate %s", u.dialog != nil, f.users[1].Certificate.State)
+	}
+	assertTitle(t, u, "利用者管理") // Escape closed the dialog, not the screen
+}
+
+func TestAdminCreateUserByKeyboard(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, _ := openAdmin(t, f)
+	tap(t, u, "利用者の追加")
+	typeFocused(t, u, "ito") // the login ID has the keyboard
+	typeInto(t, u, true, 2, "Shoki-Pass-2026")
+	pressKey(u, "Return")
+	if last := f.users[len(f.users)-1]; last.LoginID != "ito" {
+		t.Fatalf("Enter in the password did not add the user: last is %s", last.LoginID)
+	}
+}

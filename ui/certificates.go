@@ -88,8 +88,8 @@ func (u *UI) deleteIdentity(id *agent.Identity) {
 // fileField is a path entry with a 参照… button that opens Fyne's file dialog.
 // Typing the path works too, which keeps the form usable by keyboard alone.
 // exts filters the files offered, as ".p12".
-func (u *UI) fileField(save bool, name string, exts ...string) (*widget.Entry, fyne.CanvasObject) {
-	path := widget.NewEntry()
+func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.CanvasObject) {
+	path := u.newEntry("", nil)
 	browse := widget.NewButton(t("button.browse"), func() {
 		if save {
 			d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
@@ -134,8 +134,9 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	if home, err := os.UserHomeDir(); err == nil {
 		path.SetText(home + string(os.PathSeparator) + "inkan-backup.p12")
 	}
-	password := widget.NewPasswordEntry()
-	confirm := widget.NewPasswordEntry()
+	var save *widget.Button
+	password := u.newPasswordEntry(nil)
+	confirm := u.newPasswordEntry(func() { save.OnTapped() })
 	errText := errorLabel()
 	form := widget.NewForm(
 		widget.NewFormItem(t("field.file"), pathRow),
@@ -143,7 +144,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 		widget.NewFormItem(t("field.confirmpassword"), confirm),
 	)
 	var d dialog.Dialog
-	save := widget.NewButton(t("certs.backup.button"), nil)
+	save = widget.NewButton(t("certs.backup.button"), nil)
 	save.Importance = widget.HighImportance
 	save.OnTapped = func() {
 		var fps []certstore.Fingerprint
@@ -189,17 +190,17 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	cancel := widget.NewButton(t("button.cancel"), func() { d.Hide() })
 	content := container.NewVBox(wrapped(t("certs.backup.text")), checks, form, errText, buttons(cancel, save))
 	d = dialog.NewCustomWithoutButtons(t("certs.backup"), content, u.win)
-	d.Resize(fyne.NewSize(620, 0))
-	d.Show()
+	u.showDialog(d, 620)
 }
 
 // showRestore is リストア: read a .p12 and add its certificates to this PC.
 func (u *UI) showRestore() {
 	path, pathRow := u.fileField(false, "", ".p12", ".pfx")
-	password := widget.NewPasswordEntry()
+	var restore *widget.Button
+	password := u.newPasswordEntry(func() { restore.OnTapped() })
 	errText := errorLabel()
 	var d dialog.Dialog
-	restore := widget.NewButton(t("certs.restore.button"), nil)
+	restore = widget.NewButton(t("certs.restore.button"), nil)
 	restore.Importance = widget.HighImportance
 	restore.OnTapped = func() {
 		file := strings.TrimSpace(path.Text)
@@ -226,7 +227,6 @@ func (u *UI) showRestore() {
 			u.showRestored(res.(*agent.RestoreResult))
 		})
 	}
-	password.OnSubmitted = func(string) { restore.OnTapped() }
 	cancel := widget.NewButton(t("button.cancel"), func() { d.Hide() })
 	form := widget.NewForm(
 		widget.NewFormItem(t("field.file"), pathRow),
@@ -234,8 +234,7 @@ func (u *UI) showRestore() {
 	)
 	content := container.NewVBox(wrapped(t("certs.restore.text")), form, errText, buttons(cancel, restore))
 	d = dialog.NewCustomWithoutButtons(t("certs.restore"), content, u.win)
-	d.Resize(fyne.NewSize(620, 0))
-	d.Show()
+	u.showDialog(d, 620)
 }
 
 // showRestored says what the restore added and what was here already, then shows

@@ -104,3 +104,16 @@ func TestRestoreOfAMissingFileNamesIt(t *testing.T) {
 	confirmDialog(t, u, "リストア")
 	assertShows(t, u, "ファイル "+missing+" を読み書きできませんでした。")
 }
+
+func TestBackupDialogClosesOnEscape(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	typeInto(t, u, true, 1, "Natsu")
+	pressKey(u, "Escape")
+	if u.dialog != nil || len(f.calls) == 0 || f.calls[len(f.calls)-1] == "Backup " {
+		t.Fatal("Escape did not close the backup dialog, or it backed up")
+	}
+	assertTitle(t, u, "電子証明書の管理")
+}

@@ -37,9 +37,7 @@ func (u *UI) showError(err error) {
 
 // showMessage shows a short text in a dialog with one close button.
 func (u *UI) showMessage(title, text string) {
-	d := dialog.NewCustom(title, t("button.ok"), container.NewPadded(wrapped(text)), u.win)
-	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
+	u.showDialog(dialog.NewCustom(title, t("button.ok"), container.NewPadded(wrapped(text)), u.win), 480)
 }
 
 // confirm asks before a destructive action; action names the button that does it,
@@ -50,8 +48,7 @@ func (u *UI) confirm(title, text, action string, ok func()) {
 			ok()
 		}
 	}, u.win)
-	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
+	u.showDialog(d, 480)
 }
 
 // errorLabel is the red line under a form that says why it was refused. Showing

@@ -23,6 +23,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -71,6 +72,8 @@ type UI struct {
 	screens int
 	// escape is what the Escape key does on the current screen (cancel, back).
 	escape func()
+	// dialog is the dialog open over the screen, which Escape closes first.
+	dialog dialog.Dialog
 
 	ctx    context.Context // cancelled when the window is closed for good
 	cancel context.CancelFunc
@@ -192,11 +195,28 @@ func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus f
 	}
 }
 
-// pressEscape runs the current screen's Escape action.
+// pressEscape closes the open dialog (as its cancel button would), or else runs
+// the current screen's Escape action. Fyne's dialogs do not answer Escape.
 func (u *UI) pressEscape() {
+	if u.dialog != nil {
+		u.dialog.Hide()
+		return
+	}
 	if u.escape != nil {
 		u.escape()
 	}
+}
+
+// showDialog shows d and lets Escape close it while it is open.
+func (u *UI) showDialog(d dialog.Dialog, width float32) {
+	u.dialog = d
+	d.SetOnClosed(func() {
+		if u.dialog == d {
+			u.dialog = nil
+		}
+	})
+	d.Resize(fyne.NewSize(width, 0))
+	d.Show()
 }
 
 // run does work on its own goroutine and hands its result to done on the UI
