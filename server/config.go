@@ -37,13 +37,17 @@ type PolicyConfig struct {
 	PickupWindowDays int `json:"pickup_window_days"`
 	ValidityDays     int `json:"validity_days"`
 	// ValidityFrom is "pickup" (the default) or "issuance".
-	ValidityFrom    string                 `json:"validity_from"`
-	RenewBeforeDays int                    `json:"renew_before_days"`
-	RenewAfterDays  int                    `json:"renew_after_days"`
-	NoticeDays      []int                  `json:"notice_days"`
-	MaxFailedLogins int                    `json:"max_failed_logins"`
-	SessionMinutes  int                    `json:"session_minutes"`
-	Argon2          lifecycle.Argon2Params `json:"argon2"`
+	ValidityFrom    string `json:"validity_from"`
+	RenewBeforeDays int    `json:"renew_before_days"`
+	RenewAfterDays  int    `json:"renew_after_days"`
+	NoticeDays      []int  `json:"notice_days"`
+	MaxFailedLogins int    `json:"max_failed_logins"`
+	SessionMinutes  int    `json:"session_minutes"`
+	// RepeatGraceHours is how long after a pickup or renewal a request repeated
+	// with the same key (its answer was lost) gets the same certificate again; 0
+	// turns repeats off. A file written before the field existed gets the default.
+	RepeatGraceHours int                    `json:"repeat_grace_hours"`
+	Argon2           lifecycle.Argon2Params `json:"argon2"`
 }
 
 // SMTPConfig says where expiry notices are sent from. An empty Host turns
@@ -73,6 +77,7 @@ func defaultConfig(bankCode, bankName string) Config {
 			NoticeDays:       []int{30, 10},
 			MaxFailedLogins:  p.MaxFailedLogins,
 			SessionMinutes:   int(p.SessionTTL / time.Minute),
+			RepeatGraceHours: int(p.RepeatGrace / time.Hour),
 			Argon2:           p.Argon2,
 		},
 		SMTP: SMTPConfig{Port: 25, From: "inkan@localhost", SweepMinutes: 60},
@@ -131,6 +136,7 @@ func (c Config) lifecyclePolicy() lifecycle.Policy {
 		RenewAfterDays:       c.Policy.RenewAfterDays,
 		MaxFailedLogins:      c.Policy.MaxFailedLogins,
 		SessionTTL:           time.Duration(c.Policy.SessionMinutes) * time.Minute,
+		RepeatGrace:          time.Duration(c.Policy.RepeatGraceHours) * time.Hour,
 		Argon2:               c.Policy.Argon2,
 	}
 }
@@ -141,7 +147,8 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
-	var c Config
+	// Fields added after a file was written keep their defaults.
+	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour)}}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("parse config %s: %w", path, err)
 	}

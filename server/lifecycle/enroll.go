@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,7 +69,9 @@ func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, c
 }
 
 // Pickup (取得) signs the certificate waiting for loginID, for the key in csrDER,
-// after checking the login password. It answers only inside the pickup window.
+// after checking the login password. It answers only inside the pickup window,
+// except that a pickup repeated with the same key within the policy's
+// RepeatGrace gets the certificate already picked up (see repeatedPickup).
 func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password string, csrDER []byte) (*x509.Certificate, error) {
 	csr, err := ParseCSR(csrDER)
 	if err != nil {
@@ -91,6 +94,15 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		if err := s.checkNotBlocked(tx, u, cur, now); err != nil {
 			return err
 		}
+		a := Actor{Name: loginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
+		again, ok, err := s.repeatedPickup(cur, csr, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			cert = again
+			return audit(tx, now, a, "certificate.pickup.repeat", loginID, cur.Serial)
+		}
 		if cur == nil || cur.Status != store.CertAwaitingPickup {
 			return ErrNoPickupOpen
 		}
@@ -98,7 +110,6 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		if err != nil {
 			return err
 		}
-		a := Actor{Name: loginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
 		return audit(tx, now, a, "certificate.pickup", loginID, cur.Serial)
 	})
 	if err != nil {
@@ -109,7 +120,9 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 
 // Renew (更新) replaces the presented current certificate with a new one for
 // the new key in csrDER. It answers from RenewBeforeDays before expiry to
-// RenewAfterDays after it; the old certificate is superseded.
+// RenewAfterDays after it; the old certificate is superseded. A renewal repeated
+// with the superseded certificate and the same new key within the policy's
+// RepeatGrace gets the certificate already issued (see repeatedRenewal).
 func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Certificate, csrDER []byte) (*x509.Certificate, error) {
 	csr, err := ParseCSR(csrDER)
 	if err != nil {
@@ -120,6 +133,13 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 	var loginID string
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		u, rec, err := s.identify(tx, current)
+		if errors.Is(err, ErrSuperseded) {
+			again, ok, rerr := s.answerRepeatedRenewal(tx, remoteAddr, rec, csr, now)
+			if rerr != nil || ok {
+				cert = again
+				return rerr
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -140,7 +160,7 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 		if err := withdraw(tx, &rec, store.CertSuperseded, now); err != nil {
 			return err
 		}
-		next := store.Certificate{LoginID: u.LoginID, ContractID: u.ContractID, Status: store.CertAwaitingPickup, IssuedAt: now, PickupDeadline: now}
+		next := store.Certificate{LoginID: u.LoginID, ContractID: u.ContractID, Status: store.CertAwaitingPickup, IssuedAt: now, PickupDeadline: now, RenewalOf: &rec.ID}
 		next.ID, err = tx.InsertCertificate(next)
 		if err != nil {
 			return err
@@ -163,4 +183,23 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
 	return cert, nil
+}
+
+// answerRepeatedRenewal answers a renewal repeated with presented, the
+// certificate it superseded, when repeatedRenewal applies: the certificate
+// already issued, after the usual blocking checks, with an audit row. ok is
+// false when the rule does not apply.
+func (s *Service) answerRepeatedRenewal(tx store.Tx, remoteAddr string, presented store.Certificate, csr *x509.CertificateRequest, now time.Time) (*x509.Certificate, bool, error) {
+	u, next, cert, ok, err := s.repeatedRenewal(tx, presented, csr, now)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	if err := s.checkNotBlocked(tx, u, next, now); err != nil {
+		return nil, false, fmt.Errorf("repeat the renewal of %s: %w", u.LoginID, err)
+	}
+	a := Actor{Name: u.LoginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
+	if err := audit(tx, now, a, "certificate.renew.repeat", u.LoginID, presented.Serial+" -> "+next.Serial); err != nil {
+		return nil, false, err
+	}
+	return cert, true, nil
 }

@@ -25,8 +25,19 @@ type Policy struct {
 	MaxFailedLogins int
 	// SessionTTL is how long a login session lasts.
 	SessionTTL time.Duration
-	Argon2     Argon2Params
+	// RepeatGrace is how long after a pickup or a renewal the same request,
+	// repeated with the same key because its answer was lost, gets the same
+	// certificate again (24 hours); zero turns repeats off.
+	RepeatGrace time.Duration
+	Argon2      Argon2Params
 }
+
+// DefaultRepeatGrace is the default [Policy.RepeatGrace].
+const DefaultRepeatGrace = 24 * time.Hour
+
+// MaxRepeatGrace bounds [Policy.RepeatGrace]: a repeat answers a lost answer,
+// it is not a second pickup window.
+const MaxRepeatGrace = 7 * Day
 
 // DefaultPolicy returns the policy of the seeds.
 func DefaultPolicy(bankCode string) Policy {
@@ -38,6 +49,7 @@ func DefaultPolicy(bankCode string) Policy {
 		RenewAfterDays:   90,
 		MaxFailedLogins:  5,
 		SessionTTL:       30 * time.Minute,
+		RepeatGrace:      DefaultRepeatGrace,
 		Argon2:           DefaultArgon2,
 	}
 }
@@ -59,6 +71,8 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("max_failed_logins: %d must be at least 1", p.MaxFailedLogins)
 	case p.SessionTTL < time.Minute:
 		return fmt.Errorf("session_ttl: %s is shorter than a minute", p.SessionTTL)
+	case p.RepeatGrace < 0 || p.RepeatGrace > MaxRepeatGrace:
+		return fmt.Errorf("repeat_grace_hours: %g must be between 0 and %g", p.RepeatGrace.Hours(), MaxRepeatGrace.Hours())
 	}
 	if err := p.Argon2.Validate(); err != nil {
 		return fmt.Errorf("argon2.%w", err)

@@ -128,6 +128,9 @@ type Certificate struct {
 	NotAfter  *time.Time
 	// WithdrawnAt is when the certificate was revoked or superseded.
 	WithdrawnAt *time.Time
+	// RenewalOf is, for an issuance made by a renewal, the ID of the certificate
+	// it replaced; nil for an issuance opened by an issue or reissue. Set on insert.
+	RenewalOf *int64
 }
 
 // Session is a logged-in user.

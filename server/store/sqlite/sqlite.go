@@ -263,16 +263,19 @@ func (t *tx) DeleteUser(loginID string) error {
 
 // --- certificates
 
-const certCols = `id, login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at`
+const certCols = `id, login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at, renewal_of`
 
 func scanCert(row interface{ Scan(...any) error }) (store.Certificate, error) {
 	var c store.Certificate
 	var status string
 	var issued, deadline int64
 	var serial sql.NullString
-	var nb, na, wd sql.NullInt64
-	if err := row.Scan(&c.ID, &c.LoginID, &c.ContractID, &status, &issued, &deadline, &serial, &c.DER, &nb, &na, &wd); err != nil {
+	var nb, na, wd, renewalOf sql.NullInt64
+	if err := row.Scan(&c.ID, &c.LoginID, &c.ContractID, &status, &issued, &deadline, &serial, &c.DER, &nb, &na, &wd, &renewalOf); err != nil {
 		return c, notFound(err)
+	}
+	if renewalOf.Valid {
+		c.RenewalOf = &renewalOf.Int64
 	}
 	c.Status, c.IssuedAt, c.PickupDeadline = store.CertStatus(status), fromDB(issued), fromDB(deadline)
 	c.Serial, c.NotBefore, c.NotAfter, c.WithdrawnAt = serial.String, fromDBPtr(nb), fromDBPtr(na), fromDBPtr(wd)
@@ -287,10 +290,10 @@ func nullString(s string) any {
 }
 
 func (t *tx) InsertCertificate(c store.Certificate) (int64, error) {
-	res, err := t.exec(`INSERT INTO certificates (login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.exec(`INSERT INTO certificates (login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at, renewal_of)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.LoginID, c.ContractID, string(c.Status), toDB(c.IssuedAt), toDB(c.PickupDeadline),
-		nullString(c.Serial), c.DER, toDBPtr(c.NotBefore), toDBPtr(c.NotAfter), toDBPtr(c.WithdrawnAt))
+		nullString(c.Serial), c.DER, toDBPtr(c.NotBefore), toDBPtr(c.NotAfter), toDBPtr(c.WithdrawnAt), c.RenewalOf)
 	if err != nil {
 		return 0, err
 	}
