@@ -355,3 +355,47 @@ func labels(ids []*Identity) []string {
 	}
 	return out
 }
+
+func TestEnrollmentWhoseAnswerWasLostIsRetriedWithTheSameCSR(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &discardCounter{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+
+	b.lose = 1
+	id, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatalf("pickup whose first answer was lost: %v", err)
+	}
+	if len(b.csrs) != 2 || b.csrs[0] != b.csrs[1] {
+		t.Fatalf("pickup: %d requests; want 2 with the same CSR", len(b.csrs))
+	}
+
+	b.lose = 1
+	renewed, err := a.Renew(t.Context(), id.Fingerprint, nil)
+	if err != nil {
+		t.Fatalf("renewal whose first answer was lost: %v", err)
+	}
+	if len(b.csrs) != 4 || b.csrs[2] != b.csrs[3] || b.csrs[2] == b.csrs[0] {
+		t.Fatalf("renewal: %d requests in all; want 2 more with the same, new CSR", len(b.csrs))
+	}
+	ids, err := a.Identities(t.Context())
+	if err != nil || len(ids) != 1 || ids[0].Fingerprint != renewed.Fingerprint || store.discarded != 0 {
+		t.Fatalf("after both: %d identities, %d keys discarded, %v", len(ids), store.discarded, err)
+	}
+}
+
+func TestEnrollmentGivesUpAfterTheRetriesAndDiscardsTheKey(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &discardCounter{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+	b.lose = Retries + 1
+	_, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err == nil || Classify(err) != CategoryNetwork || len(b.csrs) != Retries+1 {
+		t.Fatalf("every answer lost: %v after %d requests; want a network error after %d", err, len(b.csrs), Retries+1)
+	}
+	if ids, _ := a.Identities(t.Context()); len(ids) != 0 || store.discarded != 1 {
+		t.Fatalf("after giving up: %d identities, %d keys discarded; want 0 and 1", len(ids), store.discarded)
+	}
+}

@@ -117,6 +117,10 @@ type fakeBank struct {
 	refuse   wire.Code // when set, every call is refused with it
 	revoked  map[string]bool
 	requests int
+	// lose is how many enrollment answers to lose: the certificate is issued,
+	// then the connection closes without an answer.
+	lose int
+	csrs []string // the body of every enrollment request, in order
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
@@ -155,6 +159,7 @@ func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
+	b.csrs = append(b.csrs, string(body))
 	der, err := base64.StdEncoding.DecodeString(string(body))
 	if err != nil {
 		b.estRefuse(w, wire.CodeBadRequest)
@@ -171,6 +176,12 @@ func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
 	p7, err := pkcs7.DegenerateCertificate(append(cert.Raw, b.ca.cert.Raw...))
 	if err != nil {
 		b.t.Error(err)
+	}
+	if b.lose > 0 {
+		b.lose--
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Close()
+		return
 	}
 	w.Header().Set("Content-Type", "application/pkcs7-mime; smime-type=certs-only")
 	io.WriteString(w, base64.StdEncoding.EncodeToString(p7))

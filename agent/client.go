@@ -60,12 +60,13 @@ func (a *Agent) newClient(tlsConfig *tls.Config) *resty.Client {
 // verification failure or any other answer is final. A POST or DELETE is retried
 // after a network error only if the connection was never made: the server may
 // have acted on a request whose answer was lost, and a second pickup would find
-// the window already closed.
+// the window already closed. EST enrollments are the exception, see
+// retryableEnrollment.
 func retryable(resp *resty.Response, err error) bool {
 	if err == nil {
 		return resp != nil && resp.StatusCode() == http.StatusServiceUnavailable
 	}
-	if isTLSFailure(err) || errors.Is(err, context.Canceled) {
+	if !curable(err) {
 		return false
 	}
 	if resp != nil && resp.Request != nil && resp.Request.Method != http.MethodGet {
@@ -73,6 +74,22 @@ func retryable(resp *resty.Response, err error) bool {
 		return errors.As(err, &op) && op.Op == "dial"
 	}
 	return true
+}
+
+// retryableEnrollment is the retry rule of an EST simpleenroll or
+// simplereenroll POST: it is retried after any network error another attempt
+// may cure, even once the request was written and the answer lost (connection
+// reset, EOF, timeout). The retry sends the same CSR for the same pending key,
+// and the server answers a pickup or renewal repeated with the same key with
+// the certificate it already issued, so a lost answer costs nothing.
+func retryableEnrollment(_ *resty.Response, err error) bool {
+	return err != nil && curable(err)
+}
+
+// curable reports whether another attempt may cure err: not a TLS
+// verification failure, and not the caller giving up.
+func curable(err error) bool {
+	return !isTLSFailure(err) && !errors.Is(err, context.Canceled)
 }
 
 // isTLSFailure reports errors that mean the server or the client certificate was
@@ -242,9 +259,12 @@ func doJSON(ctx context.Context, c *resty.Client, token, method, path string, in
 	return nil
 }
 
-// enroll posts a CSR to an EST enrollment path and returns the issued chain.
+// enroll posts a CSR to an EST enrollment path and returns the issued chain. A
+// network error is retried with the same CSR, even after the request was
+// written (see retryableEnrollment).
 func enroll(ctx context.Context, c *resty.Client, path string, csrDER []byte, loginID, password string) ([]*x509.Certificate, error) {
 	r := c.R().SetContext(ctx).
+		AddRetryCondition(retryableEnrollment).
 		SetHeader("Content-Type", "application/pkcs10").
 		SetHeader("Content-Transfer-Encoding", "base64").
 		SetHeader("Accept", "application/pkcs7-mime").
