@@ -79,6 +79,14 @@ wait_for "Xvfb to report its display" has_display
 export DISPLAY=":$(head -n1 "$work/display")"
 wait_for "Xvfb on $DISPLAY" xdotool getmouselocation
 
+echo "== smoke-gui: startup benchmark (inkan --bench-startup, empty store)"
+mkdir -p "$work/bench-home"
+HOME="$work/bench-home" XDG_CONFIG_HOME="$work/bench-home/.config" LANG=ja_JP.UTF-8 \
+  timeout 60 "$work/inkan" --config "$work/bank.json" --store "dir:$work/bench-store" --bench-startup \
+  > "$work/bench.log" 2>&1 || fail "inkan --bench-startup failed"
+grep -o 'startup_first_frame_ms=.*' "$work/bench.log" || fail "inkan --bench-startup printed no numbers"
+rm -rf "$work/bench-home" "$work/bench-store"
+
 echo "== smoke-gui: start inkan"
 # A private HOME: the preferences and the agent's state file stay in the temp dir.
 HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" LANG=ja_JP.UTF-8 \
