@@ -111,11 +111,19 @@ func password(loginID string) string { return loginID + "-Pass-2026" }
 // pc is one PC: an agent with its own memory store and state directory.
 func (b *bank) pc() *agent.Agent {
 	b.t.Helper()
+	return b.pcVia(b.cfg.ServerURL)
+}
+
+// pcVia is a PC that reaches the server at serverURL, e.g. through a proxy.
+func (b *bank) pcVia(serverURL string) *agent.Agent {
+	b.t.Helper()
 	store, err := certstore.Open("memory")
 	if err != nil {
 		b.t.Fatal(err)
 	}
-	a, err := agent.New(agent.Config{BankConfig: b.cfg}, store,
+	cfg := b.cfg
+	cfg.ServerURL = serverURL
+	a, err := agent.New(agent.Config{BankConfig: cfg}, store,
 		agent.Options{Now: b.clock.now, StateDir: b.t.TempDir(), RetryWait: time.Millisecond})
 	if err != nil {
 		b.t.Fatal(err)
