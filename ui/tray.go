@@ -26,7 +26,7 @@ const notifiedPrefix = "notified."
 // notifications before a certificate expires.
 type tray struct {
 	u    *UI
-	desk desktop.App // nil where the driver has no system tray
+	desk desktop.App // nil where there is no working system tray
 	ids  []*agent.Identity
 	// hintShown is set once the user was told that closing the window leaves the
 	// app running in the tray.
@@ -37,11 +37,11 @@ type tray struct {
 // hides it to the tray instead of quitting, so the daily check keeps running.
 func newTray(u *UI) *tray {
 	tr := &tray{u: u}
-	if desk, ok := u.app.(desktop.App); ok {
+	if desk, ok := u.app.(desktop.App); ok && trayAvailable() {
 		tr.desk = desk
 		desk.SetSystemTrayIcon(assets.Icon)
 	}
-	if tr.desk != nil && trayAvailable() {
+	if tr.desk != nil {
 		u.win.SetCloseIntercept(func() {
 			u.win.Hide()
 			if !tr.hintShown {
