@@ -238,8 +238,8 @@ func TestStatesFollowTheRenewalWindow(t *testing.T) {
 		{notAfter.Add(-31 * day), false, StateValid},
 		{notAfter.Add(-25 * day), false, StateExpiring},
 		{notAfter.Add(-20 * day), false, StateRenewable},
-		{notAfter, false, StateExpiredRenewable},
-		{notAfter.Add(90 * day), false, StateExpired},
+		{notAfter.Add(day), false, StateExpiredRenewable},
+		{notAfter.Add(91 * day), false, StateExpired},
 		{notAfter.Add(-100 * day), true, StateRevoked},
 	} {
 		if got := stateAt(tc.at, id, tc.revoked); got != tc.want {
@@ -248,7 +248,96 @@ func TestStatesFollowTheRenewalWindow(t *testing.T) {
 	}
 }
 
-func TestWarningsAt30And10DaysAndAtExpiry(t *testing.T) {
+// boundaryIdentity is a certificate valid for a year up to notAfter, with the
+// default renewal window (30 days before, 90 after).
+func boundaryIdentity(notAfter time.Time) *Identity {
+	return &Identity{
+		NotBefore:  notAfter.Add(-365 * day),
+		NotAfter:   notAfter,
+		RenewFrom:  notAfter.Add(-DefaultRenewBeforeDays * day),
+		RenewUntil: notAfter.Add(DefaultRenewAfterDays * day),
+	}
+}
+
+func TestCertificateIsValidThroughNotAfterInclusive(t *testing.T) {
+	notAfter := time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC)
+	id := boundaryIdentity(notAfter)
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want State
+	}{
+		{"a second before notBefore", id.NotBefore.Add(-time.Second), StateNotYetValid},
+		{"at notBefore", id.NotBefore, StateValid},
+		{"at notAfter", notAfter, StateRenewable},
+		{"a second after notAfter", notAfter.Add(time.Second), StateExpiredRenewable},
+	} {
+		if got := stateAt(tc.at, id, false); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if !stateAt(notAfter, id, false).Usable() {
+		t.Error("a certificate at its notAfter must be usable: the server accepts its login")
+	}
+}
+
+func TestRenewalWindowIncludesBothEnds(t *testing.T) {
+	notAfter := time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC)
+	id := boundaryIdentity(notAfter)
+	for _, tc := range []struct {
+		name string
+		at   time.Time
+		want State
+	}{
+		{"a second before the window opens", id.RenewFrom.Add(-time.Second), StateValid},
+		{"as the window opens", id.RenewFrom, StateRenewable},
+		{"as the window closes", id.RenewUntil, StateExpiredRenewable},
+		{"a second after the window closes", id.RenewUntil.Add(time.Second), StateExpired},
+	} {
+		if got := stateAt(tc.at, id, false); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+		if open := renewalOpen(tc.at, id); open != (tc.want == StateRenewable || tc.want == StateExpiredRenewable) {
+			t.Errorf("%s: renewal open %v", tc.name, open)
+		}
+	}
+}
+
+func TestExpiringStartsExactly30DaysBeforeNotAfter(t *testing.T) {
+	notAfter := time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC)
+	id := boundaryIdentity(notAfter)
+	id.RenewFrom = notAfter.Add(-20 * day) // so that expiring shows before renewal opens
+	if got := stateAt(notAfter.Add(-30*day-time.Second), id, false); got != StateValid {
+		t.Errorf("a second before 30 days: %s, want valid", got)
+	}
+	if got := stateAt(notAfter.Add(-30*day), id, false); got != StateExpiring {
+		t.Errorf("at 30 days: %s, want expiring", got)
+	}
+}
+
+func TestDaysLeftCountsWhole24HourPeriods(t *testing.T) {
+	notAfter := time.Date(2027, 4, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		before time.Duration
+		want   int
+	}{
+		{30*day + time.Second, 30},
+		{30 * day, 30},
+		{30*day - time.Second, 29},
+		{day, 1},
+		{day - time.Second, 0},
+		{0, 0},
+		{-time.Second, -1},
+		{-day, -1},
+		{-day - time.Second, -2},
+	} {
+		if got := daysLeft(notAfter.Add(-tc.before), notAfter); got != tc.want {
+			t.Errorf("%v before notAfter: %d days left, want %d", tc.before, got, tc.want)
+		}
+	}
+}
+
+func TestWarningsAt30And10DaysAndAfterExpiry(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
 	a := newTestAgent(t, b, memoryStore(t), c)
@@ -258,19 +347,29 @@ func TestWarningsAt30And10DaysAndAtExpiry(t *testing.T) {
 	}
 	notAfter := id.NotAfter
 	for _, tc := range []struct {
-		daysBefore int
-		want       Level
-	}{{31, LevelNone}, {30, LevelDays30}, {11, LevelDays30}, {10, LevelDays10}, {0, LevelExpired}, {-5, LevelExpired}} {
-		c.t = notAfter.Add(-time.Duration(tc.daysBefore) * day)
+		before    time.Duration
+		want      Level
+		renewable bool
+	}{
+		{30*day + time.Second, LevelNone, false},
+		{30 * day, LevelDays30, true},
+		{10*day + time.Second, LevelDays30, true},
+		{10 * day, LevelDays10, true},
+		{0, LevelDays10, true},
+		{-time.Second, LevelExpired, true},
+		{-90 * day, LevelExpired, true},
+		{-90*day - time.Second, LevelExpired, false},
+	} {
+		c.t = notAfter.Add(-tc.before)
 		ws, err := a.Warnings(t.Context(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		switch {
 		case tc.want == LevelNone && len(ws) != 0:
-			t.Errorf("%d days before: %d warnings, want none", tc.daysBefore, len(ws))
-		case tc.want != LevelNone && (len(ws) != 1 || ws[0].Level != tc.want || !ws[0].Renewable):
-			t.Errorf("%d days before: %+v, want one renewable warning at level %d", tc.daysBefore, ws, tc.want)
+			t.Errorf("%v before: %d warnings, want none", tc.before, len(ws))
+		case tc.want != LevelNone && (len(ws) != 1 || ws[0].Level != tc.want || ws[0].Renewable != tc.renewable):
+			t.Errorf("%v before: %+v, want one warning at level %d, renewable %v", tc.before, ws, tc.want, tc.renewable)
 		}
 	}
 	c.t = notAfter.Add(-20 * day)

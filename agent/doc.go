@@ -25,6 +25,14 @@
 // certificate's dates, the bank's renewal window in [Config] and what the server said
 // the last time the certificate was used.
 //
+// # Day boundaries
+//
+// The agent draws every line where the server does: a certificate is valid from
+// notBefore through notAfter, both included (RFC 5280 §4.1.2.5), so it is expired
+// only after notAfter; the renewal window is inclusive at both ends, from
+// notAfter−RenewBeforeDays through notAfter+RenewAfterDays; and a day count is of
+// whole 24-hour periods (DaysLeft is 0 at notAfter, -1 just after it).
+//
 // # Errors
 //
 // Every refusal from the server is an [*Error] carrying its [wire.Code]; use

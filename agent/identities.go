@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -114,19 +113,20 @@ func (a *Agent) describe(ca *x509.Certificate, sid *certstore.Identity, st certS
 }
 
 // stateAt labels a certificate at now, from its dates, the renewal window and
-// whether the server last refused it as revoked.
+// whether the server last refused it as revoked, with the day boundaries of the
+// package doc ("Day boundaries").
 func stateAt(now time.Time, id *Identity, revoked bool) State {
 	switch {
 	case revoked:
 		return StateRevoked
 	case now.Before(id.NotBefore):
 		return StateNotYetValid
-	case !now.Before(id.NotAfter):
-		if now.Before(id.RenewUntil) {
+	case now.After(id.NotAfter):
+		if renewalOpen(now, id) {
 			return StateExpiredRenewable
 		}
 		return StateExpired
-	case !now.Before(id.RenewFrom):
+	case renewalOpen(now, id):
 		return StateRenewable
 	case id.NotAfter.Sub(now) <= 30*day:
 		return StateExpiring
@@ -134,10 +134,20 @@ func stateAt(now time.Time, id *Identity, revoked bool) State {
 	return StateValid
 }
 
-// daysLeft is the whole days from now until notAfter, rounded down (negative once
-// expired: -1 on the first day after expiry).
+// renewalOpen reports whether now is inside id's renewal window, both ends included.
+func renewalOpen(now time.Time, id *Identity) bool {
+	return !now.Before(id.RenewFrom) && !now.After(id.RenewUntil)
+}
+
+// daysLeft is the whole 24-hour periods from now until notAfter: 0 from one day
+// before notAfter through notAfter itself, negative once expired (-1 during the
+// first day after notAfter), as the server counts them in its notices.
 func daysLeft(now, notAfter time.Time) int {
-	return int(math.Floor(notAfter.Sub(now).Hours() / 24))
+	d := notAfter.Sub(now)
+	if d < 0 {
+		return -int((-d + day - 1) / day)
+	}
+	return int(d / day)
 }
 
 // issuedBy reports whether cert chains to ca, through chain's intermediates if any.

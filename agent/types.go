@@ -41,9 +41,9 @@ type State string
 const (
 	StateValid            State = "valid"             // more than 30 days left
 	StateExpiring         State = "expiring"          // 30 days or fewer left, renewal not yet open
-	StateRenewable        State = "renewable"         // within validity and inside the renewal window
-	StateExpiredRenewable State = "expired_renewable" // expired, still inside the renewal window: 電子証明書再取得/更新
-	StateExpired          State = "expired"           // expired beyond renewal: ask for 再発行
+	StateRenewable        State = "renewable"         // within validity (notAfter included) and inside the renewal window
+	StateExpiredRenewable State = "expired_renewable" // past notAfter, still inside the renewal window: 電子証明書再取得/更新
+	StateExpired          State = "expired"           // past the renewal window: ask for 再発行
 	StateRevoked          State = "revoked"           // the server refused it as revoked when last used
 	StateNotYetValid      State = "not_yet_valid"     // notBefore is in the future (clock skew)
 )
@@ -62,8 +62,8 @@ type Identity struct {
 	NotBefore   time.Time
 	NotAfter    time.Time
 	State       State
-	DaysLeft    int       // whole days until NotAfter; negative once expired
-	RenewFrom   time.Time // the renewal window, from the bank's policy
+	DaysLeft    int       // whole 24-hour periods until NotAfter; 0 at NotAfter, negative once past it
+	RenewFrom   time.Time // the renewal window, from the bank's policy, both ends included
 	RenewUntil  time.Time
 	LastUsed    time.Time // zero if never used to log in from this PC
 	Exportable  bool      // may be written into a backup
@@ -93,7 +93,7 @@ const (
 	LevelNone    Level = iota
 	LevelDays30        // 30 days or fewer left
 	LevelDays10        // 10 days or fewer left
-	LevelExpired       // expired
+	LevelExpired       // past NotAfter
 )
 
 // Warning is an expiry warning for one identity, merged from the local certificate

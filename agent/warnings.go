@@ -9,11 +9,13 @@ import (
 	"github.com/inkan-dev/inkan/wire"
 )
 
-// levelAt is the expiry warning level of a certificate with notAfter, at now.
+// levelAt is the expiry warning level of a certificate with notAfter, at now: from
+// exactly 30 and 10 days before notAfter, and once past it (at notAfter itself the
+// certificate is still valid).
 func levelAt(now, notAfter time.Time) Level {
 	left := notAfter.Sub(now)
 	switch {
-	case left <= 0:
+	case left < 0:
 		return LevelExpired
 	case left <= 10*day:
 		return LevelDays10
@@ -42,7 +44,7 @@ func (a *Agent) Warnings(ctx context.Context, notices []wire.Notice) ([]Warning,
 			Identity:  id,
 			Level:     levelAt(now, id.NotAfter),
 			DaysLeft:  id.DaysLeft,
-			Renewable: !now.Before(id.RenewFrom) && now.Before(id.RenewUntil),
+			Renewable: renewalOpen(now, id),
 		}
 		for i := range notices {
 			n := &notices[i]

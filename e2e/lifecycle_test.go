@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/wire"
@@ -294,4 +295,80 @@ func TestDeletingAnIDRevokesItsCertificate(t *testing.T) {
 		t.Fatalf("login of a deleted ID: %v", err)
 	}
 	wantCode(t, "deleting the ID again", pc.DeleteUser(ctx, s, "ippan"), wire.CodeNotFound)
+}
+
+// TestAgentAndServerAgreeAtEveryDayBoundary crosses each boundary of the day
+// convention by one second on both sides: the state the agent shows must be what
+// the server then does (validity through notAfter inclusive, renewal window
+// inclusive at both ends).
+func TestAgentAndServerAgreeAtEveryDayBoundary(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	b.user("kanri", wire.RoleAdmin, true)
+	users := []string{"early", "opens", "lastday", "closes", "late"}
+	for _, u := range users {
+		b.user(u, wire.RoleGeneral, true)
+	}
+	pc := b.pc()
+	b.pickup(pc, "kanri")
+	ids := map[string]*agent.Identity{}
+	for _, u := range users {
+		ids[u] = b.pickup(pc, u)
+	}
+	notAfter := ids["early"].NotAfter
+	from, until := notAfter.Add(-agent.DefaultRenewBeforeDays*day), notAfter.Add(agent.DefaultRenewAfterDays*day)
+	state := func(id *agent.Identity) agent.State {
+		t.Helper()
+		all, err := pc.Identities(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range all {
+			if x.Fingerprint == id.Fingerprint {
+				return x.State
+			}
+		}
+		t.Fatalf("%s is gone", id.Label)
+		return ""
+	}
+	wantState := func(what string, id *agent.Identity, want agent.State) {
+		t.Helper()
+		if got := state(id); got != want {
+			t.Fatalf("%s: the agent shows %s, want %s", what, got, want)
+		}
+	}
+
+	b.clock.t = from.Add(-time.Second)
+	wantState("a second before renewal opens", ids["early"], agent.StateValid)
+	_, err := pc.Renew(ctx, ids["early"].Fingerprint, nil)
+	wantCode(t, "renewal a second before the window opens", err, wire.CodeNotRenewableYet)
+
+	b.clock.t = from
+	wantState("as renewal opens", ids["opens"], agent.StateRenewable)
+	if _, err := pc.Renew(ctx, ids["opens"].Fingerprint, nil); err != nil {
+		t.Fatalf("renewal as the window opens: %v", err)
+	}
+
+	b.clock.t = notAfter
+	wantState("at notAfter", ids["lastday"], agent.StateRenewable)
+	if ws, _ := pc.Warnings(ctx, nil); len(ws) == 0 || ws[0].Level == agent.LevelExpired || ws[0].DaysLeft != 0 {
+		t.Fatalf("warnings at notAfter: %+v, want not expired, 0 days left", ws)
+	}
+	b.login(pc, ids["lastday"])
+
+	b.clock.t = notAfter.Add(time.Second)
+	wantState("a second after notAfter", ids["lastday"], agent.StateExpiredRenewable)
+	_, err = pc.Login(ctx, ids["lastday"].Fingerprint, password("lastday"))
+	wantCode(t, "login a second after notAfter", err, wire.CodeCertificateExpired)
+
+	b.clock.t = until
+	wantState("as renewal closes", ids["closes"], agent.StateExpiredRenewable)
+	if _, err := pc.Renew(ctx, ids["closes"].Fingerprint, nil); err != nil {
+		t.Fatalf("renewal as the window closes: %v", err)
+	}
+
+	b.clock.t = until.Add(time.Second)
+	wantState("a second after renewal closes", ids["late"], agent.StateExpired)
+	_, err = pc.Renew(ctx, ids["late"].Fingerprint, nil)
+	wantCode(t, "renewal a second after the window closes", err, wire.CodeRenewalWindowClosed)
 }
