@@ -336,3 +336,18 @@ func lifecycleCode(err error) (wire.Code, string) {
 	}
 	return wire.CodeInternal, err.Error()
 }
+
+// storedUser reads loginID's record.
+func (e *env) storedUser(loginID string) store.User {
+	e.t.Helper()
+	var u store.User
+	err := e.srv.db.View(e.ctx, func(tx store.Tx) error {
+		var err error
+		u, err = tx.User(loginID)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -361,16 +362,52 @@ func TestLockoutAfterFiveWrongPasswords(t *testing.T) {
 func TestUnknownIDAnswersLikeWrongPassword(t *testing.T) {
 	e := newEnv(t)
 	e.contract("Sato Shoji", "admin1")
-	_, wrong := e.login(nil, "admin1", "wrong-password")
-	_, unknown := e.login(nil, "nobody", "wrong-password")
-	if wrong.status != unknown.status || !bytes.Equal(wrong.body, unknown.body) {
-		t.Fatalf("wrong password answers %d %s, unknown ID %d %s", wrong.status, wrong.body, unknown.status, unknown.body)
+	same := func(what string, a, b reply) {
+		t.Helper()
+		if a.status != b.status || a.code != b.code || !bytes.Equal(a.body, b.body) {
+			t.Fatalf("%s: wrong password answers %d %s %s, unknown ID %d %s %s", what, a.status, a.code, a.body, b.status, b.code, b.body)
+		}
 	}
-	estWrong := e.enroll("admin1", "wrong-password", csrFor(t, newKey(t)))
-	estUnknown := e.enroll("nobody", "wrong-password", csrFor(t, newKey(t)))
-	if estWrong.status != estUnknown.status || !bytes.Equal(estWrong.body, estUnknown.body) || estWrong.code != estUnknown.code {
-		t.Fatalf("EST: wrong password answers %d %s, unknown ID %d %s", estWrong.status, estWrong.body, estUnknown.status, estUnknown.body)
+	check := func(state string) {
+		t.Helper()
+		_, wrong := e.login(nil, "admin1", "wrong-password")
+		_, unknown := e.login(nil, "nobody", "wrong-password")
+		same("login, "+state, wrong, unknown)
+		want(t, "wrong password, "+state, wrong, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+		estWrong := e.enroll("admin1", "wrong-password", csrFor(t, newKey(t)))
+		estUnknown := e.enroll("nobody", "wrong-password", csrFor(t, newKey(t)))
+		same("EST, "+state, estWrong, estUnknown)
+		if estWrong.header.Get("WWW-Authenticate") != estUnknown.header.Get("WWW-Authenticate") {
+			t.Fatalf("EST, %s: challenges differ", state)
+		}
 	}
+	check("not locked")
+	for i := 0; i < 5; i++ {
+		e.login(nil, "admin1", "wrong-password")
+	}
+	check("locked")
+	_, r := e.login(nil, "admin1", pw("admin1"))
+	want(t, "right password on the locked ID", r, http.StatusForbidden, wire.CodeLocked)
+}
+
+func TestParallelWrongPasswordsLockAfterMaxChecks(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			r := e.enroll("admin1", "wrong-password", csrFor(t, newKey(t)))
+			if r.status != http.StatusUnauthorized || r.code != wire.CodeInvalidCredentials {
+				t.Errorf("wrong password: %d %s", r.status, r.code)
+			}
+		})
+	}
+	wg.Wait()
+	u := e.storedUser("admin1")
+	if !u.Locked || u.FailedLogins != 5 {
+		t.Fatalf("after 40 parallel wrong passwords: locked %v with %d failures counted, want locked with 5", u.Locked, u.FailedLogins)
+	}
+	want(t, "the right password afterwards", e.enroll("admin1", pw("admin1"), csrFor(t, newKey(t))), http.StatusForbidden, wire.CodeLocked)
 }
 
 func TestLoginIDsAreUniqueServerWide(t *testing.T) {

@@ -77,13 +77,14 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
-	if _, err := s.authenticate(ctx, remoteAddr, loginID, password); err != nil {
+	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
 	now := s.now()
 	var cert *x509.Certificate
+	var refusal error // after a right password: commit the cleared failure count, then refuse
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.User(loginID)
+		u, err := settleAttempt(tx, loginID)
 		if err != nil {
 			return err
 		}
@@ -91,8 +92,8 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		if err != nil {
 			return err
 		}
-		if err := s.checkNotBlocked(tx, u, cur, now); err != nil {
-			return err
+		if refusal = s.checkNotBlocked(tx, u, cur, now); refusal != nil {
+			return nil
 		}
 		a := Actor{Name: loginID, Role: u.Role, ContractID: u.ContractID, RemoteAddr: remoteAddr}
 		again, ok, err := s.repeatedPickup(cur, csr, now)
@@ -104,7 +105,8 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 			return audit(tx, now, a, "certificate.pickup.repeat", loginID, cur.Serial)
 		}
 		if cur == nil || cur.Status != store.CertAwaitingPickup {
-			return ErrNoPickupOpen
+			refusal = ErrNoPickupOpen
+			return nil
 		}
 		cert, err = s.issueX509(tx, u, cur, csr, now)
 		if err != nil {
@@ -112,6 +114,9 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		}
 		return audit(tx, now, a, "certificate.pickup", loginID, cur.Serial)
 	})
+	if err == nil {
+		err = refusal
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}

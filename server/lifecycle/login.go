@@ -15,65 +15,6 @@ import (
 	"github.com/inkan-dev/inkan/wire"
 )
 
-// authenticate checks loginID's password. An unknown ID is hashed against a
-// dummy so that it answers like a wrong password, in time as in content.
-// Wrong passwords count towards the lockout; a right one resets the count.
-func (s *Service) authenticate(ctx context.Context, remoteAddr, loginID, password string) (store.User, error) {
-	var u store.User
-	err := s.Store.View(ctx, func(tx store.Tx) error {
-		var err error
-		u, err = tx.User(loginID)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		VerifyPassword(password, s.dummyHash)
-		return store.User{}, ErrInvalidCredentials
-	}
-	if err != nil {
-		return store.User{}, err
-	}
-	ok, err := VerifyPassword(password, u.PasswordHash)
-	if err != nil {
-		return store.User{}, fmt.Errorf("verify password: %w", err)
-	}
-	if u.Locked {
-		return store.User{}, ErrLocked
-	}
-	if ok {
-		if u.FailedLogins > 0 {
-			err = s.Store.Update(ctx, func(tx store.Tx) error {
-				fresh, err := tx.User(loginID)
-				if err != nil {
-					return err
-				}
-				fresh.FailedLogins = 0
-				return tx.UpdateUser(fresh)
-			})
-		}
-		return u, err
-	}
-	now := s.now()
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		fresh, err := tx.User(loginID)
-		if err != nil {
-			return err
-		}
-		fresh.FailedLogins++
-		if fresh.FailedLogins >= s.Policy.MaxFailedLogins && !fresh.Locked {
-			fresh.Locked = true
-			a := Actor{Name: loginID, RemoteAddr: remoteAddr}
-			if err := audit(tx, now, a, "user.lock", loginID, fmt.Sprintf("%d wrong passwords", fresh.FailedLogins)); err != nil {
-				return err
-			}
-		}
-		return tx.UpdateUser(fresh)
-	})
-	if err != nil {
-		return store.User{}, err
-	}
-	return store.User{}, ErrInvalidCredentials
-}
-
 // LoginResult is a successful login.
 type LoginResult struct {
 	Token           string
@@ -121,10 +62,16 @@ func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, c
 	if now.After(*rec.NotAfter) {
 		return LoginResult{}, ErrExpired
 	}
-	if _, err := s.authenticate(ctx, remoteAddr, u.LoginID, password); err != nil {
+	if err := s.checkPassword(ctx, remoteAddr, u.LoginID, password); err != nil {
 		return LoginResult{}, err
 	}
 	res, err := s.openSession(ctx, remoteAddr, u.LoginID, rec.Serial, now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
+		if cur == nil || cur.Serial != rec.Serial {
+			return ErrSuperseded
+		}
+		if cur.Status == store.CertRevoked {
+			return ErrRevoked
+		}
 		return s.checkNotBlocked(tx, u, cur, now)
 	})
 	if err != nil {
@@ -149,7 +96,7 @@ func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, pa
 	if loginID == "" {
 		return LoginResult{}, fmt.Errorf("login_id is required without a client certificate: %w", ErrBadRequest)
 	}
-	if _, err := s.authenticate(ctx, remoteAddr, loginID, password); err != nil {
+	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
 		return LoginResult{}, err
 	}
 	now := s.now()
@@ -165,7 +112,9 @@ func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, pa
 	})
 }
 
-// openSession records the login and a new session, after check passes inside the transaction.
+// openSession records the login and a new session after a right password,
+// when check passes inside the transaction. When check refuses, the cleared
+// failure count is still committed: the password was right.
 func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial string, now time.Time,
 	check func(store.Tx, store.User, *store.Certificate) error) (LoginResult, error) {
 	raw := make([]byte, 32)
@@ -174,8 +123,9 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	res := LoginResult{Token: token, ExpiresAt: now.Add(s.Policy.SessionTTL), Notices: []wire.Notice{}}
+	var refusal error
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.User(loginID)
+		u, err := settleAttempt(tx, loginID)
 		if err != nil {
 			return err
 		}
@@ -183,8 +133,8 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		if err != nil {
 			return err
 		}
-		if err := check(tx, u, cur); err != nil {
-			return err
+		if refusal = check(tx, u, cur); refusal != nil {
+			return nil
 		}
 		u.LastLoginAt = &now
 		if err := tx.UpdateUser(u); err != nil {
@@ -201,7 +151,13 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		res.User = s.view(u, c, cur, now)
 		return audit(tx, now, Actor{Name: loginID, RemoteAddr: remoteAddr}, "login", loginID, serial)
 	})
-	return res, err
+	if err == nil {
+		err = refusal
+	}
+	if err != nil {
+		return LoginResult{}, err
+	}
+	return res, nil
 }
 
 func hashToken(token string) string {

@@ -38,6 +38,9 @@ type Service struct {
 	Now    func() time.Time
 
 	dummyHash string // verified against when the login ID is unknown, so both cases take as long
+	// verify checks a password against a hash: VerifyPassword, replaced by
+	// tests that need to hold checks in flight.
+	verify func(password, hash string) (bool, error)
 }
 
 // New returns a Service. now may be nil for the wall clock.
@@ -52,7 +55,7 @@ func New(st store.Store, authority *ca.CA, p Policy, now func() time.Time) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Store: st, CA: authority, Policy: p, Now: now, dummyHash: dummy}, nil
+	return &Service{Store: st, CA: authority, Policy: p, Now: now, dummyHash: dummy, verify: VerifyPassword}, nil
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }
