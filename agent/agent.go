@@ -45,9 +45,62 @@ type Agent struct {
 	state *stateFile
 	http  httpOptions
 
-	mu    sync.Mutex
-	ca    *x509.Certificate   // the bank's root CA, once known
-	inter []*x509.Certificate // the bank's issuing CAs from /cacerts, once fetched
+	ca    fetched[*x509.Certificate]   // the bank's root CA, once known
+	inter fetched[[]*x509.Certificate] // the bank's issuing CAs from /cacerts, once fetched
+}
+
+// fetched is a value fetched from the bank's server once and then kept. No lock
+// is held across the fetch: a caller that needs the value waits for a fetch under
+// way (under its own context) rather than start another, and a caller that needs
+// something else is never held up by a slow server.
+type fetched[T any] struct {
+	mu       sync.Mutex
+	val      T
+	ok       bool
+	fetching chan struct{} // closed when the fetch under way ends; nil when none is
+}
+
+// set keeps v, as if fetched.
+func (f *fetched[T]) set(v T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.val, f.ok = v, true
+}
+
+// get returns the kept value, or fetches it. When the fetch under way fails, a
+// caller that was waiting for it tries once itself.
+func (f *fetched[T]) get(ctx context.Context, fetch func(context.Context) (T, error)) (T, error) {
+	for {
+		f.mu.Lock()
+		if f.ok {
+			v := f.val
+			f.mu.Unlock()
+			return v, nil
+		}
+		if wait := f.fetching; wait != nil {
+			f.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				var zero T
+				return zero, ctx.Err()
+			}
+		}
+		done := make(chan struct{})
+		f.fetching = done
+		f.mu.Unlock()
+
+		v, err := fetch(ctx)
+		f.mu.Lock()
+		if err == nil {
+			f.val, f.ok = v, true
+		}
+		f.fetching = nil
+		f.mu.Unlock()
+		close(done)
+		return v, err
+	}
 }
 
 // New returns an agent for the bank in cfg, keeping certificates in store.
@@ -67,7 +120,7 @@ func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("start agent: %w", err)
 		}
-		a.ca = ca
+		a.ca.set(ca)
 	}
 	dir := opts.StateDir
 	if dir == "" {
@@ -97,17 +150,7 @@ func (a *Agent) Store() certstore.Store { return a.store }
 // bankCA returns the bank's root CA: from the configuration, or fetched once from
 // /.well-known/est/cacerts and accepted only if it matches the configured fingerprint.
 func (a *Agent) bankCA(ctx context.Context) (*x509.Certificate, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.ca != nil {
-		return a.ca, nil
-	}
-	ca, err := a.fetchCA(ctx)
-	if err != nil {
-		return nil, err
-	}
-	a.ca = ca
-	return ca, nil
+	return a.ca.get(ctx, a.fetchCA)
 }
 
 // intermediates returns the bank's issuing CA certificates, fetched once from
@@ -119,11 +162,13 @@ func (a *Agent) intermediates(ctx context.Context) ([]*x509.Certificate, error) 
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.inter != nil {
-		return a.inter, nil
-	}
+	return a.inter.get(ctx, func(ctx context.Context) ([]*x509.Certificate, error) {
+		return a.fetchIntermediates(ctx, ca)
+	})
+}
+
+// fetchIntermediates fetches /.well-known/est/cacerts and keeps the CAs that ca issued.
+func (a *Agent) fetchIntermediates(ctx context.Context, ca *x509.Certificate) ([]*x509.Certificate, error) {
 	c := a.newClient(tlsConfig(ca, nil))
 	defer c.GetClient().CloseIdleConnections()
 	resp, err := c.R().SetContext(ctx).Get(pathCACerts)
@@ -143,6 +188,5 @@ func (a *Agent) intermediates(ctx context.Context) ([]*x509.Certificate, error) 
 			inter = append(inter, c)
 		}
 	}
-	a.inter = inter
 	return inter, nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -496,5 +497,57 @@ func TestEnrollmentGivesUpAfterTheRetriesAndDiscardsTheKey(t *testing.T) {
 	}
 	if ids, _ := a.Identities(t.Context()); len(ids) != 0 || store.discarded != 1 {
 		t.Fatalf("after giving up: %d identities, %d keys discarded; want 0 and 1", len(ids), store.discarded)
+	}
+}
+
+func TestAStalledCAFetchDoesNotBlockCallsThatNeedNoFetch(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := memoryStore(t)
+	alice, err := newTestAgent(t, b, store, c).Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A fresh agent on the same store has yet to fetch the bank's issuing CAs:
+	// its pickup for bob waits on a server that does not answer /cacerts.
+	a := newTestAgent(t, b, store, c)
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	unstall := func() { releaseOnce.Do(func() { b.stall.Store(nil); close(release) }) }
+	b.stall.Store(&release)
+	defer unstall()
+	pickup := make(chan error, 1)
+	go func() {
+		_, err := a.Pickup(t.Context(), "bob", "pw", nil)
+		pickup <- err
+	}()
+	select {
+	case <-b.stalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the pickup never asked for /cacerts")
+	}
+
+	// Listing and logging in need nothing from /cacerts: they must not wait.
+	done := make(chan error, 1)
+	go func() {
+		if _, err := a.Identities(t.Context()); err != nil {
+			done <- err
+			return
+		}
+		_, err := a.Login(t.Context(), alice.Fingerprint, "pw")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("login while another call's fetch stalls: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("login waited behind another call's stalled /cacerts fetch")
+	}
+	unstall()
+	if err := <-pickup; err != nil {
+		t.Fatalf("the stalled pickup, once /cacerts answers: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,11 +122,16 @@ type fakeBank struct {
 	// then the connection closes without an answer.
 	lose int
 	csrs []string // the body of every enrollment request, in order
+	// stall, while set, holds every /cacerts request until it is closed; each
+	// stalled request is announced on stalled first.
+	stall   atomic.Pointer[chan struct{}]
+	stalled chan struct{}
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
-	b := &fakeBank{t: t, ca: newTestCA(t, "fake bank CA"), now: now, revoked: map[string]bool{}}
+	b := &fakeBank{t: t, ca: newTestCA(t, "fake bank CA"), now: now, revoked: map[string]bool{}, stalled: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/est/cacerts", b.cacerts)
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", b.enroll)
 	mux.HandleFunc("POST /api/v1/login", b.login)
@@ -138,6 +144,22 @@ func (b *fakeBank) config() Config { return testConfig(b.srv.URL, b.ca) }
 func (b *fakeBank) estRefuse(w http.ResponseWriter, code wire.Code) {
 	w.Header().Set(wire.CodeHeader, string(code))
 	http.Error(w, string(code), code.Status())
+}
+
+func (b *fakeBank) cacerts(w http.ResponseWriter, r *http.Request) {
+	if stall := b.stall.Load(); stall != nil {
+		b.stalled <- struct{}{}
+		select {
+		case <-*stall:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	p7, err := pkcs7.DegenerateCertificate(b.ca.cert.Raw)
+	if err != nil {
+		b.t.Error(err)
+	}
+	io.WriteString(w, base64.StdEncoding.EncodeToString(p7))
 }
 
 func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
