@@ -16,6 +16,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 
+	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/wire"
@@ -77,6 +80,10 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	argon := cheapArgon2
 	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon, Now: clock.Now}); err != nil {
+		t.Fatal(err)
+	}
+	// The bank moves the root key to offline storage: every test serves without it.
+	if err := os.RemoveAll(filepath.Join(dir, ca.OfflineDir)); err != nil {
 		t.Fatal(err)
 	}
 	if len(opts) > 0 {

@@ -37,7 +37,10 @@ func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
 		!strings.Contains(err.Error(), "already holds a CA") {
 		t.Fatalf("second init: %v", err)
 	}
-	for _, key := range []string{"root-ca.key", "issuing-ca.key", "tls.key"} {
+	if _, err := os.Stat(filepath.Join(data, "root-ca.key")); !os.IsNotExist(err) {
+		t.Fatalf("init left the root key in the data directory: %v", err)
+	}
+	for _, key := range []string{"offline/root-ca.key", "issuing-ca.key", "tls.key"} {
 		st, err := os.Stat(filepath.Join(data, key))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v, want mode 0600", key, st.Mode(), err)
@@ -125,4 +128,28 @@ func TestServeRefusesInvalidConfigNamingTheField(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pickup_window_days") {
 		t.Fatalf("serve with pickup_window_days 0: %v", err)
 	}
+}
+
+func TestTLSRenewNeedsTheRootKeyAndServeDoesNot(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	offline := filepath.Join(t.TempDir(), "usb-root-ca.key")
+	if err := os.Rename(filepath.Join(data, "offline", "root-ca.key"), offline); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runErr(t, "", "tls", "renew", "--data", data); err == nil {
+		t.Fatal("tls renew without the root key succeeded")
+	}
+	before, _ := os.ReadFile(filepath.Join(data, "tls.crt"))
+	var renewed struct{ Names []string }
+	out := run(t, "", "tls", "renew", "--data", data, "--root-key", offline, "--host", "bank.example.jp", "--json")
+	if err := json.Unmarshal([]byte(out), &renewed); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(filepath.Join(data, "tls.crt"))
+	if bytes.Equal(before, after) || !strings.Contains(strings.Join(renewed.Names, " "), "bank.example.jp") {
+		t.Fatalf("tls renew printed %s and left tls.crt unchanged: %v", out, bytes.Equal(before, after))
+	}
+	// Every operator command, serve's Open included, works without the root key.
+	run(t, "", "contract", "add", "Yamada Trading", "--data", data)
 }

@@ -41,6 +41,7 @@ func (c *cli) initCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			fmt.Fprintf(c.err, "The root CA key is in %s.\nMove it to offline storage (an encrypted USB key in the bank's safe): the server never needs it,\nonly `inkan-server tls renew` does, every two years.\n", ca.RootKeyPath(c.dataDir))
 			return c.print(bc, fmt.Sprintf("Initialised %s for %s (%s).\nRoot CA SHA-256: %s\nPolicy: %s\n",
 				c.dataDir, cfg.BankName, cfg.BankCode, bc.CAFingerprint, server.ConfigFile))
 		},

@@ -3,14 +3,25 @@
 // CRL and the OCSP responses, and the server's own TLS certificate (signed by the
 // root).
 //
+// # Keys online and offline
+//
+// The server holds the issuing CA's key, so the issuing CA is constrained to what
+// it is for: its certificate carries the extended key usages clientAuth and
+// OCSPSigning, and verifiers that nest EKUs down the chain (Go, Windows CryptoAPI)
+// refuse anything it signs for another purpose, a TLS server certificate in
+// particular. The root key signs only the issuing CA and the TLS certificate; it
+// is written under offline/ for the bank to move to offline storage, the server
+// never loads it, and [RenewTLS] takes it from wherever the bank keeps it.
+//
 // It signs what it is told to sign. Who may get a certificate, with which subject
 // and for how long is decided by package lifecycle; ca only lays out the
 // certificate (extensions, serial, distribution points) and keeps the keys.
 //
 // # Files
 //
-// [Create] writes, into one directory, root-ca.crt/.key, issuing-ca.crt/.key and
-// tls.crt/.key, certificates in PEM, private keys in PKCS#8 PEM with mode 0600.
+// [Create] writes, into one directory, root-ca.crt, issuing-ca.crt/.key,
+// tls.crt/.key and offline/root-ca.key: certificates in PEM, private keys in
+// PKCS#8 PEM with mode 0600 (the offline directory 0700).
 package ca
 
 import (
@@ -30,6 +41,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -41,7 +53,15 @@ const (
 	IssuingKeyFile  = "issuing-ca.key"
 	TLSCertFile     = "tls.crt"
 	TLSKeyFile      = "tls.key"
+	// OfflineDir is where Create leaves the root key, for the bank to move away.
+	OfflineDir = "offline"
 )
+
+// TLSValidity is the lifetime of the server's TLS certificate; [RenewTLS] makes a new one.
+const TLSValidity = 2 * 365 * 24 * time.Hour
+
+// RootKeyPath is where [Create] writes the root key inside dir.
+func RootKeyPath(dir string) string { return filepath.Join(dir, OfflineDir, RootKeyFile) }
 
 // KeyAlgorithm names the kind of key the CA and TLS keys are.
 type KeyAlgorithm string
@@ -66,7 +86,7 @@ type CreateOptions struct {
 
 // Exists reports whether dir already holds a CA.
 func Exists(dir string) bool {
-	for _, f := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile} {
+	for _, f := range []string{RootCertFile, RootKeyFile, IssuingCertFile, IssuingKeyFile, filepath.Join(OfflineDir, RootKeyFile)} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return true
 		}
@@ -109,6 +129,7 @@ func Create(dir string, opts CreateOptions) error {
 		NotBefore:             now,
 		NotAfter:              now.AddDate(10, 0, 0),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageOCSPSigning},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,
@@ -121,27 +142,11 @@ func Create(dir string, opts CreateOptions) error {
 	if err != nil {
 		return err
 	}
-	tlsTmpl := &x509.Certificate{
-		Subject:     pkix.Name{Organization: []string{opts.BankName}, CommonName: "Inkan server"},
-		NotBefore:   now,
-		NotAfter:    now.AddDate(2, 0, 0),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:    []string{"localhost"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	for _, h := range opts.Hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tlsTmpl.IPAddresses = append(tlsTmpl.IPAddresses, ip)
-		} else {
-			tlsTmpl.DNSNames = append(tlsTmpl.DNSNames, h)
-		}
-	}
-	tlsDER, _, err := sign(tlsTmpl, rootCert, tlsKey.Public(), rootKey)
+	tlsDER, _, err := sign(tlsTemplate(opts.BankName, opts.Hosts, now), rootCert, tlsKey.Public(), rootKey)
 	if err != nil {
 		return fmt.Errorf("create TLS certificate: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, OfflineDir), 0o700); err != nil {
 		return fmt.Errorf("create CA directory: %w", err)
 	}
 	for _, f := range []struct {
@@ -155,16 +160,120 @@ func Create(dir string, opts CreateOptions) error {
 	for _, f := range []struct {
 		name string
 		key  crypto.Signer
-	}{{RootKeyFile, rootKey}, {IssuingKeyFile, issKey}, {TLSKeyFile, tlsKey}} {
-		der, err := x509.MarshalPKCS8PrivateKey(f.key)
-		if err != nil {
-			return fmt.Errorf("encode %s: %w", f.name, err)
-		}
-		if err := writePEM(filepath.Join(dir, f.name), "PRIVATE KEY", der, 0o600); err != nil {
+	}{{filepath.Join(OfflineDir, RootKeyFile), rootKey}, {IssuingKeyFile, issKey}, {TLSKeyFile, tlsKey}} {
+		if err := writeKey(filepath.Join(dir, f.name), f.key); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// tlsTemplate is the server's TLS certificate: serverAuth for localhost, the
+// loopback addresses and hosts (DNS names or IP addresses).
+func tlsTemplate(bankName string, hosts []string, now time.Time) *x509.Certificate {
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{Organization: []string{bankName}, CommonName: "Inkan server"},
+		NotBefore:   now,
+		NotAfter:    now.Add(TLSValidity),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames:    []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			if !slices.ContainsFunc(tmpl.IPAddresses, ip.Equal) {
+				tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+			}
+		} else if !slices.Contains(tmpl.DNSNames, h) {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	return tmpl
+}
+
+// RenewTLS replaces the TLS certificate and key in dir with new ones signed by
+// the root key at rootKeyPath, valid from now for [TLSValidity]. The new
+// certificate keeps the names of the current one and adds hosts. The root key
+// must belong to dir's root certificate.
+func RenewTLS(dir, rootKeyPath string, hosts []string, now time.Time) (*x509.Certificate, error) {
+	root, err := readCert(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, err
+	}
+	rootKey, err := readKey(rootKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("read the root key: %w", err)
+	}
+	if !samePublicKey(rootKey.Public(), root.PublicKey) {
+		return nil, fmt.Errorf("%s is not the key of the root CA in %s", rootKeyPath, dir)
+	}
+	current, err := readCert(filepath.Join(dir, TLSCertFile))
+	if err != nil {
+		return nil, err
+	}
+	names := slices.Clone(current.DNSNames)
+	for _, ip := range current.IPAddresses {
+		names = append(names, ip.String())
+	}
+	tmpl := tlsTemplate(firstOr(root.Subject.Organization, "Inkan"), append(names, hosts...), now.Add(-time.Minute))
+	key, err := newKey(algorithmOf(current.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	der, cert, err := sign(tmpl, root, key.Public(), rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign the TLS certificate: %w", err)
+	}
+	// Write the new pair beside the old one, then move it in: a server reading the
+	// files meanwhile sees the old pair or the new one, never one of each.
+	certTmp, keyTmp := filepath.Join(dir, TLSCertFile+".new"), filepath.Join(dir, TLSKeyFile+".new")
+	if err := writePEM(certTmp, "CERTIFICATE", der, 0o644); err != nil {
+		return nil, err
+	}
+	if err := writeKey(keyTmp, key); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(keyTmp, filepath.Join(dir, TLSKeyFile)); err != nil {
+		return nil, fmt.Errorf("install the TLS key: %w", err)
+	}
+	if err := os.Rename(certTmp, filepath.Join(dir, TLSCertFile)); err != nil {
+		return nil, fmt.Errorf("install the TLS certificate: %w", err)
+	}
+	return cert, nil
+}
+
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}
+
+func firstOr(values []string, fallback string) string {
+	if len(values) == 0 {
+		return fallback
+	}
+	return values[0]
+}
+
+// algorithmOf names the kind of pub, so a renewed TLS key is of the same kind.
+func algorithmOf(pub crypto.PublicKey) KeyAlgorithm {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P384() {
+			return ECDSAP384
+		}
+	case *rsa.PublicKey:
+		return RSA3072
+	}
+	return ECDSAP256
+}
+
+func writeKey(path string, key crypto.Signer) error {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	return writePEM(path, "PRIVATE KEY", der, 0o600)
 }
 
 func newKey(alg KeyAlgorithm) (crypto.Signer, error) {

@@ -1,0 +1,144 @@
+package ca
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+
+// newCA creates a CA in a temporary directory and loads it.
+func newCA(t *testing.T) (*CA, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := Create(dir, CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(dir, "https://bank.example.jp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, dir
+}
+
+func newECKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func verifyFor(c *CA, cert *x509.Certificate, usage x509.ExtKeyUsage, at time.Time) error {
+	roots, inter := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(c.Root)
+	inter.AddCert(c.Issuing)
+	_, err := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{usage}, CurrentTime: at})
+	return err
+}
+
+func TestIssuingCACannotSignAServerCertificate(t *testing.T) {
+	c, _ := newCA(t)
+	key := newECKey(t)
+	serial, err := NewSerial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: "bank.example.jp"},
+		DNSNames:     []string{"bank.example.jp"},
+		NotBefore:    t0,
+		NotAfter:     t0.Add(365 * 24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, forged, c.Issuing, key.Public(), c.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyFor(c, cert, x509.ExtKeyUsageServerAuth, t0.Add(time.Hour)); err == nil {
+		t.Fatal("a serverAuth certificate signed with the issuing CA's key verifies against the root for serverAuth")
+	}
+	csr := csrFor(t, key)
+	client, err := c.Issue(csr, pkix.Name{CommonName: "kanri"}, t0, t0.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verifyFor(c, client, x509.ExtKeyUsageClientAuth, t0.Add(time.Hour)); err != nil {
+		t.Fatalf("a client certificate of the issuing CA does not verify for clientAuth: %v", err)
+	}
+}
+
+func csrFor(t *testing.T, key *ecdsa.PrivateKey) *x509.CertificateRequest {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "ignored"}}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csr
+}
+
+func TestRootKeyIsWrittenOfflineOnly(t *testing.T) {
+	_, dir := newCA(t)
+	if _, err := os.Stat(filepath.Join(dir, RootKeyFile)); !os.IsNotExist(err) {
+		t.Fatalf("the root key sits in the data directory: %v", err)
+	}
+	st, err := os.Stat(RootKeyPath(dir))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("offline root key: %v %v, want mode 0600", st, err)
+	}
+	if st, err := os.Stat(filepath.Join(dir, OfflineDir)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("offline directory: %v %v, want mode 0700", st, err)
+	}
+	if !Exists(dir) {
+		t.Fatal("Exists does not see the CA")
+	}
+}
+
+func TestTLSRenewSignsANewServerCertificateWithTheRootKey(t *testing.T) {
+	c, dir := newCA(t)
+	old, err := readCert(filepath.Join(dir, TLSCertFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(700 * 24 * time.Hour)
+	cert, err := RenewTLS(dir, RootKeyPath(dir), []string{"bank.example.jp", "192.0.2.10"}, later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.SerialNumber.Cmp(old.SerialNumber) == 0 || !cert.NotAfter.After(old.NotAfter) {
+		t.Fatalf("renewed certificate: serial %x until %s; old %x until %s", cert.SerialNumber, cert.NotAfter, old.SerialNumber, old.NotAfter)
+	}
+	if err := verifyFor(c, cert, x509.ExtKeyUsageServerAuth, later); err != nil {
+		t.Fatalf("the renewed TLS certificate does not verify for serverAuth: %v", err)
+	}
+	for _, host := range []string{"localhost", "127.0.0.1", "bank.example.jp", "192.0.2.10"} {
+		if err := cert.VerifyHostname(host); err != nil {
+			t.Fatalf("renewed certificate: %v", err)
+		}
+	}
+	other := t.TempDir()
+	if err := Create(other, CreateOptions{BankCode: "1376", BankName: "Another Bank", Now: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := RenewTLS(dir, RootKeyPath(other), nil, later); err == nil {
+		t.Fatal("renewed the TLS certificate with another CA's root key")
+	}
+}
