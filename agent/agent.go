@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-resty/resty/v2"
+
 	"github.com/inkan-dev/inkan/certstore"
 )
 
@@ -47,6 +49,14 @@ type Agent struct {
 
 	ca    fetched[*x509.Certificate]   // the bank's root CA, once known
 	inter fetched[[]*x509.Certificate] // the bank's issuing CAs from /cacerts, once fetched
+
+	// One HTTP client per purpose, each with its own pool of connections: anon
+	// for calls without a client certificate, and one per certificate that has
+	// authenticated a call. A pooled connection keeps the TLS identity it was
+	// opened with, so they are never shared.
+	mu     sync.Mutex
+	anon   *resty.Client
+	byCert map[certstore.Fingerprint]*resty.Client
 }
 
 // fetched is a value fetched from the bank's server once and then kept. No lock
@@ -141,6 +151,27 @@ func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 	return a, nil
 }
 
+// Close closes the agent's idle connections to the bank's server and forgets its
+// per-certificate clients. Call it when done with the agent; a call made after
+// Close opens new connections as it needs them. A [Session] still open keeps
+// working. It returns nil; the error is there to be an io.Closer.
+func (a *Agent) Close() error {
+	a.mu.Lock()
+	clients := []*resty.Client{}
+	if a.anon != nil {
+		clients = append(clients, a.anon)
+	}
+	for _, c := range a.byCert {
+		clients = append(clients, c)
+	}
+	a.byCert = nil
+	a.mu.Unlock()
+	for _, c := range clients {
+		c.GetClient().CloseIdleConnections()
+	}
+	return nil
+}
+
 // Config returns the configuration the agent runs with.
 func (a *Agent) Config() Config { return a.cfg }
 
@@ -169,9 +200,7 @@ func (a *Agent) intermediates(ctx context.Context) ([]*x509.Certificate, error) 
 
 // fetchIntermediates fetches /.well-known/est/cacerts and keeps the CAs that ca issued.
 func (a *Agent) fetchIntermediates(ctx context.Context, ca *x509.Certificate) ([]*x509.Certificate, error) {
-	c := a.newClient(tlsConfig(ca, nil))
-	defer c.GetClient().CloseIdleConnections()
-	resp, err := c.R().SetContext(ctx).Get(pathCACerts)
+	resp, err := a.anonClient(ca).R().SetContext(ctx).Get(pathCACerts)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the bank's CA certificates: %w", err)
 	}

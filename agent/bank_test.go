@@ -84,8 +84,15 @@ func (ca *testCA) issue(t testing.TB, pub any, subj *wire.Subject, notBefore, no
 // not require) client certificates.
 func (ca *testCA) serve(t testing.TB, h http.Handler) *httptest.Server {
 	t.Helper()
+	return ca.serveCounting(t, h, nil)
+}
+
+// serveCounting is serve, with connState told of every change of a connection's state.
+func (ca *testCA) serveCounting(t testing.TB, h http.Handler, connState func(net.Conn, http.ConnState)) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are what some tests want
+	srv.Config.ConnState = connState
 	srv.TLS = ca.serverTLS(t)
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
@@ -126,6 +133,8 @@ type fakeBank struct {
 	// stalled request is announced on stalled first.
 	stall   atomic.Pointer[chan struct{}]
 	stalled chan struct{}
+	// accepted counts the connections the server accepted, open those not yet closed.
+	accepted, open atomic.Int32
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
@@ -135,7 +144,15 @@ func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", b.enroll)
 	mux.HandleFunc("POST /api/v1/login", b.login)
-	b.srv = b.ca.serve(t, mux)
+	b.srv = b.ca.serveCounting(t, mux, func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			b.accepted.Add(1)
+			b.open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			b.open.Add(-1)
+		}
+	})
 	return b
 }
 

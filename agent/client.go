@@ -135,14 +135,51 @@ func tlsConfig(ca *x509.Certificate, id *certstore.Identity) *tls.Config {
 	return cfg
 }
 
-// client returns a client that trusts the bank's CA and, with id, presents id as
-// its TLS client certificate.
+// client returns the agent's client for the bank: the one without a client
+// certificate, or with id, the one that presents id as its TLS client
+// certificate. Both trust only the bank's CA and keep their connections alive
+// for the next call.
 func (a *Agent) client(ctx context.Context, id *certstore.Identity) (*resty.Client, error) {
 	ca, err := a.bankCA(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return a.newClient(tlsConfig(ca, id)), nil
+	if id == nil {
+		return a.anonClient(ca), nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.byCert[id.Fingerprint]; ok {
+		return c, nil
+	}
+	c := a.newClient(tlsConfig(ca, id))
+	if a.byCert == nil {
+		a.byCert = map[certstore.Fingerprint]*resty.Client{}
+	}
+	a.byCert[id.Fingerprint] = c
+	return c, nil
+}
+
+// anonClient returns the client without a client certificate, trusting ca.
+func (a *Agent) anonClient(ca *x509.Certificate) *resty.Client {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.anon == nil {
+		a.anon = a.newClient(tlsConfig(ca, nil))
+	}
+	return a.anon
+}
+
+// dropClient closes the idle connections of fp's client and forgets it: the
+// certificate is gone from this PC.
+func (a *Agent) dropClient(fp certstore.Fingerprint) {
+	a.mu.Lock()
+	c := a.byCert[fp]
+	delete(a.byCert, fp)
+	a.mu.Unlock()
+	if c != nil {
+		c.GetClient().CloseIdleConnections()
+	}
 }
 
 // fetchCA fetches /.well-known/est/cacerts and returns the certificate whose
@@ -153,8 +190,10 @@ func (a *Agent) fetchCA(ctx context.Context) (*x509.Certificate, error) {
 	if err != nil || want == "" {
 		return nil, &ConfigError{Field: "ca_fingerprint", Problem: "is missing or malformed", Fix: "use the configuration file your bank sent"}
 	}
-	// The answer is authenticated by the fingerprint below, not by TLS.
+	// The answer is authenticated by the fingerprint below, not by TLS. This
+	// client is used once: the CA found is kept.
 	c := a.newClient(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12})
+	defer c.GetClient().CloseIdleConnections()
 	resp, err := c.R().SetContext(ctx).Get(pathCACerts)
 	if err != nil {
 		return nil, fmt.Errorf("fetch the bank's CA: %w", err)

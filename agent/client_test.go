@@ -207,3 +207,43 @@ func TestEveryServerCodeHasAMessageInJapaneseAndEnglish(t *testing.T) {
 		}
 	}
 }
+
+func TestRepeatedCallsReuseTheAgentsConnectionsUntilClose(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	var alice *Identity
+	for range 5 {
+		id, err := a.Pickup(t.Context(), "alice", "pw", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice = id
+	}
+	for range 3 {
+		if _, err := a.PasswordLogin(t.Context(), "alice", "pw"); Code(err) != wire.CodeCertificateRequired {
+			t.Fatalf("password login: %v", err)
+		}
+	}
+	if n := b.accepted.Load(); n != 1 {
+		t.Fatalf("5 pickups and 3 password logins opened %d connections, want 1", n)
+	}
+	for range 3 {
+		if _, err := a.Login(t.Context(), alice.Fingerprint, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := b.accepted.Load(); n != 2 {
+		t.Fatalf("3 logins with one certificate: %d connections in all, want 2", n)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for b.open.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections still open after Close", b.open.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

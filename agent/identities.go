@@ -189,6 +189,7 @@ func (a *Agent) Delete(ctx context.Context, fp certstore.Fingerprint) error {
 	if _, _, err := a.identity(ctx, fp); err != nil {
 		return fmt.Errorf("delete certificate: %w", err)
 	}
+	a.dropClient(fp)
 	if err := a.store.Delete(ctx, fp); err != nil {
 		return fmt.Errorf("delete certificate %s: %w", fp, err)
 	}

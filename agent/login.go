@@ -28,7 +28,6 @@ func (a *Agent) Login(ctx context.Context, fp certstore.Fingerprint, password st
 	err = doJSON(ctx, c, "", http.MethodPost, "/api/v1/login", wire.LoginRequest{Password: password}, &resp)
 	if err != nil {
 		a.noteRefusal(fp, err)
-		c.GetClient().CloseIdleConnections()
 		return nil, fmt.Errorf("log in as %s: %w", id.Label, err)
 	}
 	now := a.now()
@@ -57,12 +56,15 @@ func (a *Agent) PasswordLogin(ctx context.Context, loginID, password string) (*S
 	return newSession(resp, nil, c), nil
 }
 
-// Logout ends the session on the server.
+// Logout ends the session on the server. The connections of a certificate
+// session are closed once idle; those without a certificate stay for the next call.
 func (a *Agent) Logout(ctx context.Context, s *Session) error {
 	if s == nil || s.client == nil {
 		return fmt.Errorf("log out: %w", ErrNoSession)
 	}
-	defer s.client.GetClient().CloseIdleConnections()
+	if s.Identity != nil {
+		defer s.client.GetClient().CloseIdleConnections()
+	}
 	if err := doJSON(ctx, s.client, s.Token, http.MethodPost, "/api/v1/logout", nil, nil); err != nil {
 		return fmt.Errorf("log out %s: %w", s.User.LoginID, err)
 	}

@@ -56,8 +56,10 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	return id, nil
 }
 
-// forget deletes an identity from the store and from the state file.
+// forget deletes an identity from the store and from the state file, and closes
+// its client's connections.
 func (a *Agent) forget(ctx context.Context, fp certstore.Fingerprint) error {
+	a.dropClient(fp)
 	if err := a.store.Delete(ctx, fp); err != nil {
 		var nf *certstore.NotFoundError
 		if !errors.As(err, &nf) {

@@ -27,7 +27,6 @@ func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress Pr
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate %s: %w", cur.Label, err)
 	}
-	defer c.GetClient().CloseIdleConnections()
 	// RFC 7030 §4.2.2: the renewal CSR repeats the current subject exactly.
 	template := &x509.CertificateRequest{RawSubject: sid.Certificate.RawSubject}
 	id, err := a.obtain(ctx, report, template, func(csr []byte) ([]*x509.Certificate, error) {

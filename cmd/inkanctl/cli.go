@@ -69,6 +69,7 @@ type cli struct {
 	passwords      []string // lines of --password-file, or read from stdin, in order
 	passwordsRead  bool
 	stdinLines     *bufio.Reader
+	started        *agent.Agent // the agent the command started, closed when it ends
 }
 
 // run executes one inkanctl command line and returns its exit status.
@@ -80,6 +81,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if c.started != nil {
+		_ = c.started.Close() // it only lets go of idle connections
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -198,7 +202,12 @@ func (c *cli) agent() (*agent.Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open certificate store: %w", err)
 	}
-	return agent.New(cfg, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout})
+	a, err := agent.New(cfg, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout})
+	if err != nil {
+		return nil, err
+	}
+	c.started = a
+	return a, nil
 }
 
 // password returns the next password: the next line of --password-file or
