@@ -551,3 +551,44 @@ func TestAStalledCAFetchDoesNotBlockCallsThatNeedNoFetch(t *testing.T) {
 		t.Fatalf("the stalled pickup, once /cacerts answers: %v", err)
 	}
 }
+
+func TestRestoreReportsCertificatesFromAnotherBankApart(t *testing.T) {
+	c := newClock()
+	ours, theirs := newFakeBank(t, c.now), newFakeBank(t, c.now)
+	store := memoryStore(t)
+	alice, err := newTestAgent(t, ours, store, c).Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob, err := newTestAgent(t, theirs, store, c).Pickup(t.Context(), "bob", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pfx, err := store.Export(t.Context(), []certstore.Fingerprint{alice.Fingerprint, bob.Fingerprint}, "Kinko-2026-haru", certstore.ExportOptions{Encoding: certstore.PKCS12Modern})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pc := newTestAgent(t, ours, memoryStore(t), c)
+	res, err := pc.Restore(t.Context(), pfx, "Kinko-2026-haru")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Added) != 1 || res.Added[0].Fingerprint != alice.Fingerprint {
+		t.Fatalf("this bank's certificates restored: %v, want alice's", labels(res.Added))
+	}
+	if len(res.Other) != 1 || res.Other[0].Fingerprint != bob.Fingerprint {
+		t.Fatalf("other certificates reported: %d, want bob's from the other CA", len(res.Other))
+	}
+	if all, _ := pc.Store().List(t.Context(), certstore.ListOptions{}); len(all) != 2 {
+		t.Fatalf("the store holds %d certificates after the restore, want both", len(all))
+	}
+	if ids, _ := pc.Identities(t.Context()); len(ids) != 1 || ids[0].Fingerprint != alice.Fingerprint {
+		t.Fatalf("the chooser offers %v, want only alice's", labels(ids))
+	}
+
+	again, err := pc.Restore(t.Context(), pfx, "Kinko-2026-haru")
+	if err != nil || len(again.AlreadyPresent) != 1 || len(again.Other) != 1 {
+		t.Fatalf("restoring twice: %+v, %v", again, err)
+	}
+}

@@ -65,8 +65,9 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 }
 
 // Restore adds the certificates of a PKCS#12 backup to the store, on this PC or
-// another. Keys stay exportable so the admin can back them up again. Only this
-// bank's certificates are reported.
+// another. Keys stay exportable so the admin can back them up again. Every
+// certificate of the backup is restored; those not from this bank are reported
+// apart, in [RestoreResult.Other], since the chooser will not offer them.
 func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*RestoreResult, error) {
 	ca, err := a.bankCA(ctx)
 	if err != nil {
@@ -84,11 +85,15 @@ func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*Rest
 	for _, sid := range res.Added {
 		if id, ok := a.describe(ca, sid, st[sid.Fingerprint]); ok {
 			out.Added = append(out.Added, id)
+		} else {
+			out.Other = append(out.Other, sid)
 		}
 	}
 	for _, sid := range res.AlreadyPresent {
 		if id, ok := a.describe(ca, sid, st[sid.Fingerprint]); ok {
 			out.AlreadyPresent = append(out.AlreadyPresent, id)
+		} else {
+			out.Other = append(out.Other, sid)
 		}
 	}
 	return out, nil

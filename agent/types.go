@@ -110,6 +110,11 @@ type Warning struct {
 
 // RestoreResult says what a restore did.
 type RestoreResult struct {
-	Added          []*Identity // new on this PC
-	AlreadyPresent []*Identity // were here already, left unchanged
+	Added          []*Identity // this bank's, new on this PC
+	AlreadyPresent []*Identity // this bank's, here already, left unchanged
+	// Other holds the backup's certificates that are not this bank's (another
+	// CA, or another bank code). They are the user's, so they are restored all
+	// the same (or left as they were, when already here), but the chooser never
+	// offers them: say so, e.g. "restored, but not from this bank".
+	Other []*certstore.Identity
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -295,7 +296,13 @@ func (c *cli) restoreCommand() *cobra.Command {
 				return err
 			}
 			if c.jsonOut {
-				c.printJSON(map[string]any{"added": identitiesJSON(res.Added), "already_present": identitiesJSON(res.AlreadyPresent)})
+				other := []otherJSON{}
+				for _, sid := range res.Other {
+					other = append(other, otherJSON{Fingerprint: sid.Fingerprint, Label: sid.Label,
+						Subject: sid.Certificate.Subject.String(), Issuer: sid.Certificate.Issuer.String(), NotAfter: sid.Certificate.NotAfter})
+				}
+				c.printJSON(map[string]any{"added": identitiesJSON(res.Added), "already_present": identitiesJSON(res.AlreadyPresent),
+					"other": other})
 				return nil
 			}
 			for _, id := range res.Added {
@@ -306,9 +313,22 @@ func (c *cli) restoreCommand() *cobra.Command {
 				fmt.Fprint(c.stdout, "present  ")
 				c.printIdentity(id)
 			}
+			for _, sid := range res.Other {
+				fmt.Fprintf(c.stdout, "other    %-24s restored, but not from this bank (issued by %s)  %s\n",
+					sid.Label, sid.Certificate.Issuer.CommonName, sid.Fingerprint)
+			}
 			return nil
 		},
 	}
+}
+
+// otherJSON is how restore --json writes a certificate that is not this bank's.
+type otherJSON struct {
+	Fingerprint certstore.Fingerprint `json:"fingerprint"`
+	Label       string                `json:"label"`
+	Subject     string                `json:"subject"`
+	Issuer      string                `json:"issuer"`
+	NotAfter    time.Time             `json:"not_after"`
 }
 
 func (c *cli) deleteCommand() *cobra.Command {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/server"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/wire"
@@ -158,6 +159,43 @@ func TestBackupRestoreAndDeleteThroughTheCommands(t *testing.T) {
 	other.ok("", "delete", "--id", "kanri+1376")
 	if code, _, _ := other.run("", "delete", "--id", "kanri+1376"); code != exitStore {
 		t.Fatalf("deleting twice: exit %d, want %d", code, exitStore)
+	}
+}
+
+func TestRestoreNamesCertificatesNotFromThisBank(t *testing.T) {
+	ours, _ := startBankWithAdmin(t)
+	theirs, _ := startBankWithAdmin(t)
+	theirs.store = ours.store // one PC's store holds both banks' certificates
+	ours.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	theirs.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	store, err := certstore.Open(ours.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.List(t.Context(), certstore.ListOptions{})
+	if err != nil || len(all) != 2 {
+		t.Fatalf("the shared store holds %d certificates, %v", len(all), err)
+	}
+	pfx, err := store.Export(t.Context(), []certstore.Fingerprint{all[0].Fingerprint, all[1].Fingerprint}, "Kinko-Backup-2026", certstore.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "both.p12")
+	if err := os.WriteFile(backup, pfx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	var cfg wire.BankConfig
+	data, _ := os.ReadFile(ours.config)
+	json.Unmarshal(data, &cfg)
+	out := newPC(t, cfg).ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin")
+	if !strings.Contains(out, "added    kanri+1376") || !strings.Contains(out, "other    ") || !strings.Contains(out, "not from this bank") {
+		t.Fatalf("restore of a backup with another bank's certificate: %s", out)
+	}
+	var res struct{ Added, Other []map[string]any }
+	if err := json.Unmarshal([]byte(newPC(t, cfg).ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin", "--json")), &res); err != nil ||
+		len(res.Added) != 1 || len(res.Other) != 1 {
+		t.Fatalf("restore --json: %+v, %v", res, err)
 	}
 }
 
