@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"crypto"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -26,27 +28,6 @@ func memoryStore(t testing.TB) certstore.Store {
 		t.Fatal(err)
 	}
 	return s
-}
-
-// discardCounter counts discarded pending keys.
-type discardCounter struct {
-	certstore.Store
-	discarded int
-}
-
-func (d *discardCounter) GenerateKey(ctx context.Context, opts certstore.KeyOptions) (certstore.Key, error) {
-	k, err := d.Store.GenerateKey(ctx, opts)
-	return &countedKey{Key: k, d: d}, err
-}
-
-type countedKey struct {
-	certstore.Key
-	d *discardCounter
-}
-
-func (k *countedKey) Discard(ctx context.Context) error {
-	k.d.discarded++
-	return k.Key.Discard(ctx)
 }
 
 func newTestAgent(t testing.TB, b *fakeBank, store certstore.Store, c *clock) *Agent {
@@ -91,7 +72,7 @@ func TestPickupInstallsTheCertificateUnderLoginIDPlusBankCode(t *testing.T) {
 func TestRefusedPickupLeavesNoKeyBehind(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
-	store := &discardCounter{Store: memoryStore(t)}
+	store := &faultyStore{Store: memoryStore(t)}
 	a := newTestAgent(t, b, store, c)
 	_, err := a.Pickup(t.Context(), "alice", "wrong", nil)
 	if Code(err) != wire.CodeInvalidCredentials {
@@ -118,7 +99,7 @@ func TestPickupRefusesACertificateFromAnotherCA(t *testing.T) {
 	other := newTestCA(t, "other CA")
 	b.ca.key = other.key // the bank's server signs with a key the agent does not trust
 	b.ca.cert = other.cert
-	store := &discardCounter{Store: memoryStore(t)}
+	store := &faultyStore{Store: memoryStore(t)}
 	a, err := New(cfg, store, Options{Now: c.now, StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -189,10 +170,54 @@ func TestLoginRefusedAsRevokedLabelsTheCertificateRevoked(t *testing.T) {
 	}
 }
 
+// faultyStore fails Attach while failAttach is set, and Delete of failDelete,
+// and counts the pending keys discarded.
+type faultyStore struct {
+	certstore.Store
+	failAttach bool
+	failDelete certstore.Fingerprint
+	discarded  int
+}
+
+var errInjected = errors.New("injected store failure")
+
+func (f *faultyStore) GenerateKey(ctx context.Context, opts certstore.KeyOptions) (certstore.Key, error) {
+	k, err := f.Store.GenerateKey(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &faultyKey{Key: k, f: f}, nil
+}
+
+func (f *faultyStore) Delete(ctx context.Context, fp certstore.Fingerprint) error {
+	if fp == f.failDelete {
+		return fmt.Errorf("delete %s: %w", fp, errInjected)
+	}
+	return f.Store.Delete(ctx, fp)
+}
+
+type faultyKey struct {
+	certstore.Key
+	f *faultyStore
+}
+
+func (k *faultyKey) Attach(ctx context.Context, chain []*x509.Certificate, label string) (*certstore.Identity, error) {
+	if k.f.failAttach {
+		return nil, fmt.Errorf("attach: %w", errInjected)
+	}
+	return k.Key.Attach(ctx, chain, label)
+}
+
+func (k *faultyKey) Discard(ctx context.Context) error {
+	k.f.discarded++
+	return k.Key.Discard(ctx)
+}
+
 func TestRenewalInstallsTheNewCertificateBeforeRemovingTheOld(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
-	a := newTestAgent(t, b, memoryStore(t), c)
+	store := &faultyStore{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
 	old, err := a.Pickup(t.Context(), "alice", "pw", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -207,8 +232,27 @@ func TestRenewalInstallsTheNewCertificateBeforeRemovingTheOld(t *testing.T) {
 	if len(ids) != 1 || ids[0].Fingerprint != old.Fingerprint {
 		t.Fatalf("a refused renewal changed the store: %v", labels(ids))
 	}
-
 	b.refuse = ""
+
+	// The server issues, but the store fails to install the new certificate:
+	// the old one must still be there, and work, and no pending key be left.
+	store.failAttach = true
+	store.discarded = 0
+	if _, err := a.Renew(t.Context(), old.Fingerprint, nil); !errors.Is(err, errInjected) {
+		t.Fatalf("renewal whose install fails: %v, want the store's error", err)
+	}
+	ids, _ = a.Identities(t.Context())
+	if len(ids) != 1 || ids[0].Fingerprint != old.Fingerprint {
+		t.Fatalf("after a failed install the store holds %v, want the old certificate alone", labels(ids))
+	}
+	if store.discarded != 1 {
+		t.Fatalf("pending key discarded %d times after a failed install, want 1", store.discarded)
+	}
+	if _, err := a.Login(t.Context(), old.Fingerprint, "pw"); err != nil {
+		t.Fatalf("login with the old certificate after a failed install: %v", err)
+	}
+	store.failAttach = false
+
 	renewed, err := a.Renew(t.Context(), old.Fingerprint, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -219,6 +263,41 @@ func TestRenewalInstallsTheNewCertificateBeforeRemovingTheOld(t *testing.T) {
 	ids, _ = a.Identities(t.Context())
 	if len(ids) != 1 || ids[0].Fingerprint != renewed.Fingerprint || ids[0].DaysLeft != 365 {
 		t.Fatalf("after renewal the store holds %v", labels(ids))
+	}
+}
+
+func TestRenewalKeepsTheNewCertificateWhenTheOldCannotBeRemoved(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &faultyStore{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+	old, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.add(340 * day)
+
+	store.failDelete = old.Fingerprint
+	renewed, err := a.Renew(t.Context(), old.Fingerprint, nil)
+	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "the new certificate is installed, the old one could not be removed") {
+		t.Fatalf("renewal whose removal of the old certificate fails: %v", err)
+	}
+	if renewed == nil || renewed.Fingerprint == old.Fingerprint {
+		t.Fatalf("renewal returned %v with the error, want the new identity", renewed)
+	}
+	ids, _ := a.Identities(t.Context())
+	found := map[certstore.Fingerprint]bool{}
+	for _, id := range ids {
+		found[id.Fingerprint] = true
+	}
+	if !found[renewed.Fingerprint] {
+		t.Fatalf("the new certificate is not kept: %v", labels(ids))
+	}
+	if store.discarded != 0 {
+		t.Fatalf("a pending key was discarded %d times after a successful install", store.discarded)
+	}
+	if _, err := a.Login(t.Context(), renewed.Fingerprint, "pw"); err != nil {
+		t.Fatalf("login with the new certificate: %v", err)
 	}
 }
 
@@ -459,7 +538,7 @@ func labels(ids []*Identity) []string {
 func TestEnrollmentWhoseAnswerWasLostIsRetriedWithTheSameCSR(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
-	store := &discardCounter{Store: memoryStore(t)}
+	store := &faultyStore{Store: memoryStore(t)}
 	a := newTestAgent(t, b, store, c)
 
 	b.lose = 1
@@ -488,7 +567,7 @@ func TestEnrollmentWhoseAnswerWasLostIsRetriedWithTheSameCSR(t *testing.T) {
 func TestEnrollmentGivesUpAfterTheRetriesAndDiscardsTheKey(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
-	store := &discardCounter{Store: memoryStore(t)}
+	store := &faultyStore{Store: memoryStore(t)}
 	a := newTestAgent(t, b, store, c)
 	b.lose = Retries + 1
 	_, err := a.Pickup(t.Context(), "alice", "pw", nil)
