@@ -29,7 +29,56 @@ type Config struct {
 	// MaxBodyBytes caps every request body.
 	MaxBodyBytes int64        `json:"max_body_bytes"`
 	Policy       PolicyConfig `json:"policy"`
+	Limits       LimitsConfig `json:"limits"`
 	SMTP         SMTPConfig   `json:"smtp"`
+}
+
+// LimitsConfig bounds the work that requests checking a password (login,
+// pickup) can cause before anyone is authenticated.
+type LimitsConfig struct {
+	// PasswordChecks is how many password checks run at once; 0 means twice
+	// the number of CPUs. Each holds argon2id's memory (policy.argon2.memory_kib).
+	PasswordChecks int `json:"password_checks"`
+	// PasswordCheckWaitMS is how long a request waits for a free check before it
+	// is answered 503 unavailable with Retry-After.
+	PasswordCheckWaitMS int `json:"password_check_wait_ms"`
+	// WrongPasswordsPerMinute and WrongPasswordBurst bound the wrong passwords
+	// (and unknown IDs) one remote IP address may send: a burst at once, then so
+	// many a minute; beyond, 429 rate_limited with Retry-After.
+	WrongPasswordsPerMinute int `json:"wrong_passwords_per_minute"`
+	WrongPasswordBurst      int `json:"wrong_password_burst"`
+}
+
+// defaultLimits are the limits of a config file that names none.
+func defaultLimits() LimitsConfig {
+	return LimitsConfig{
+		PasswordCheckWaitMS:     int(lifecycle.DefaultCheckWait / time.Millisecond),
+		WrongPasswordsPerMinute: 30,
+		WrongPasswordBurst:      20,
+	}
+}
+
+// Validate names the first limit out of range.
+func (l LimitsConfig) Validate() error {
+	switch {
+	case l.PasswordChecks < 0 || l.PasswordChecks > 1024:
+		return fmt.Errorf("limits.password_checks: %d is not between 0 (twice the CPUs) and 1024", l.PasswordChecks)
+	case l.PasswordCheckWaitMS < 1 || l.PasswordCheckWaitMS > 60_000:
+		return fmt.Errorf("limits.password_check_wait_ms: %d is not between 1 and 60000", l.PasswordCheckWaitMS)
+	case l.WrongPasswordsPerMinute < 1 || l.WrongPasswordsPerMinute > 60_000:
+		return fmt.Errorf("limits.wrong_passwords_per_minute: %d is not between 1 and 60000", l.WrongPasswordsPerMinute)
+	case l.WrongPasswordBurst < 1 || l.WrongPasswordBurst > 100_000:
+		return fmt.Errorf("limits.wrong_password_burst: %d is not between 1 and 100000", l.WrongPasswordBurst)
+	}
+	return nil
+}
+
+// passwordChecks is the number of password-check slots the limits ask for.
+func (l LimitsConfig) passwordChecks() int {
+	if l.PasswordChecks == 0 {
+		return lifecycle.DefaultCheckSlots()
+	}
+	return l.PasswordChecks
 }
 
 // PolicyConfig is the life-cycle policy as written in the config file.
@@ -80,7 +129,8 @@ func defaultConfig(bankCode, bankName string) Config {
 			RepeatGraceHours: int(p.RepeatGrace / time.Hour),
 			Argon2:           p.Argon2,
 		},
-		SMTP: SMTPConfig{Port: 25, From: "inkan@localhost", SweepMinutes: 60},
+		Limits: defaultLimits(),
+		SMTP:   SMTPConfig{Port: 25, From: "inkan@localhost", SweepMinutes: 60},
 	}
 }
 
@@ -111,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.lifecyclePolicy().Validate(); err != nil {
 		return fmt.Errorf("policy.%w", err)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
 	}
 	if c.SMTP.Host != "" {
 		if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
@@ -148,7 +201,7 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	// Fields added after a file was written keep their defaults.
-	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour)}}
+	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour)}, Limits: defaultLimits()}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("parse config %s: %w", path, err)
 	}

@@ -34,6 +34,7 @@ func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="inkan"`)
 	}
+	setRefusalHeaders(w, code)
 	writeJSON(w, status, wire.Error{Code: code, Message: msg})
 }
 
@@ -47,10 +48,19 @@ func (s *Server) failEST(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusUnauthorized && code == wire.CodeInvalidCredentials {
 		w.Header().Set("WWW-Authenticate", `Basic realm="inkan", charset="UTF-8"`)
 	}
-	w.Header().Set(wire.CodeHeader, string(code))
+	setRefusalHeaders(w, code)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write([]byte(msg + " (" + string(code) + ")\n"))
+}
+
+// setRefusalHeaders puts the code in the wire.CodeHeader header (JSON answers
+// carry it in the body too) and tells a busy client when to come back.
+func setRefusalHeaders(w http.ResponseWriter, code wire.Code) {
+	w.Header().Set(wire.CodeHeader, string(code))
+	if code == wire.CodeUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

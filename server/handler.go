@@ -17,10 +17,10 @@ func (s *Server) Handler() http.Handler {
 	// EST, RFC 7030 §3.2.2.
 	mux.HandleFunc("GET /.well-known/est/cacerts", s.estCACerts)
 	mux.HandleFunc("GET /.well-known/est/csrattrs", s.estCSRAttrs)
-	mux.HandleFunc("POST /.well-known/est/simpleenroll", s.estSimpleEnroll)
+	mux.HandleFunc("POST /.well-known/est/simpleenroll", s.limitPasswords(s.estSimpleEnroll, s.failEST))
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", s.estSimpleReenroll)
 	// JSON API.
-	mux.HandleFunc("POST /api/v1/login", s.apiLogin)
+	mux.HandleFunc("POST /api/v1/login", s.limitPasswords(s.apiLogin, s.failJSON))
 	mux.HandleFunc("POST /api/v1/logout", s.apiLogout)
 	mux.HandleFunc("GET /api/v1/users", s.apiListUsers)
 	mux.HandleFunc("POST /api/v1/users", s.apiCreateUser)

@@ -391,7 +391,7 @@ func TestUnknownIDAnswersLikeWrongPassword(t *testing.T) {
 }
 
 func TestParallelWrongPasswordsLockAfterMaxChecks(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, func(c *Config) { c.Limits.WrongPasswordBurst, c.Limits.PasswordChecks = 100, 64 })
 	e.contract("Sato Shoji", "admin1")
 	var wg sync.WaitGroup
 	for range 40 {

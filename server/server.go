@@ -107,6 +107,9 @@ func Init(dir string, cfg InitConfig) error {
 type Options struct {
 	Now    func() time.Time // nil means time.Now
 	Logger *slog.Logger     // nil discards
+	// PasswordLimiter replaces the per-IP limit of wrong passwords that the
+	// config's limits section describes; nil means that one.
+	PasswordLimiter PasswordLimiter
 }
 
 // Server is an opened data directory, ready to serve.
@@ -117,6 +120,7 @@ type Server struct {
 	ca      *ca.CA
 	svc     *lifecycle.Service
 	mail    *mail.Sweeper
+	limiter PasswordLimiter
 	log     *slog.Logger
 	tlsCert tls.Certificate
 
@@ -155,7 +159,12 @@ func Open(dir string, opts Options) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("config %s: policy.%w", filepath.Join(dir, ConfigFile), err)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, log: logger, tlsCert: tlsCert, stop: make(chan struct{})}
+	svc.LimitPasswordChecks(cfg.Limits.passwordChecks(), time.Duration(cfg.Limits.PasswordCheckWaitMS)*time.Millisecond)
+	limiter := opts.PasswordLimiter
+	if limiter == nil {
+		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
+	}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, log: logger, tlsCert: tlsCert, stop: make(chan struct{})}
 	s.mail = &mail.Sweeper{
 		Store: db, Now: svc.Now, NoticeDays: cfg.Policy.NoticeDays, BankName: cfg.BankName,
 		SMTP: mail.SMTP{Addr: net.JoinHostPort(cfg.SMTP.Host, fmt.Sprint(cfg.SMTP.Port)), From: cfg.SMTP.From},

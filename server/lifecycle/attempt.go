@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/store"
@@ -28,11 +29,16 @@ import (
 // nil only for the right password of an ID that had an attempt left; the caller
 // must then call settleAttempt in the transaction that acts on the login.
 func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, password string) error {
+	release, err := s.enterCheck(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	var hash string
 	var known, granted bool
 	var count int
 	now := s.now()
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := tx.User(loginID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -73,6 +79,41 @@ func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, passwo
 		return ErrLocked
 	}
 	return nil
+}
+
+// DefaultCheckWait is how long a password check waits for a free slot by default.
+const DefaultCheckWait = 3 * time.Second
+
+// DefaultCheckSlots is how many password checks run at once by default: twice
+// the CPUs Go uses, enough to keep them busy, while the argon2id memory of all
+// checks together stays bounded (19 MiB each with the default parameters).
+func DefaultCheckSlots() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// LimitPasswordChecks lets at most slots password checks run at once; a check
+// that finds no free slot within wait is refused with ErrBusy. Each check
+// holds argon2id's memory, so this bounds what unauthenticated requests can
+// make the server allocate. Call it before the Service is used.
+func (s *Service) LimitPasswordChecks(slots int, wait time.Duration) {
+	s.checkSlots, s.checkWait = make(chan struct{}, slots), wait
+}
+
+// enterCheck takes a password-check slot, waiting at most s.checkWait.
+func (s *Service) enterCheck(ctx context.Context) (release func(), err error) {
+	select {
+	case s.checkSlots <- struct{}{}:
+		return func() { <-s.checkSlots }, nil
+	default:
+	}
+	t := time.NewTimer(s.checkWait)
+	defer t.Stop()
+	select {
+	case s.checkSlots <- struct{}{}:
+		return func() { <-s.checkSlots }, nil
+	case <-t.C:
+		return nil, ErrBusy
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a password check: %w", ctx.Err())
+	}
 }
 
 // lockIfUsedUp locks loginID when its failure count still stands at the limit

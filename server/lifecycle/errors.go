@@ -39,4 +39,5 @@ var (
 	ErrNotFound            = rule(wire.CodeNotFound, "no such user in your contract")
 	ErrAlreadyExists       = rule(wire.CodeAlreadyExists, "the login ID is taken: choose another")
 	ErrWeakPassword        = rule(wire.CodeWeakPassword, "the password must be 8 to 128 characters")
+	ErrBusy                = rule(wire.CodeUnavailable, "the server is busy checking other passwords: try again in a moment")
 )

@@ -51,6 +51,7 @@ func (b *bench) auditActions() map[string]int {
 func TestParallelWrongPasswordsCannotOutrunLockout(t *testing.T) {
 	const wrong = 40
 	b := newBench(t, nil)
+	b.svc.LimitPasswordChecks(wrong+1, time.Second) // every guess in flight at once
 	release := make(chan struct{})
 	var held atomic.Int32
 	b.svc.verify = func(password, hash string) (bool, error) {

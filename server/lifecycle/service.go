@@ -41,6 +41,9 @@ type Service struct {
 	// verify checks a password against a hash: VerifyPassword, replaced by
 	// tests that need to hold checks in flight.
 	verify func(password, hash string) (bool, error)
+	// checkSlots holds one token per password check in flight; see LimitPasswordChecks.
+	checkSlots chan struct{}
+	checkWait  time.Duration
 }
 
 // New returns a Service. now may be nil for the wall clock.
@@ -55,7 +58,9 @@ func New(st store.Store, authority *ca.CA, p Policy, now func() time.Time) (*Ser
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Store: st, CA: authority, Policy: p, Now: now, dummyHash: dummy, verify: VerifyPassword}, nil
+	s := &Service{Store: st, CA: authority, Policy: p, Now: now, dummyHash: dummy, verify: VerifyPassword}
+	s.LimitPasswordChecks(DefaultCheckSlots(), DefaultCheckWait)
+	return s, nil
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC() }

@@ -1,0 +1,136 @@
+package server
+
+import (
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// PasswordLimiter decides, per client, whether a request that checks a
+// password may go ahead. Every such request takes a token; a request whose
+// password was not wrong gets it back, so only wrong passwords (and unknown
+// IDs) use up a client's allowance, and a whole office behind one address can
+// still log in at nine o'clock.
+type PasswordLimiter interface {
+	// Take takes a token for client; without one, it says how long until one is due.
+	Take(client string) (ok bool, retryAfter time.Duration)
+	// Refund gives client's token back.
+	Refund(client string)
+}
+
+// IPLimiter is the default PasswordLimiter: a token bucket per remote IP
+// address, refilled at a steady rate up to a burst.
+type IPLimiter struct {
+	perToken time.Duration
+	burst    float64
+	now      func() time.Time
+
+	mu        sync.Mutex
+	buckets   map[string]*bucket
+	lastPrune time.Time
+}
+
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+var _ PasswordLimiter = (*IPLimiter)(nil)
+
+// NewIPLimiter allows each address burst wrong passwords at once and perMinute
+// a minute after that. now may be nil for the wall clock.
+func NewIPLimiter(perMinute, burst int, now func() time.Time) *IPLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &IPLimiter{perToken: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
+}
+
+// fill returns client's bucket, refilled up to now. l.mu is held.
+func (l *IPLimiter) fill(client string, now time.Time) *bucket {
+	b := l.buckets[client]
+	if b == nil {
+		b = &bucket{tokens: l.burst, at: now}
+		l.buckets[client] = b
+	}
+	b.tokens = math.Min(l.burst, b.tokens+float64(now.Sub(b.at))/float64(l.perToken))
+	b.at = now
+	return b
+}
+
+// Take implements PasswordLimiter.
+func (l *IPLimiter) Take(client string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.prune(now)
+	b := l.fill(client, now)
+	if b.tokens < 1 {
+		return false, time.Duration((1 - b.tokens) * float64(l.perToken))
+	}
+	b.tokens--
+	return true, 0
+}
+
+// Refund implements PasswordLimiter.
+func (l *IPLimiter) Refund(client string) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.fill(client, now)
+	b.tokens = math.Min(l.burst, b.tokens+1)
+}
+
+// prune forgets, once a minute, the buckets that have filled up again: they
+// are the same as no bucket, and a flood of addresses must not grow the map
+// for ever. l.mu is held.
+func (l *IPLimiter) prune(now time.Time) {
+	if now.Sub(l.lastPrune) < time.Minute {
+		return
+	}
+	l.lastPrune = now
+	for client := range l.buckets {
+		if b := l.fill(client, now); b.tokens >= l.burst {
+			delete(l.buckets, client)
+		}
+	}
+}
+
+// clientIP is the address a request's allowance is counted against.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// limitPasswords runs next, a handler that checks a password, within the
+// client's allowance: without a token the answer is 429 rate_limited with
+// Retry-After, given by fail in the handler's own format. The token is given
+// back unless the answer was invalid_credentials.
+func (s *Server) limitPasswords(next http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		client := clientIP(r)
+		ok, wait := s.limiter.Take(client)
+		if !ok {
+			w.Header().Set("Retry-After", retryAfterSeconds(wait))
+			fail(w, r, refuse(wire.CodeRateLimited, "too many wrong passwords from your address: wait "+retryAfterSeconds(wait)+" seconds and try again"))
+			return
+		}
+		next(w, r)
+		if wire.Code(w.Header().Get(wire.CodeHeader)) != wire.CodeInvalidCredentials {
+			s.limiter.Refund(client)
+		}
+	}
+}
+
+// retryAfterSeconds is d as a Retry-After value: whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
+}
