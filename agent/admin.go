@@ -41,21 +41,30 @@ func (a *Agent) DeleteUser(ctx context.Context, s *Session, loginID string) erro
 
 // IssueCertificate issues (発行) a certificate for loginID, opening its pickup window.
 func (a *Agent) IssueCertificate(ctx context.Context, s *Session, loginID string) (*wire.User, error) {
-	return a.certAction(ctx, s, loginID, "/certificate", "issue certificate for %s: %w")
+	return a.userAction(ctx, s, loginID, "/certificate", "issue certificate for %s: %w")
 }
 
 // RevokeCertificate revokes (失効) loginID's certificate at once.
 func (a *Agent) RevokeCertificate(ctx context.Context, s *Session, loginID string) (*wire.User, error) {
-	return a.certAction(ctx, s, loginID, "/certificate/revoke", "revoke certificate of %s: %w")
+	return a.userAction(ctx, s, loginID, "/certificate/revoke", "revoke certificate of %s: %w")
 }
 
 // ReissueCertificate reissues (再発行) loginID's certificate: what exists is revoked
 // and a new pickup window opens.
 func (a *Agent) ReissueCertificate(ctx context.Context, s *Session, loginID string) (*wire.User, error) {
-	return a.certAction(ctx, s, loginID, "/certificate/reissue", "reissue certificate for %s: %w")
+	return a.userAction(ctx, s, loginID, "/certificate/reissue", "reissue certificate for %s: %w")
 }
 
-func (a *Agent) certAction(ctx context.Context, s *Session, loginID, suffix, errFormat string) (*wire.User, error) {
+// UnlockUser unlocks an approver or general ID locked after too many wrong
+// passwords. An admin ID is unlocked by the bank only: the server answers
+// [wire.CodeForbidden].
+func (a *Agent) UnlockUser(ctx context.Context, s *Session, loginID string) (*wire.User, error) {
+	return a.userAction(ctx, s, loginID, "/unlock", "unlock %s: %w")
+}
+
+// userAction posts to one of loginID's action routes and returns the user as the
+// server then sees it.
+func (a *Agent) userAction(ctx context.Context, s *Session, loginID, suffix, errFormat string) (*wire.User, error) {
 	var u wire.User
 	if err := a.admin(ctx, s, http.MethodPost, userPath(loginID, suffix), nil, &u); err != nil {
 		return nil, fmt.Errorf(errFormat, loginID, err)

@@ -3,6 +3,7 @@ package agent
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -245,5 +246,46 @@ func TestRepeatedCallsReuseTheAgentsConnectionsUntilClose(t *testing.T) {
 			t.Fatalf("%d connections still open after Close", b.open.Load())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestUnlockUserPostsToTheUnlockRouteAndAnAdminIDIsTheBanks(t *testing.T) {
+	ca := newTestCA(t, "bank CA")
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v1/login", func(w http.ResponseWriter, r *http.Request) {
+		answerJSON(w, 200, wire.LoginResponse{Token: "admin-token"})
+	})
+	mux.HandleFunc("POST /api/v1/users/{loginID}/unlock", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Header.Get("Authorization") != "Bearer admin-token":
+			answerJSON(w, 401, wire.Error{Code: wire.CodeUnauthenticated})
+		case r.PathValue("loginID") == "kanri":
+			answerJSON(w, 403, wire.Error{Code: wire.CodeForbidden, Message: "an admin ID is unlocked by the bank"})
+		default:
+			answerJSON(w, 200, wire.User{LoginID: r.PathValue("loginID"), Role: wire.RoleGeneral})
+		}
+	})
+	srv := ca.serve(t, mux)
+	a, err := New(testConfig(srv.URL, ca), memoryStore(t), Options{StateDir: t.TempDir(), RetryWait: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := a.PasswordLogin(t.Context(), "kanri", "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := a.UnlockUser(t.Context(), s, "ippan")
+	if err != nil || u.LoginID != "ippan" || u.Locked {
+		t.Fatalf("UnlockUser(ippan) = %+v, %v", u, err)
+	}
+	_, err = a.UnlockUser(t.Context(), s, "kanri")
+	if Code(err) != wire.CodeForbidden || !strings.Contains(err.Error(), "unlock kanri") {
+		t.Fatalf("UnlockUser(kanri) = %v, want forbidden with context", err)
+	}
+	if msg := Message(err, "ja"); !strings.Contains(msg, "ロック解除は当金庫") {
+		t.Errorf("Message(ja) = %q, want it to send an admin ID's unlock to the bank", msg)
+	}
+	if _, err := a.UnlockUser(t.Context(), nil, "ippan"); !errors.Is(err, ErrNoSession) {
+		t.Errorf("UnlockUser without a session = %v", err)
 	}
 }

@@ -476,6 +476,9 @@ func (c *cli) adminCommand() *cobra.Command {
 		perUser("reissue", "Reissue (再発行): revoke what exists and open a new pickup window", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
 			return a.ReissueCertificate(ctx, s, id)
 		}),
+		perUser("unlock", "Unlock (ロック解除) an approver or general ID locked after wrong passwords", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
+			return a.UnlockUser(ctx, s, id)
+		}),
 	)
 	return admin
 }
