@@ -450,3 +450,39 @@ func codeOf(err error) (wire.Code, string) {
 	}
 	return lifecycleCode(err)
 }
+
+func TestPasswordSessionEndsWhenContractSwitchesToCertificateMode(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	tok := e.mustLogin(nil, "admin1", pw("admin1")).Token
+	want(t, "password-only session before certificate mode", e.api(nil, tok, "GET", "/users", nil), http.StatusOK, "")
+	admin := e.pickup("admin1", pw("admin1"))
+	for _, id := range []*identity{nil, admin} {
+		r := e.api(id, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "general9", Role: wire.RoleGeneral, Password: pw("general9")})
+		want(t, "creating a user with the password-only session in certificate mode", r, http.StatusForbidden, wire.CodeCertificateRequired)
+	}
+	if _, err := e.op.User(e.ctx, "general9"); err == nil {
+		t.Fatal("the password-only session created a user in certificate mode")
+	}
+	tok = e.mustLogin(admin, "", pw("admin1")).Token
+	want(t, "certificate session", e.api(admin, tok, "GET", "/users", nil), http.StatusOK, "")
+}
+
+func TestSessionsEndOnPasswordChangeAndOnLock(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	if err := e.op.SetPassword(e.ctx, "admin1", "new-password-1"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "session after a password change", e.api(admin, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+	tok = e.mustLogin(admin, "", "new-password-1").Token
+	for range 5 {
+		e.login(admin, "", "wrong-password")
+	}
+	if err := e.op.UnlockUser(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, "session opened before the lock, after the unlock", e.api(admin, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+}

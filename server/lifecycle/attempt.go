@@ -138,10 +138,13 @@ func (s *Service) lockIfUsedUp(ctx context.Context, remoteAddr, loginID string, 
 	return nil
 }
 
-// lock locks u after too many wrong passwords, with an audit row.
+// lock locks u after too many wrong passwords and ends its sessions, with an audit row.
 func (s *Service) lock(tx store.Tx, u store.User, remoteAddr string, now time.Time) error {
 	u.Locked = true
 	if err := tx.UpdateUser(u); err != nil {
+		return err
+	}
+	if err := tx.DeleteSessionsOf(u.LoginID); err != nil {
 		return err
 	}
 	a := Actor{Name: u.LoginID, RemoteAddr: remoteAddr}

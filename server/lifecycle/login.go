@@ -167,7 +167,9 @@ func hashToken(token string) string {
 
 // Authorize turns a session token (and the TLS client certificate of the
 // request, nil if none) into the actor of an admin call. A session opened with
-// a certificate needs that same certificate, still current and not revoked.
+// a certificate needs that same certificate, still current and not revoked; a
+// session opened with a password alone works only while the contract is not in
+// certificate mode.
 func (s *Service) Authorize(ctx context.Context, remoteAddr, token string, cert *x509.Certificate) (Actor, error) {
 	if token == "" {
 		return Actor{}, ErrUnauthenticated
@@ -209,6 +211,16 @@ func (s *Service) Authorize(ctx context.Context, remoteAddr, token string, cert 
 		}
 		if u.Locked {
 			return ErrLocked
+		}
+		if sess.CertSerial == "" {
+			// A password-only session ends with the contract's switch to certificate mode.
+			c, err := tx.Contract(u.ContractID)
+			if err != nil {
+				return err
+			}
+			if c.CertificateModeAt != nil {
+				return ErrCertificateRequired
+			}
 		}
 		cur, err := currentCert(tx, u)
 		if err != nil {

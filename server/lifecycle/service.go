@@ -337,7 +337,8 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 	return nil
 }
 
-// SetPassword replaces loginID's password and unlocks it.
+// SetPassword replaces loginID's password and unlocks it. Its sessions end:
+// whoever opened them with the old password must log in again.
 func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password string) error {
 	if err := CheckPasswordPolicy(password); err != nil {
 		return fmt.Errorf("set password of %s: %w", loginID, err)
@@ -354,6 +355,9 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 		}
 		u.PasswordHash, u.Locked, u.FailedLogins = hash, false, 0
 		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		if err := tx.DeleteSessionsOf(loginID); err != nil {
 			return err
 		}
 		return audit(tx, now, a, "user.set_password", loginID, "")

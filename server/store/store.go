@@ -66,6 +66,8 @@ type Tx interface {
 	CreateSession(s Session) error
 	Session(tokenHash string) (Session, error)
 	DeleteSession(tokenHash string) error
+	// DeleteSessionsOf ends every session of loginID (none is not an error).
+	DeleteSessionsOf(loginID string) error
 
 	// MailSent reports whether the notice for threshold days was sent for certificate certID.
 	MailSent(certID int64, days int) (bool, error)

@@ -364,6 +364,11 @@ func (t *tx) DeleteSession(tokenHash string) error {
 	return mustAffect(t.exec(`DELETE FROM sessions WHERE token_hash = ?`, tokenHash))
 }
 
+func (t *tx) DeleteSessionsOf(loginID string) error {
+	_, err := t.exec(`DELETE FROM sessions WHERE login_id = ?`, loginID)
+	return err
+}
+
 // --- mail
 
 func (t *tx) MailSent(certID int64, days int) (bool, error) {
