@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net"
 	"strconv"
@@ -132,5 +133,62 @@ func TestExpiryMailAtThirtyAndTenDaysOncePerCertificate(t *testing.T) {
 	}
 	if !strings.Contains(msgs[0].body, "(30 days left)") || !strings.Contains(msgs[1].body, "(10 days left)") {
 		t.Fatalf("messages do not say the days left:\n%s\n%s", msgs[0].body, msgs[1].body)
+	}
+}
+
+// TestShutdownDoesNotWaitForASilentSMTPRelay: a relay that accepts the
+// connection and never greets must not hold up Shutdown.
+func TestShutdownDoesNotWaitForASilentSMTPRelay(t *testing.T) {
+	relay, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := relay.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c // held open, never written to
+		}
+	}()
+	_, port, _ := net.SplitHostPort(relay.Addr().String())
+	n, _ := strconv.Atoi(port)
+	e := newEnv(t, func(c *Config) {
+		c.SMTP.Host, c.SMTP.Port, c.SMTP.SweepMinutes = "127.0.0.1", n, 24*60
+	})
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(-30 * day)) // a notice is due: the next sweep dials the relay
+
+	srv, err := Open(e.dir, Options{Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }() // its first sweep starts at once
+	select {
+	case c := <-accepted:
+		defer c.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the sweep never connected to the relay")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("shutdown took %s with a silent relay", took)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }

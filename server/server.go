@@ -126,9 +126,10 @@ type Server struct {
 
 	mu      sync.Mutex
 	http    *http.Server
-	stop    chan struct{}
 	sweeps  sync.WaitGroup
 	stopped bool
+	// stopSweep cancels the expiry e-mail sweep's context, ending any SMTP exchange.
+	stopSweep context.CancelFunc
 }
 
 // Open loads and validates the configuration in dir, opens the database and
@@ -164,7 +165,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	if limiter == nil {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, log: logger, tlsCert: tlsCert, stop: make(chan struct{})}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, log: logger, tlsCert: tlsCert}
 	s.mail = &mail.Sweeper{
 		Store: db, Now: svc.Now, NoticeDays: cfg.Policy.NoticeDays, BankName: cfg.BankName,
 		SMTP: mail.SMTP{Addr: net.JoinHostPort(cfg.SMTP.Host, fmt.Sprint(cfg.SMTP.Port)), From: cfg.SMTP.From},
@@ -206,8 +207,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	srv := s.http
 	if s.cfg.SMTP.Host != "" {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopSweep = cancel
 		s.sweeps.Add(1)
-		go s.sweepLoop(time.Duration(s.cfg.SMTP.SweepMinutes) * time.Minute)
+		go s.sweepLoop(ctx, time.Duration(s.cfg.SMTP.SweepMinutes)*time.Minute)
 	}
 	s.mu.Unlock()
 	err := srv.Serve(tls.NewListener(ln, s.TLSConfig()))
@@ -217,16 +220,16 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-func (s *Server) sweepLoop(every time.Duration) {
+func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
 	defer s.sweeps.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := s.SendExpiryNotices(context.Background()); err != nil {
+		if _, err := s.SendExpiryNotices(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("expiry e-mail sweep", "err", err)
 		}
 		select {
-		case <-s.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
@@ -242,8 +245,8 @@ func (s *Server) SendExpiryNotices(ctx context.Context) (int, error) {
 	return s.mail.Sweep(ctx)
 }
 
-// Shutdown stops serving, waits for requests in flight (until ctx ends), and
-// closes the database.
+// Shutdown stops serving and the expiry e-mail sweep, waits for requests in
+// flight and for the sweep to end (until ctx ends), and closes the database.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.stopped {
@@ -252,13 +255,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.stopped = true
 	srv := s.http
-	close(s.stop)
+	if s.stopSweep != nil {
+		s.stopSweep()
+	}
 	s.mu.Unlock()
 	var err error
 	if srv != nil {
 		err = srv.Shutdown(ctx)
 	}
-	s.sweeps.Wait()
+	swept := make(chan struct{})
+	go func() { s.sweeps.Wait(); close(swept) }()
+	select {
+	case <-swept:
+	case <-ctx.Done():
+		err = errors.Join(err, fmt.Errorf("wait for the expiry e-mail sweep: %w", ctx.Err()))
+	}
 	return errors.Join(err, s.db.Close())
 }
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/mail"
 	"slices"
 	"strings"
@@ -28,7 +29,13 @@ import (
 type SMTP struct {
 	Addr string // host:port
 	From string
+	// Timeout bounds the connection and each SMTP exchange with the relay, so a
+	// relay that accepts and never answers cannot hold a sweep; 0 means DefaultTimeout.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the SMTP timeout when [SMTP.Timeout] is zero.
+const DefaultTimeout = 30 * time.Second
 
 // Sweeper finds the certificates whose notices are due and sends them.
 type Sweeper struct {
@@ -59,7 +66,7 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	sent := 0
 	var errs []error
 	for _, d := range pending {
-		if err := s.send(d, now); err != nil {
+		if err := s.send(ctx, d, now); err != nil {
 			errs = append(errs, fmt.Errorf("send expiry notice to %s: %w", d.loginID, err))
 			continue
 		}
@@ -125,7 +132,7 @@ func (s *Sweeper) pending(ctx context.Context, now time.Time) ([]due, error) {
 	return out, err
 }
 
-func (s *Sweeper) send(d due, now time.Time) error {
+func (s *Sweeper) send(ctx context.Context, d due, now time.Time) error {
 	if _, err := mail.ParseAddress(d.to); err != nil {
 		return fmt.Errorf("bad address %q: %w", d.to, err)
 	}
@@ -141,13 +148,22 @@ func (s *Sweeper) send(d due, now time.Time) error {
 	fmt.Fprintf(&b, "電子証明書の有効期限は %s です（残り%d日）。\r\n", d.notAfter.In(jst).Format("2006年01月02日 15:04"), left)
 	b.WriteString("有効期限までに電子証明書を更新してください。\r\n\r\n")
 	fmt.Fprintf(&b, "Your certificate for login ID %s expires on %s (%d days left). Please renew it.\r\n", d.loginID, d.notAfter.Format(time.RFC3339), left)
-	c, err := smtp.Dial(s.SMTP.Addr)
-	if err != nil {
-		return err
+	timeout := s.SMTP.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
 	}
+	conn, err := (&net.Dialer{Timeout: timeout}).DialContext(ctx, "tcp", s.SMTP.Addr)
+	if err != nil {
+		return fmt.Errorf("connect to the SMTP relay: %w", err)
+	}
+	// Cancelling ctx (the server shutting down) closes the connection at once,
+	// whatever exchange is waiting on it.
+	defer context.AfterFunc(ctx, func() { conn.Close() })()
+	c := smtp.NewClient(conn)
+	c.CommandTimeout, c.SubmissionTimeout = timeout, timeout
 	defer c.Close()
 	if err := c.SendMail(s.SMTP.From, []string{d.to}, strings.NewReader(b.String())); err != nil {
-		return err
+		return fmt.Errorf("send through the SMTP relay: %w", err)
 	}
 	return c.Quit()
 }
