@@ -93,10 +93,7 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.svc.CreateUser(r.Context(), a, lifecycle.NewUser{LoginID: req.LoginID, Role: req.Role,
-		DisplayName: req.DisplayName, Email: req.Email, Password: req.Password})
-	if err == nil && req.IssueCertificate {
-		err = s.svc.Issue(r.Context(), a, req.LoginID)
-	}
+		DisplayName: req.DisplayName, Email: req.Email, Password: req.Password, IssueCertificate: req.IssueCertificate})
 	if err != nil {
 		s.failJSON(w, r, err)
 		return

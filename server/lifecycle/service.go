@@ -105,10 +105,14 @@ type NewUser struct {
 	DisplayName string
 	Email       string
 	Password    string
+	// IssueCertificate issues the new ID's certificate (opens its pickup window)
+	// in the same transaction as the creation: both happen or neither.
+	IssueCertificate bool
 }
 
-// CreateUser adds a login ID to a contract. The operator may add any role; a
-// contract's admin may add approver and general IDs to its own contract.
+// CreateUser adds a login ID to a contract, and issues its certificate when
+// nu.IssueCertificate says so. The operator may add any role; a contract's
+// admin may add approver and general IDs to its own contract.
 func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) error {
 	if err := s.createUser(ctx, a, nu); err != nil {
 		return fmt.Errorf("create user %s: %w", nu.LoginID, err)
@@ -146,15 +150,25 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 		} else if err != nil {
 			return err
 		}
-		err := tx.CreateUser(store.User{LoginID: nu.LoginID, ContractID: nu.ContractID, Role: nu.Role,
-			DisplayName: nu.DisplayName, Email: nu.Email, PasswordHash: hash, CreatedAt: now})
+		u := store.User{LoginID: nu.LoginID, ContractID: nu.ContractID, Role: nu.Role,
+			DisplayName: nu.DisplayName, Email: nu.Email, PasswordHash: hash, CreatedAt: now}
+		err := tx.CreateUser(u)
 		if errors.Is(err, store.ErrConflict) {
 			return ErrAlreadyExists
 		}
 		if err != nil {
 			return err
 		}
-		return audit(tx, now, a, "user.create", nu.LoginID, string(nu.Role))
+		if err := audit(tx, now, a, "user.create", nu.LoginID, string(nu.Role)); err != nil {
+			return err
+		}
+		if !nu.IssueCertificate {
+			return nil
+		}
+		if err := s.openPickup(tx, u, now); err != nil {
+			return fmt.Errorf("issue certificate: %w", err)
+		}
+		return audit(tx, now, a, "certificate.issue", nu.LoginID, "")
 	})
 }
 
