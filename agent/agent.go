@@ -28,6 +28,10 @@ type Options struct {
 	// RetryWait is the first wait before retrying after a network error or a 503
 	// (doubling up to 8 times it); zero means [DefaultRetryWait].
 	RetryWait time.Duration
+	// MaxRetryAfter is the longest Retry-After of a 503 the agent waits out
+	// before retrying; a 503 asking for longer is not retried. Zero means
+	// [DefaultMaxRetryAfter].
+	MaxRetryAfter time.Duration
 }
 
 // Default HTTP behaviour.
@@ -36,6 +40,8 @@ const (
 	DefaultRetryWait   = 500 * time.Millisecond
 	// Retries is how many times a request is retried after a network error or a 503.
 	Retries = 3
+	// DefaultMaxRetryAfter bounds the wait a 503's Retry-After may ask for.
+	DefaultMaxRetryAfter = 10 * time.Second
 )
 
 // Agent picks up, keeps, chooses, renews, backs up and restores one bank's
@@ -141,12 +147,15 @@ func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 		dir = filepath.Join(base, "inkan")
 	}
 	a.state = &stateFile{path: filepath.Join(dir, "state.json")}
-	a.http = httpOptions{timeout: opts.HTTPTimeout, retryWait: opts.RetryWait}
+	a.http = httpOptions{timeout: opts.HTTPTimeout, retryWait: opts.RetryWait, maxRetryAfter: opts.MaxRetryAfter}
 	if a.http.timeout == 0 {
 		a.http.timeout = DefaultHTTPTimeout
 	}
 	if a.http.retryWait == 0 {
 		a.http.retryWait = DefaultRetryWait
+	}
+	if a.http.maxRetryAfter == 0 {
+		a.http.maxRetryAfter = DefaultMaxRetryAfter
 	}
 	return a, nil
 }

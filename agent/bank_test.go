@@ -128,7 +128,10 @@ type fakeBank struct {
 	// lose is how many enrollment answers to lose: the certificate is issued,
 	// then the connection closes without an answer.
 	lose int
-	csrs []string // the body of every enrollment request, in order
+	// busy is how many enrollments to answer 503 with retryAfter as Retry-After.
+	busy       int
+	retryAfter string
+	csrs       []string // the body of every enrollment request, in order
 	// stall, while set, holds every /cacerts request until it is closed; each
 	// stalled request is announced on stalled first.
 	stall   atomic.Pointer[chan struct{}]
@@ -181,7 +184,16 @@ func (b *fakeBank) cacerts(w http.ResponseWriter, r *http.Request) {
 
 func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
 	b.requests++
+	if b.busy > 0 {
+		b.busy--
+		w.Header().Set("Retry-After", b.retryAfter)
+		b.estRefuse(w, wire.CodeUnavailable)
+		return
+	}
 	if b.refuse != "" {
+		if b.retryAfter != "" {
+			w.Header().Set("Retry-After", b.retryAfter)
+		}
 		b.estRefuse(w, b.refuse)
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,13 +31,16 @@ const (
 
 // httpOptions is how every client the agent makes behaves.
 type httpOptions struct {
-	timeout   time.Duration
-	retryWait time.Duration
+	timeout       time.Duration
+	retryWait     time.Duration
+	maxRetryAfter time.Duration
 }
 
 // newClient returns a resty client for the bank's server over a transport with
 // tlsConfig: a timeout per attempt, and retries with backoff on network errors and
-// 503 only, never on any other answer.
+// 503 only, never on any other answer (a 429 is the server asking the person to
+// slow down, not the agent to try again). A 503's Retry-After is waited out when
+// it is within maxRetryAfter; a 503 asking for longer is final.
 func (a *Agent) newClient(tlsConfig *tls.Config) *resty.Client {
 	transport := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -50,21 +54,30 @@ func (a *Agent) newClient(tlsConfig *tls.Config) *resty.Client {
 		SetLogger(quietLogger{}).
 		SetRetryCount(Retries).
 		SetRetryWaitTime(a.http.retryWait).
-		SetRetryMaxWaitTime(8*a.http.retryWait).
-		AddRetryCondition(retryable).
+		SetRetryMaxWaitTime(max(8*a.http.retryWait, a.http.maxRetryAfter)).
+		SetRetryAfter(func(_ *resty.Client, resp *resty.Response) (time.Duration, error) {
+			// Zero lets resty use its backoff: no Retry-After, or a network error.
+			wait, _ := retryAfter(resp, a.now())
+			return wait, nil
+		}).
+		AddRetryCondition(a.retryable).
 		SetHeader("User-Agent", "inkan-agent")
 }
 
 // retryable says whether an attempt should be tried again: after a network error
-// that another attempt may cure, or a 503 (server busy or restarting). A TLS
-// verification failure or any other answer is final. A POST or DELETE is retried
-// after a network error only if the connection was never made: the server may
-// have acted on a request whose answer was lost, and a second pickup would find
-// the window already closed. EST enrollments are the exception, see
-// retryableEnrollment.
-func retryable(resp *resty.Response, err error) bool {
+// that another attempt may cure, or a 503 (server busy or restarting) whose
+// Retry-After, if any, is within maxRetryAfter. A TLS verification failure or any
+// other answer is final, a 429 included. A POST or DELETE is retried after a
+// network error only if the connection was never made: the server may have acted
+// on a request whose answer was lost, and a second pickup would find the window
+// already closed. EST enrollments are the exception, see retryableEnrollment.
+func (a *Agent) retryable(resp *resty.Response, err error) bool {
 	if err == nil {
-		return resp != nil && resp.StatusCode() == http.StatusServiceUnavailable
+		if resp == nil || resp.StatusCode() != http.StatusServiceUnavailable {
+			return false
+		}
+		wait, ok := retryAfter(resp, a.now())
+		return !ok || wait <= a.http.maxRetryAfter
 	}
 	if !curable(err) {
 		return false
@@ -74,6 +87,25 @@ func retryable(resp *resty.Response, err error) bool {
 		return errors.As(err, &op) && op.Op == "dial"
 	}
 	return true
+}
+
+// retryAfter reads the Retry-After of an answer (RFC 9110 §10.2.3), in seconds
+// or as a date; ok is false when there is none or it does not parse.
+func retryAfter(resp *resty.Response, now time.Time) (wait time.Duration, ok bool) {
+	if resp == nil || resp.RawResponse == nil {
+		return 0, false
+	}
+	v := strings.TrimSpace(resp.Header().Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil && secs >= 0 {
+		return time.Duration(min(secs, 1<<32)) * time.Second, true // 136 years is as good as forever
+	}
+	if at, err := http.ParseTime(v); err == nil {
+		return max(at.Sub(now), 0), true
+	}
+	return 0, false
 }
 
 // retryableEnrollment is the retry rule of an EST simpleenroll or

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-resty/resty/v2"
 	"github.com/smallstep/pkcs7"
 
 	"github.com/inkan-dev/inkan/certstore"
@@ -287,5 +288,125 @@ func TestUnlockUserPostsToTheUnlockRouteAndAnAdminIDIsTheBanks(t *testing.T) {
 	}
 	if _, err := a.UnlockUser(t.Context(), nil, "ippan"); !errors.Is(err, ErrNoSession) {
 		t.Errorf("UnlockUser without a session = %v", err)
+	}
+}
+
+func TestA503IsRetriedAfterItsRetryAfter(t *testing.T) {
+	var calls atomic.Int32
+	start := time.Now()
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			answerJSON(w, 503, wire.Error{Code: wire.CodeUnavailable})
+			return
+		}
+		answerJSON(w, 200, wire.LoginResponse{Token: "t"})
+	})
+	if err != nil || n != 2 {
+		t.Fatalf("after a 503 with Retry-After: 1: err %v after %d requests, want success after 2", err, n)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Fatalf("retried after %v, before the second the server asked for", waited)
+	}
+}
+
+func TestA503AskingForLongerThanTheCapIsNotRetried(t *testing.T) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		answerJSON(w, 503, wire.Error{Code: wire.CodeUnavailable})
+	})
+	if Code(err) != wire.CodeUnavailable || n != 1 {
+		t.Fatalf("503 with Retry-After: 3600: code %q after %d requests, want unavailable after 1", Code(err), n)
+	}
+	if msg := Message(err, "ja"); !strings.Contains(msg, "しばらく待ってから") {
+		t.Errorf("Message(ja) = %q", msg)
+	}
+	if msg := Message(err, "en"); !strings.Contains(msg, "Wait") {
+		t.Errorf("Message(en) = %q", msg)
+	}
+}
+
+func TestA429IsNeverRetried(t *testing.T) {
+	n, err := passwordLoginAgainst(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		answerJSON(w, 429, wire.Error{Code: wire.CodeRateLimited})
+	})
+	if Code(err) != wire.CodeRateLimited || n != 1 {
+		t.Fatalf("429: code %q after %d requests, want rate_limited after 1", Code(err), n)
+	}
+	if msg := Message(err, "ja"); !strings.Contains(msg, "しばらく待ってから") {
+		t.Errorf("Message(ja) = %q", msg)
+	}
+	if msg := Message(err, "en"); !strings.Contains(msg, "Wait") {
+		t.Errorf("Message(en) = %q", msg)
+	}
+}
+
+func TestAPickupIsRetriedAfter503AndNeverAfter429(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	b.busy, b.retryAfter = 2, "0"
+	if _, err := a.Pickup(t.Context(), "alice", "pw", nil); err != nil || b.requests != 3 {
+		t.Fatalf("pickup after two 503s: %v after %d requests, want success after 3", err, b.requests)
+	}
+	b.requests, b.refuse, b.retryAfter = 0, wire.CodeRateLimited, "1"
+	if _, err := a.Pickup(t.Context(), "bob", "pw", nil); Code(err) != wire.CodeRateLimited || b.requests != 1 {
+		t.Fatalf("pickup answered 429: %v after %d requests, want rate_limited after 1", err, b.requests)
+	}
+}
+
+func TestRetryAfterIsReadInSecondsOrAsADate(t *testing.T) {
+	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+		ok     bool
+	}{
+		{"", 0, false},
+		{"5", 5 * time.Second, true},
+		{" 0 ", 0, true},
+		{"-1", 0, false},
+		{"soon", 0, false},
+		{now.Add(30 * time.Second).Format(http.TimeFormat), 30 * time.Second, true},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0, true},
+		{"99999999999999999", 1 << 32 * time.Second, true},
+	} {
+		resp := &resty.Response{RawResponse: &http.Response{Header: http.Header{}}}
+		if tc.header != "" {
+			resp.RawResponse.Header.Set("Retry-After", tc.header)
+		}
+		if got, ok := retryAfter(resp, now); got != tc.want || ok != tc.ok {
+			t.Errorf("Retry-After %q: %v, %v; want %v, %v", tc.header, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestLockedAndCertificateRequiredMessagesFitAnAnswerToTheRightPassword: the
+// server reports a locked ID, or a contract in certificate mode, only once the
+// password was right, so neither message may send the person back to retype it.
+func TestLockedAndCertificateRequiredMessagesFitAnAnswerToTheRightPassword(t *testing.T) {
+	for _, tc := range []struct {
+		code   wire.Code
+		ja, en []string
+	}{
+		{wire.CodeLocked, []string{"ロック", "正しいパスワードでも", "ロック解除を依頼"}, []string{"locked", "even the right password", "unlock"}},
+		{wire.CodeCertificateRequired, []string{"電子証明書方式", "電子証明書ログイン", "取得"}, []string{"certificate login", "Log in with your certificate", "pick it up"}},
+	} {
+		err := &Error{Code: tc.code, Status: tc.code.Status()}
+		ja, en := Message(err, "ja"), Message(err, "en")
+		for _, want := range tc.ja {
+			if !strings.Contains(ja, want) {
+				t.Errorf("%s (ja) %q lacks %q", tc.code, ja, want)
+			}
+		}
+		for _, want := range tc.en {
+			if !strings.Contains(en, want) {
+				t.Errorf("%s (en) %q lacks %q", tc.code, en, want)
+			}
+		}
+		if strings.Contains(ja, "入力内容をご確認") || strings.Contains(en, "Check them") {
+			t.Errorf("%s: the message sends the person back to a password that was right: %q / %q", tc.code, ja, en)
+		}
 	}
 }
