@@ -89,6 +89,9 @@ func Init(dir string, cfg InitConfig) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
+	if err := restrictDir(dir); err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
 	err := ca.Create(dir, ca.CreateOptions{BankCode: cfg.BankCode, BankName: cfg.BankName, Hosts: cfg.Hosts, Algorithm: cfg.KeyAlgorithm, Now: now()})
 	if err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
@@ -101,6 +104,15 @@ func Init(dir string, cfg InitConfig) error {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
 	return db.Close()
+}
+
+// restrictDir makes the data directory the owner's alone (0700): it holds the
+// issuing CA's key and the database, whatever mode it was created with.
+func restrictDir(dir string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("restrict the data directory to its owner: %w", err)
+	}
+	return nil
 }
 
 // Options are the run-time choices of [Open].
@@ -137,6 +149,9 @@ type Server struct {
 func Open(dir string, opts Options) (*Server, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
+		return nil, err
+	}
+	if err := restrictDir(dir); err != nil {
 		return nil, err
 	}
 	authority, err := ca.Load(dir, cfg.PublicURL)

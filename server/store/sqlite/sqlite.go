@@ -14,7 +14,9 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -38,7 +40,14 @@ var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and brings its schema up
 // to date.
+//
+// The database holds password hashes and session tokens' hashes, so the file
+// and its -wal and -shm companions are made readable by the owner only
+// (0600), however they were created before.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := restrictFiles(path); err != nil {
+		return nil, err
+	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
@@ -57,7 +66,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
+	// SQLite gives a new -wal or -shm the database file's mode; these were made
+	// by a connection of this process, after restrictFiles.
+	if err := restrictFiles(path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// restrictFiles creates the database file at path with mode 0600 if it is
+// missing, and sets mode 0600 on it and on its -wal and -shm files.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restrict %s to its owner: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
