@@ -486,3 +486,22 @@ func TestSessionsEndOnPasswordChangeAndOnLock(t *testing.T) {
 	}
 	want(t, "session opened before the lock, after the unlock", e.api(admin, tok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
 }
+
+func TestRevokingALapsedAdminWindowKeepsTheContractBlocked(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.clock.Advance(10 * day)
+	e.user(cid, "general1", wire.RoleGeneral) // its own window runs to day 90
+	e.clock.Advance(71 * day)
+	_, r := e.login(nil, "general1", pw("general1"))
+	want(t, "login once the admin window lapsed", r, http.StatusForbidden, wire.CodeContractBlocked)
+	if err := e.op.RevokeCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	_, r = e.login(nil, "general1", pw("general1"))
+	want(t, "login after the operator revoked the lapsed admin window", r, http.StatusForbidden, wire.CodeContractBlocked)
+	if err := e.op.ReissueCertificate(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustLogin(nil, "general1", pw("general1"))
+}

@@ -383,7 +383,8 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 }
 
 // contractBlocked reports whether contractID is blocked: its admin's pickup
-// window lapsed, so no ID of the contract may do anything until the bank reissues.
+// window lapsed, so no ID of the contract may do anything until the bank
+// reissues (or issues) the admin certificate.
 func (s *Service) contractBlocked(tx store.Tx, contractID string, now time.Time) (bool, error) {
 	users, err := tx.Users(contractID)
 	if err != nil {
@@ -397,11 +398,27 @@ func (s *Service) contractBlocked(tx store.Tx, contractID string, now time.Time)
 		if err != nil {
 			return false, err
 		}
-		if c != nil && c.Status == store.CertAwaitingPickup && now.After(c.PickupDeadline) {
+		if lapsedUnused(c, now) {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// lapsedUnused reports whether c is a pickup window that passed without a
+// pickup: still waiting after its deadline, or revoked only after it. Revoking
+// a lapsed admin window does not unblock the contract; only a new window does.
+func lapsedUnused(c *store.Certificate, now time.Time) bool {
+	if c == nil || c.Serial != "" {
+		return false
+	}
+	switch c.Status {
+	case store.CertAwaitingPickup:
+		return now.After(c.PickupDeadline)
+	case store.CertRevoked:
+		return c.WithdrawnAt != nil && c.WithdrawnAt.After(c.PickupDeadline)
+	}
+	return false
 }
 
 // checkNotBlocked refuses u when its own pickup window lapsed (pickup_lapsed) or
