@@ -505,3 +505,18 @@ func TestRevokingALapsedAdminWindowKeepsTheContractBlocked(t *testing.T) {
 	}
 	e.mustLogin(nil, "general1", pw("general1"))
 }
+
+func TestLockedIDCannotRenew(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	e.clock.Set(admin.cert.NotAfter.Add(-day))
+	for range 5 {
+		e.login(admin, "", "wrong-password")
+	}
+	want(t, "renewal of a locked ID", e.reenroll(admin, newKey(t)), http.StatusForbidden, wire.CodeLocked)
+	if err := e.op.UnlockUser(e.ctx, "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	e.renew(admin)
+}

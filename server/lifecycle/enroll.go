@@ -125,7 +125,8 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 
 // Renew (更新) replaces the presented current certificate with a new one for
 // the new key in csrDER. It answers from RenewBeforeDays before expiry to
-// RenewAfterDays after it; the old certificate is superseded. A renewal repeated
+// RenewAfterDays after it, both ends included, and not while the ID is
+// locked; the old certificate is superseded. A renewal repeated
 // with the superseded certificate and the same new key within the policy's
 // RepeatGrace gets the certificate already issued (see repeatedRenewal).
 func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Certificate, csrDER []byte) (*x509.Certificate, error) {
@@ -149,6 +150,9 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 			return err
 		}
 		loginID = u.LoginID
+		if u.Locked {
+			return ErrLocked
+		}
 		if err := s.checkNotBlocked(tx, u, &rec, now); err != nil {
 			return err
 		}
@@ -198,6 +202,9 @@ func (s *Service) answerRepeatedRenewal(tx store.Tx, remoteAddr string, presente
 	u, next, cert, ok, err := s.repeatedRenewal(tx, presented, csr, now)
 	if err != nil || !ok {
 		return nil, false, err
+	}
+	if u.Locked {
+		return nil, false, fmt.Errorf("repeat the renewal of %s: %w", u.LoginID, ErrLocked)
 	}
 	if err := s.checkNotBlocked(tx, u, next, now); err != nil {
 		return nil, false, fmt.Errorf("repeat the renewal of %s: %w", u.LoginID, err)
