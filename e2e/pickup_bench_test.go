@@ -9,8 +9,8 @@ import (
 )
 
 // BenchmarkPickup times one pickup on loopback: key generation in the memory
-// store, CSR, EST simpleenroll over TLS with the server's password check and
-// signing, chain check, and the identity stored.
+// store, CSR, EST simpleenroll over the agent's kept-alive TLS connection with
+// the server's password check and signing, chain check, and the identity stored.
 func BenchmarkPickup(b *testing.B) {
 	bank := startBank(b)
 	bank.user("kanri", wire.RoleAdmin, true)
