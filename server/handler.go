@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -31,11 +32,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/v1/", s.apiNotFound)
 	// Verification for relying parties.
 	mux.HandleFunc("GET /crl", s.crl)
-	mux.HandleFunc("GET /ocsp/{request...}", s.ocspGet)
 	mux.HandleFunc("POST /ocsp", s.ocspPost)
 	mux.HandleFunc("GET /ca/issuing.crt", s.caCert(false))
 	mux.HandleFunc("GET /ca/root.crt", s.caCert(true))
-	return s.recoverPanics(mux)
+	return s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An OCSP GET carries base64, whose '/' can make "//" in the path: the
+		// mux would clean that and redirect, so these bypass it (RFC 6960 A.1).
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.EscapedPath(), ocspGetPrefix) {
+			s.ocspGet(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 }
 
 // clientCert is the TLS client certificate of r, unverified (see the package doc), or nil.

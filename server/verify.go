@@ -3,8 +3,10 @@ package server
 import (
 	"encoding/base64"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"golang.org/x/crypto/ocsp"
 )
@@ -23,11 +25,16 @@ func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	w.Write(der)
 }
 
-// ocspGet is GET /ocsp/{base64 request} (RFC 6960 appendix A.1).
+// ocspGetPrefix starts the path of an OCSP GET request.
+const ocspGetPrefix = "/ocsp/"
+
+// ocspGet is GET /ocsp/{url-encoded base64 request} (RFC 6960 appendix A.1),
+// read from the raw path: the request may hold "//" and must not be cleaned.
 func (s *Server) ocspGet(w http.ResponseWriter, r *http.Request) {
-	raw := r.PathValue("request")
-	if u, err := url.PathUnescape(raw); err == nil {
-		raw = u
+	raw, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), ocspGetPrefix))
+	if err != nil {
+		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
+		return
 	}
 	der, err := base64.StdEncoding.DecodeString(raw)
 	if err != nil {
@@ -39,7 +46,7 @@ func (s *Server) ocspGet(w http.ResponseWriter, r *http.Request) {
 
 // ocspPost is POST /ocsp with an application/ocsp-request body (RFC 6960 appendix A.1).
 func (s *Server) ocspPost(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("Content-Type") != "application/ocsp-request" {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/ocsp-request" {
 		s.ocspFail(w, ocsp.MalformedRequestErrorResponse)
 		return
 	}

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"math/big"
 	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 
 	"golang.org/x/crypto/ocsp"
@@ -115,5 +117,37 @@ func TestOCSPAnswersGoodRevokedAndUnknown(t *testing.T) {
 	var re ocsp.ResponseError
 	if _, err := ocsp.ParseResponse(r.body, nil); !errors.As(err, &re) || re.Status != ocsp.Malformed {
 		t.Fatalf("garbage OCSP request: %v, want the malformedRequest response", err)
+	}
+}
+
+func TestOCSPGetWithDoubleSlashInTheBase64IsAnswered(t *testing.T) {
+	e := newEnv(t)
+	var der []byte
+	var encoded string
+	for i := int64(1); encoded == ""; i++ { // find a serial whose request's base64 holds "//"
+		cert := &x509.Certificate{SerialNumber: big.NewInt(i), RawIssuer: e.srv.ca.Issuing.RawSubject}
+		d, err := ocsp.CreateRequest(cert, e.srv.ca.Issuing, &ocsp.RequestOptions{Hash: crypto.SHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := base64.StdEncoding.EncodeToString(d); strings.Contains(b, "//") {
+			der, encoded = d, b
+		}
+	}
+	c := e.client(nil)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	for _, path := range []string{"/ocsp/" + encoded, "/ocsp/" + url.PathEscape(encoded)} {
+		r := e.do(c, e.request("GET", path, "", nil))
+		if r.status != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", path, r.status, r.header.Get("Location"))
+		}
+		resp, err := ocsp.ParseResponse(r.body, e.srv.ca.Issuing)
+		if err != nil || resp.Status != ocsp.Unknown {
+			t.Fatalf("GET %s: %v %+v", path, err, resp)
+		}
+	}
+	r := e.do(c, e.request("POST", "/ocsp", "application/ocsp-request; charset=binary", der))
+	if _, err := ocsp.ParseResponse(r.body, e.srv.ca.Issuing); err != nil {
+		t.Fatalf("POST with a media type parameter: %v", err)
 	}
 }
