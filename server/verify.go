@@ -11,8 +11,9 @@ import (
 	"golang.org/x/crypto/ocsp"
 )
 
-// crl is GET /crl: the DER CRL of the issuing CA, built from the records at
-// the time of the request, so a revocation (by the API or the CLI) shows at once.
+// crl is GET /crl: the DER CRL of the issuing CA. It is signed again as soon
+// as the records change (a revocation by the API or the CLI shows at once) and
+// cached in between (see lifecycle.Service.CRL).
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	der, err := s.svc.CRL(r.Context())
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/x509"
 	"encoding/base64"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ocsp"
 
@@ -149,5 +151,45 @@ func TestOCSPGetWithDoubleSlashInTheBase64IsAnswered(t *testing.T) {
 	r := e.do(c, e.request("POST", "/ocsp", "application/ocsp-request; charset=binary", der))
 	if _, err := ocsp.ParseResponse(r.body, e.srv.ca.Issuing); err != nil {
 		t.Fatalf("POST with a media type parameter: %v", err)
+	}
+}
+
+func (e *env) crlBytes() []byte {
+	e.t.Helper()
+	r := e.do(e.client(nil), e.request("GET", "/crl", "", nil))
+	if r.status != http.StatusOK {
+		e.t.Fatalf("GET /crl: %d", r.status)
+	}
+	return r.body
+}
+
+func TestCRLNumberOnlyGrowsAndAnUnchangedCRLIsNotSignedAgain(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	e.user(cid, "general2", wire.RoleGeneral)
+	e.pickup("admin1", pw("admin1"))
+	e.pickup("general1", pw("general1"))
+	e.pickup("general2", pw("general2"))
+	first := e.crlBytes()
+	if again := e.crlBytes(); !bytes.Equal(first, again) {
+		t.Fatal("two GETs without a change gave different CRLs")
+	}
+	last := e.fetchCRL().Number
+	for _, id := range []string{"general1", "general2"} {
+		if err := e.op.RevokeCertificate(e.ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		crl := e.fetchCRL()
+		if crl.Number.Cmp(last) <= 0 {
+			t.Fatalf("CRL number after revoking %s: %v, not above %v", id, crl.Number, last)
+		}
+		last = crl.Number
+	}
+	held := e.crlBytes()
+	e.clock.Advance(12*time.Hour + time.Second) // past half the CRL's validity: signed again, with a new number
+	fresh := e.fetchCRL()
+	if bytes.Equal(fresh.Raw, held) || fresh.Number.Cmp(last) <= 0 || !fresh.ThisUpdate.Equal(e.clock.Now().Truncate(time.Second)) {
+		t.Fatalf("CRL after 12 hours: number %v (last %v), thisUpdate %v", fresh.Number, last, fresh.ThisUpdate)
 	}
 }

@@ -44,6 +44,7 @@ type Service struct {
 	// checkSlots holds one token per password check in flight; see LimitPasswordChecks.
 	checkSlots chan struct{}
 	checkWait  time.Duration
+	crl        crlCache
 }
 
 // New returns a Service. now may be nil for the wall clock.
@@ -204,13 +205,23 @@ func currentCert(tx store.Tx, u store.User) (*store.Certificate, error) {
 	return &c, nil
 }
 
-// withdraw ends c: revoked, or superseded by a newer issuance.
+// withdraw ends c: revoked, or superseded by a newer issuance. A certificate
+// that was picked up goes onto the CRL, so the CRL number grows in the same
+// transaction.
 func withdraw(tx store.Tx, c *store.Certificate, status store.CertStatus, now time.Time) error {
 	if c == nil || (c.Status != store.CertAwaitingPickup && c.Status != store.CertActive) {
 		return nil
 	}
 	c.Status, c.WithdrawnAt = status, &now
-	return tx.UpdateCertificate(*c)
+	if err := tx.UpdateCertificate(*c); err != nil {
+		return err
+	}
+	if c.Serial != "" {
+		if _, err := tx.NextCRLNumber(); err != nil {
+			return fmt.Errorf("bump the CRL number: %w", err)
+		}
+	}
+	return nil
 }
 
 // openPickup records a new issuance for u with a fresh pickup window and makes it current.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -115,12 +116,48 @@ func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User,
 	return out, nil
 }
 
+// crlCache is the last CRL signed, kept until the records change (its number
+// moves on) or until half its validity has passed.
+type crlCache struct {
+	mu      sync.Mutex
+	number  int64
+	der     []byte
+	refresh time.Time
+}
+
 // CRL returns the current DER CRL: every picked-up certificate revoked or
-// superseded. Its number is the count of such certificates, so it grows with
-// every revocation and every CRL reflects the records at the time of the request.
+// superseded. It is signed again only when the records changed since (every
+// such change bumps the CRL number in its own transaction, by this process or
+// the CLI) or when half of the last one's validity has passed; a CRL signed
+// again without a change takes a new number, so no two CRLs share one.
 func (s *Service) CRL(ctx context.Context) ([]byte, error) {
-	var entries []ca.Withdrawn
+	now := s.now()
+	var number int64
 	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		number, err = tx.CRLNumber()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the CRL number: %w", err)
+	}
+	s.crl.mu.Lock()
+	defer s.crl.mu.Unlock()
+	if s.crl.der != nil && s.crl.number == number && now.Before(s.crl.refresh) {
+		return s.crl.der, nil
+	}
+	stale := s.crl.der != nil && s.crl.number == number
+	var entries []ca.Withdrawn
+	build := func(tx store.Tx) error {
+		var err error
+		if stale {
+			number, err = tx.NextCRLNumber()
+		} else {
+			number, err = tx.CRLNumber()
+		}
+		if err != nil {
+			return err
+		}
 		certs, err := tx.WithdrawnCertificates()
 		if err != nil {
 			return err
@@ -133,11 +170,21 @@ func (s *Service) CRL(ctx context.Context) ([]byte, error) {
 			entries = append(entries, ca.Withdrawn{Serial: serial, RevokedAt: *c.WithdrawnAt, Reason: reasonOf(c.Status)})
 		}
 		return nil
-	})
+	}
+	if stale {
+		err = s.Store.Update(ctx, build)
+	} else {
+		err = s.Store.View(ctx, build)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build CRL: %w", err)
 	}
-	return s.CA.CRL(entries, int64(len(entries))+1, s.now())
+	der, err := s.CA.CRL(entries, number, now)
+	if err != nil {
+		return nil, err
+	}
+	s.crl.number, s.crl.der, s.crl.refresh = number, der, now.Add(ca.CRLValidity/2)
+	return der, nil
 }
 
 func reasonOf(st store.CertStatus) int {

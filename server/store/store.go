@@ -60,6 +60,10 @@ type Tx interface {
 	Certificates(loginID string) ([]Certificate, error)
 	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded.
 	WithdrawnCertificates() ([]Certificate, error)
+	// CRLNumber is the number of the current CRL; NextCRLNumber increments it
+	// and returns the new number. The number only ever grows.
+	CRLNumber() (int64, error)
+	NextCRLNumber() (int64, error)
 	// ActiveCertificatesExpiringBy lists the active certificates whose NotAfter is at or before t.
 	ActiveCertificatesExpiringBy(t time.Time) ([]Certificate, error)
 

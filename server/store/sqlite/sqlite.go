@@ -373,6 +373,18 @@ func (t *tx) ActiveCertificatesExpiringBy(by time.Time) ([]store.Certificate, er
 	return collect(rows, scanCert)
 }
 
+func (t *tx) CRLNumber() (int64, error) {
+	var n int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT number FROM crl_number WHERE id = 1`).Scan(&n)
+	return n, notFound(err)
+}
+
+func (t *tx) NextCRLNumber() (int64, error) {
+	var n int64
+	err := t.tx.QueryRowContext(t.ctx, `UPDATE crl_number SET number = number + 1 WHERE id = 1 RETURNING number`).Scan(&n)
+	return n, notFound(err)
+}
+
 // --- sessions
 
 func (t *tx) CreateSession(s store.Session) error {
