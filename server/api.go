@@ -123,8 +123,8 @@ func (s *Server) apiDeleteUser(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// certAction serves the certificate calls on /api/v1/users/{loginID}/certificate…:
-// each runs act and answers the user's new state.
+// certAction serves the calls on one user (/api/v1/users/{loginID}/certificate…,
+// /unlock): each runs act and answers the user's new state.
 func (s *Server) certAction(w http.ResponseWriter, r *http.Request, act func(context.Context, lifecycle.Actor, string) error) {
 	a, ok := s.caller(w, r)
 	if !ok {
@@ -148,6 +148,10 @@ func (s *Server) apiRevoke(w http.ResponseWriter, r *http.Request) { s.certActio
 func (s *Server) apiReissue(w http.ResponseWriter, r *http.Request) {
 	s.certAction(w, r, s.svc.Reissue)
 }
+
+// apiUnlock is POST /api/v1/users/{loginID}/unlock: an admin unlocks an
+// approver or general ID of its contract.
+func (s *Server) apiUnlock(w http.ResponseWriter, r *http.Request) { s.certAction(w, r, s.svc.Unlock) }
 
 // apiNotFound answers unknown /api/v1 routes with a coded JSON error.
 func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {

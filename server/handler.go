@@ -29,6 +29,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate", s.apiIssue)
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/revoke", s.apiRevoke)
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/reissue", s.apiReissue)
+	mux.HandleFunc("POST /api/v1/users/{loginID}/unlock", s.apiUnlock)
 	mux.HandleFunc("/api/v1/", s.apiNotFound)
 	// Verification for relying parties.
 	mux.HandleFunc("GET /crl", s.crl)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -519,4 +520,40 @@ func TestLockedIDCannotRenew(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.renew(admin)
+}
+
+func TestAdminUnlocksItsStaffButNotAnAdmin(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	other := e.contract("Other KK", "admin2")
+	e.user(other, "general2", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	general := e.pickup("general1", pw("general1"))
+	e.pickup("admin2", pw("admin2"))
+	for range 5 {
+		e.login(general, "", "wrong-password")
+	}
+	_, r := e.login(general, "", pw("general1"))
+	want(t, "locked general1", r, http.StatusForbidden, wire.CodeLocked)
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	before := e.auditCount()
+	r = e.api(admin, tok, "POST", "/users/general1/unlock", nil)
+	want(t, "admin unlocks general1", r, http.StatusOK, "")
+	var u wire.User
+	if err := json.Unmarshal(r.body, &u); err != nil || u.LoginID != "general1" || u.Locked {
+		t.Fatalf("unlock answered %s (%v)", r.body, err)
+	}
+	if e.auditCount() != before+1 {
+		t.Fatal("the unlock left no audit row")
+	}
+	e.mustLogin(general, "", pw("general1"))
+	r = e.api(admin, tok, "POST", "/users/admin1/unlock", nil)
+	want(t, "admin unlocking an admin ID", r, http.StatusForbidden, wire.CodeForbidden)
+	if !bytes.Contains(r.body, []byte("bank")) {
+		t.Fatalf("refusal does not say the bank unlocks admin IDs: %s", r.body)
+	}
+	want(t, "unlock in another contract", e.api(admin, tok, "POST", "/users/general2/unlock", nil), http.StatusNotFound, wire.CodeNotFound)
+	gtok := e.mustLogin(general, "", pw("general1")).Token
+	want(t, "a general ID unlocking", e.api(general, gtok, "POST", "/users/general1/unlock", nil), http.StatusForbidden, wire.CodeForbidden)
 }

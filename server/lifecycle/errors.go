@@ -12,6 +12,13 @@ type RuleError struct {
 
 func (e *RuleError) Error() string { return e.Message }
 
+// Is makes refusals with the same code match, so that a refusal with a more
+// specific message is still, say, ErrForbidden to errors.Is.
+func (e *RuleError) Is(target error) bool {
+	t, ok := target.(*RuleError)
+	return ok && t.Code == e.Code
+}
+
 func rule(code wire.Code, msg string) *RuleError { return &RuleError{Code: code, Message: msg} }
 
 // The refusals. Each is wrapped with context (which ID, which action) when returned.
@@ -39,5 +46,6 @@ var (
 	ErrNotFound            = rule(wire.CodeNotFound, "no such user in your contract")
 	ErrAlreadyExists       = rule(wire.CodeAlreadyExists, "the login ID is taken: choose another")
 	ErrWeakPassword        = rule(wire.CodeWeakPassword, "the password must be 8 to 128 characters")
+	ErrAdminUnlockByBank   = rule(wire.CodeForbidden, "an admin ID is unlocked by the bank: ask the bank to unlock it")
 	ErrBusy                = rule(wire.CodeUnavailable, "the server is busy checking other passwords: try again in a moment")
 )

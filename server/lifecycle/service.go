@@ -342,13 +342,18 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, loginID string) error
 	return nil
 }
 
-// Unlock clears loginID's wrong-password count.
+// Unlock clears loginID's lock and wrong-password count. The operator unlocks
+// any ID; a contract's admin the approver and general IDs of its contract (an
+// admin ID is the bank's to unlock).
 func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 	now := s.now()
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := target(tx, a, loginID, true)
 		if err != nil {
 			return err
+		}
+		if !a.Operator && u.Role == wire.RoleAdmin {
+			return ErrAdminUnlockByBank
 		}
 		u.Locked, u.FailedLogins = false, 0
 		if err := tx.UpdateUser(u); err != nil {
