@@ -557,3 +557,23 @@ func TestAdminUnlocksItsStaffButNotAnAdmin(t *testing.T) {
 	gtok := e.mustLogin(general, "", pw("general1")).Token
 	want(t, "a general ID unlocking", e.api(general, gtok, "POST", "/users/general1/unlock", nil), http.StatusForbidden, wire.CodeForbidden)
 }
+
+func TestUserEmailMustBeABareAddress(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	for _, bad := range []string{"not an address", "Taro <taro@example.jp>", "taro@example.jp\r\nBcc: all@example.jp", "<taro@example.jp>", " taro@example.jp"} {
+		r := e.api(admin, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "general9", Role: wire.RoleGeneral, Email: bad, Password: pw("general9")})
+		want(t, "create with e-mail "+bad, r, http.StatusBadRequest, wire.CodeBadRequest)
+		if !bytes.Contains(r.body, []byte("e-mail address")) {
+			t.Fatalf("refusal of %q does not say what is wrong: %s", bad, r.body)
+		}
+		err := e.op.CreateUser(e.ctx, cid, "general9", wire.RoleGeneral, "", bad, pw("general9"))
+		if code, _ := codeOf(err); code != wire.CodeBadRequest {
+			t.Fatalf("operator create with e-mail %q: %v", bad, err)
+		}
+	}
+	r := e.api(admin, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "general9", Role: wire.RoleGeneral, Email: "taro.yamada@example.co.jp", Password: pw("general9")})
+	want(t, "create with a bare address", r, http.StatusCreated, "")
+}

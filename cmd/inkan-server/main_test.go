@@ -59,6 +59,10 @@ func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
 		t.Fatal("user add without a password source succeeded")
 	}
 
+	if _, err := runErr(t, "password-4\n", "user", "add", "bad", "--data", data, "--contract", contract.ID, "--role", "general",
+		"--email", "Boss <boss@example.jp>", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "bare e-mail address") {
+		t.Fatalf("user add with a display name in --email: %v", err)
+	}
 	run(t, "", "cert", "issue", "boss", "--data", data)
 	var users []wire.User
 	if err := json.Unmarshal([]byte(run(t, "", "user", "list", "--data", data, "--contract", contract.ID, "--json")), &users); err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/mail"
 	"regexp"
 	"time"
 
@@ -137,6 +138,9 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 	if !nu.Role.Valid() {
 		return fmt.Errorf("role %q is not admin, approver or general: %w", nu.Role, ErrBadRequest)
 	}
+	if err := checkEmail(nu.Email); err != nil {
+		return err
+	}
 	if err := CheckPasswordPolicy(nu.Password); err != nil {
 		return err
 	}
@@ -171,6 +175,20 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 		}
 		return audit(tx, now, a, "certificate.issue", nu.LoginID, "")
 	})
+}
+
+// checkEmail accepts an empty address (no expiry e-mails) or a bare one such
+// as taro@example.co.jp: no display name, no angle brackets, nothing around
+// it, since it goes into the To: header of the expiry notices as it is.
+func checkEmail(email string) error {
+	if email == "" {
+		return nil
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email {
+		return &RuleError{Code: wire.CodeBadRequest, Message: fmt.Sprintf("email: %q is not a bare e-mail address such as taro@example.co.jp", email)}
+	}
+	return nil
 }
 
 // target loads the user a's change is about and checks that a may touch it:

@@ -133,14 +133,15 @@ func (s *Sweeper) pending(ctx context.Context, now time.Time) ([]due, error) {
 }
 
 func (s *Sweeper) send(ctx context.Context, d due, now time.Time) error {
-	if _, err := mail.ParseAddress(d.to); err != nil {
+	to, err := mail.ParseAddress(d.to)
+	if err != nil {
 		return fmt.Errorf("bad address %q: %w", d.to, err)
 	}
 	left := lifecycle.DaysLeft(d.notAfter, now)
 	jst := time.FixedZone("JST", 9*60*60)
 	var b strings.Builder
 	fmt.Fprintf(&b, "From: %s\r\n", s.SMTP.From)
-	fmt.Fprintf(&b, "To: %s\r\n", d.to)
+	fmt.Fprintf(&b, "To: %s\r\n", to.Address)
 	fmt.Fprintf(&b, "Subject: %s\r\n", mime.BEncoding.Encode("UTF-8", "【重要】電子証明書の有効期限のお知らせ"))
 	fmt.Fprintf(&b, "Date: %s\r\n", now.Format(time.RFC1123Z))
 	b.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n")
@@ -162,7 +163,7 @@ func (s *Sweeper) send(ctx context.Context, d due, now time.Time) error {
 	c := smtp.NewClient(conn)
 	c.CommandTimeout, c.SubmissionTimeout = timeout, timeout
 	defer c.Close()
-	if err := c.SendMail(s.SMTP.From, []string{d.to}, strings.NewReader(b.String())); err != nil {
+	if err := c.SendMail(s.SMTP.From, []string{to.Address}, strings.NewReader(b.String())); err != nil {
 		return fmt.Errorf("send through the SMTP relay: %w", err)
 	}
 	return c.Quit()
