@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/asn1"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -30,28 +31,31 @@ type csrAttribute struct {
 	Values []asn1.ObjectIdentifier `asn1:"set"`
 }
 
-// estCSRAttrs answers the CSR attributes request (RFC 7030 §4.5): an ECDSA P-256
-// key signed with SHA-256 is what this server prefers (others in the allowed
-// set are accepted too). The subject is the server's to set, so none is asked for.
-func (s *Server) estCSRAttrs(w http.ResponseWriter, r *http.Request) {
+// csrAttrs is the body of the CSR attributes answer (RFC 7030 §4.5.2): an
+// ECDSA P-256 key signed with SHA-256 is what this server prefers (others in
+// the allowed set are accepted too). The subject is the server's to set, so
+// none is asked for. Open builds it once.
+func csrAttrs() ([]byte, error) {
 	key, err := asn1.Marshal(csrAttribute{Type: oidECPublicKey, Values: []asn1.ObjectIdentifier{oidP256}})
 	if err != nil {
-		s.failEST(w, r, err)
-		return
+		return nil, fmt.Errorf("encode the key attribute: %w", err)
 	}
 	alg, err := asn1.Marshal(oidECDSAWithSHA256)
 	if err != nil {
-		s.failEST(w, r, err)
-		return
+		return nil, fmt.Errorf("encode the signature algorithm: %w", err)
 	}
 	der, err := asn1.Marshal([]asn1.RawValue{{FullBytes: key}, {FullBytes: alg}})
 	if err != nil {
-		s.failEST(w, r, err)
-		return
+		return nil, fmt.Errorf("encode the CSR attributes: %w", err)
 	}
+	return base64Lines(der), nil
+}
+
+// estCSRAttrs answers the CSR attributes request (RFC 7030 §4.5) with csrAttrs.
+func (s *Server) estCSRAttrs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/csrattrs")
 	w.Header().Set("Content-Transfer-Encoding", "base64")
-	w.Write(base64Lines(der))
+	w.Write(s.csrAttrs)
 }
 
 // estSimpleEnroll is pickup (取得, RFC 7030 §4.2.1): HTTP Basic with the login

@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
-	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -13,7 +11,6 @@ import (
 // tests use it. Every action is audited with actor "operator".
 type Operator struct {
 	svc *lifecycle.Service
-	db  store.Store
 }
 
 func (o *Operator) actor() lifecycle.Actor { return lifecycle.OperatorActor() }
@@ -70,60 +67,18 @@ func (o *Operator) User(ctx context.Context, loginID string) (wire.User, error) 
 }
 
 // Contract is one contract as the operator lists it.
-type Contract struct {
-	ID              string `json:"id"`
-	Name            string `json:"name"`
-	CertificateMode bool   `json:"certificate_mode"`
-	Users           int    `json:"users"`
-}
+type Contract = lifecycle.ContractSummary
 
 // ListContracts lists every contract.
 func (o *Operator) ListContracts(ctx context.Context) ([]Contract, error) {
-	out := []Contract{}
-	err := o.db.View(ctx, func(tx store.Tx) error {
-		cs, err := tx.Contracts()
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			users, err := tx.Users(c.ID)
-			if err != nil {
-				return err
-			}
-			out = append(out, Contract{ID: c.ID, Name: c.Name, CertificateMode: c.CertificateModeAt != nil, Users: len(users)})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list contracts: %w", err)
-	}
-	return out, nil
+	return o.svc.ListContracts(ctx, o.actor())
 }
 
 // CertificateRecord is one issuance as the operator lists it.
-type CertificateRecord struct {
-	LoginID    string `json:"login_id"`
-	ContractID string `json:"contract_id"`
-	wire.Certificate
-}
+type CertificateRecord = lifecycle.CertificateRecord
 
 // ListCertificates lists every issuance of loginID, or of every ID when
 // loginID is empty, newest first.
 func (o *Operator) ListCertificates(ctx context.Context, loginID string) ([]CertificateRecord, error) {
-	now := o.svc.Now()
-	out := []CertificateRecord{}
-	err := o.db.View(ctx, func(tx store.Tx) error {
-		certs, err := tx.Certificates(loginID)
-		if err != nil {
-			return err
-		}
-		for i := range certs {
-			out = append(out, CertificateRecord{LoginID: certs[i].LoginID, ContractID: certs[i].ContractID, Certificate: o.svc.CertificateView(&certs[i], now)})
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list certificates: %w", err)
-	}
-	return out, nil
+	return o.svc.ListCertificates(ctx, o.actor(), loginID)
 }

@@ -427,21 +427,49 @@ func TestLoginIDsAreUniqueServerWide(t *testing.T) {
 func TestAdminListsUsersWithCertificateState(t *testing.T) {
 	e := newEnv(t)
 	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "approver1", wire.RoleApprover)
 	e.user(cid, "general1", wire.RoleGeneral)
-	admin := e.pickup("admin1", pw("admin1"))
-	tok := e.mustLogin(admin, "", pw("admin1")).Token
-	users, err := e.op.ListUsers(e.ctx, cid)
-	if err != nil {
+	if err := e.op.CreateUser(e.ctx, cid, "general2", wire.RoleGeneral, "", "", pw("general2")); err != nil {
 		t.Fatal(err)
 	}
-	states := map[string]wire.CertState{}
-	for _, u := range users {
-		states[u.LoginID] = u.Certificate.State
+	e.user(e.contract("Other KK", "admin2"), "general3", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	e.pickup("approver1", pw("approver1"))
+	if err := e.op.RevokeCertificate(e.ctx, "approver1"); err != nil {
+		t.Fatal(err)
 	}
-	if states["admin1"] != wire.CertActive || states["general1"] != wire.CertAwaitingPickup {
-		t.Fatalf("states %v", states)
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	r := e.api(admin, tok, "GET", "/users", nil)
+	want(t, "list users", r, http.StatusOK, "")
+	var list wire.UserList
+	if err := json.Unmarshal(r.body, &list); err != nil {
+		t.Fatal(err)
 	}
-	want(t, "list users", e.api(admin, tok, "GET", "/users", nil), http.StatusOK, "")
+	type row struct {
+		role  wire.Role
+		state wire.CertState
+	}
+	got := map[string]row{}
+	for _, u := range list.Users {
+		if u.ContractID != cid || u.ContractName != "Sato Shoji" {
+			t.Fatalf("%s of contract %s %q in the list", u.LoginID, u.ContractID, u.ContractName)
+		}
+		got[u.LoginID] = row{u.Role, u.Certificate.State}
+	}
+	wantRows := map[string]row{
+		"admin1":    {wire.RoleAdmin, wire.CertActive},
+		"approver1": {wire.RoleApprover, wire.CertRevoked},
+		"general1":  {wire.RoleGeneral, wire.CertAwaitingPickup},
+		"general2":  {wire.RoleGeneral, wire.CertNone},
+	}
+	if len(got) != len(wantRows) {
+		t.Fatalf("listed %v, want %v", got, wantRows)
+	}
+	for id, w := range wantRows {
+		if got[id] != w {
+			t.Fatalf("%s listed as %+v, want %+v", id, got[id], w)
+		}
+	}
 }
 
 // codeOf reads the wire code out of an in-process error.

@@ -133,8 +133,10 @@ type Server struct {
 	svc     *lifecycle.Service
 	mail    *mail.Sweeper
 	limiter PasswordLimiter
-	log     *slog.Logger
-	tlsCert tls.Certificate
+	// csrAttrs is the answer to /.well-known/est/csrattrs, built once.
+	csrAttrs []byte
+	log      *slog.Logger
+	tlsCert  tls.Certificate
 
 	mu      sync.Mutex
 	http    *http.Server
@@ -175,12 +177,17 @@ func Open(dir string, opts Options) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("config %s: policy.%w", filepath.Join(dir, ConfigFile), err)
 	}
+	attrs, err := csrAttrs()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	svc.LimitPasswordChecks(cfg.Limits.passwordChecks(), time.Duration(cfg.Limits.PasswordCheckWaitMS)*time.Millisecond)
 	limiter := opts.PasswordLimiter
 	if limiter == nil {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, log: logger, tlsCert: tlsCert}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, csrAttrs: attrs, log: logger, tlsCert: tlsCert}
 	s.mail = &mail.Sweeper{
 		Store: db, Now: svc.Now, NoticeDays: cfg.Policy.NoticeDays, BankName: cfg.BankName,
 		SMTP: mail.SMTP{Addr: net.JoinHostPort(cfg.SMTP.Host, fmt.Sprint(cfg.SMTP.Port)), From: cfg.SMTP.From},
@@ -305,4 +312,4 @@ func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
 }
 
 // Operator returns the bank's actions on this server (actor "operator").
-func (s *Server) Operator() *Operator { return &Operator{svc: s.svc, db: s.db} }
+func (s *Server) Operator() *Operator { return &Operator{svc: s.svc} }

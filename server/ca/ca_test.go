@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
@@ -140,5 +142,79 @@ func TestTLSRenewSignsANewServerCertificateWithTheRootKey(t *testing.T) {
 	}
 	if _, err := RenewTLS(dir, RootKeyPath(other), nil, later); err == nil {
 		t.Fatal("renewed the TLS certificate with another CA's root key")
+	}
+}
+
+func TestIssuedCertificateLayout(t *testing.T) {
+	c, _ := newCA(t)
+	name := pkix.Name{Country: []string{"JP"}, Organization: []string{"Sato Shoji"}, CommonName: "kanri+1376"}
+	cert, err := c.Issue(csrFor(t, newECKey(t)), name, t0, t0.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cert.Subject.String() != name.String() {
+		t.Fatalf("subject %q, want %q from the records (not the CSR's)", cert.Subject, name)
+	}
+	if cert.KeyUsage != x509.KeyUsageDigitalSignature || len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageClientAuth || cert.IsCA {
+		t.Fatalf("key usage %v, ext key usage %v, CA %v", cert.KeyUsage, cert.ExtKeyUsage, cert.IsCA)
+	}
+	if n := cert.SerialNumber.BitLen(); n < 127 || n > 128 {
+		t.Fatalf("serial has %d bits, want a 128-bit random serial (bit 127 or 126 set)", n)
+	}
+	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != "https://bank.example.jp/ocsp" ||
+		len(cert.IssuingCertificateURL) != 1 || cert.IssuingCertificateURL[0] != "https://bank.example.jp/ca/issuing.crt" ||
+		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != "https://bank.example.jp/crl" {
+		t.Fatalf("AIA %v %v, CDP %v", cert.OCSPServer, cert.IssuingCertificateURL, cert.CRLDistributionPoints)
+	}
+	if err := c.CheckIssued(cert); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
+	c, _ := newCA(t)
+	cert, err := c.Issue(csrFor(t, newECKey(t)), pkix.Name{CommonName: "kanri"}, t0, t0.Add(365*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	revokedAt := t0.Add(time.Hour)
+	der, err := c.CRL([]Withdrawn{{Serial: cert.SerialNumber, RevokedAt: revokedAt, Reason: ocsp.Superseded}}, 7, t0.Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crl.CheckSignatureFrom(c.Issuing); err != nil {
+		t.Fatalf("CRL signature: %v", err)
+	}
+	if crl.Number.Int64() != 7 || len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(cert.SerialNumber) != 0 ||
+		crl.RevokedCertificateEntries[0].ReasonCode != ocsp.Superseded || !crl.NextUpdate.Equal(crl.ThisUpdate.Add(CRLValidity)) {
+		t.Fatalf("CRL number %v, entries %+v, %s..%s", crl.Number, crl.RevokedCertificateEntries, crl.ThisUpdate, crl.NextUpdate)
+	}
+	reqDER, err := ocsp.CreateRequest(cert, c.Issuing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := ocsp.ParseRequest(reqDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.IssuedByUs(req) {
+		t.Fatal("the CA does not recognise a request about its own certificate")
+	}
+	for _, st := range []OCSPStatus{{Status: ocsp.Good}, {Status: ocsp.Revoked, RevokedAt: revokedAt, Reason: ocsp.KeyCompromise}} {
+		der, err := c.OCSPResponse(req, st, t0.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := ocsp.ParseResponseForCert(der, cert, c.Issuing)
+		if err != nil {
+			t.Fatalf("OCSP response does not verify with the issuing CA: %v", err)
+		}
+		if resp.Status != st.Status || (st.Status == ocsp.Revoked && (!resp.RevokedAt.Equal(revokedAt) || resp.RevocationReason != st.Reason)) {
+			t.Fatalf("OCSP response %+v, want %+v", resp, st)
+		}
 	}
 }

@@ -90,6 +90,71 @@ func (s *Service) ListUsers(ctx context.Context, a Actor, contractID string) ([]
 	return out, nil
 }
 
+// ContractSummary is one contract as the operator lists it.
+type ContractSummary struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	CertificateMode bool   `json:"certificate_mode"`
+	Users           int    `json:"users"`
+}
+
+// ListContracts lists every contract; only the operator may.
+func (s *Service) ListContracts(ctx context.Context, a Actor) ([]ContractSummary, error) {
+	if !a.Operator {
+		return nil, fmt.Errorf("list contracts: %w", ErrForbidden)
+	}
+	out := []ContractSummary{}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		cs, err := tx.Contracts()
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			users, err := tx.Users(c.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, ContractSummary{ID: c.ID, Name: c.Name, CertificateMode: c.CertificateModeAt != nil, Users: len(users)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list contracts: %w", err)
+	}
+	return out, nil
+}
+
+// CertificateRecord is one issuance as the operator lists it.
+type CertificateRecord struct {
+	LoginID    string `json:"login_id"`
+	ContractID string `json:"contract_id"`
+	wire.Certificate
+}
+
+// ListCertificates lists every issuance of loginID, or of every ID when
+// loginID is empty, newest first; only the operator may.
+func (s *Service) ListCertificates(ctx context.Context, a Actor, loginID string) ([]CertificateRecord, error) {
+	if !a.Operator {
+		return nil, fmt.Errorf("list certificates: %w", ErrForbidden)
+	}
+	now := s.now()
+	out := []CertificateRecord{}
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		certs, err := tx.Certificates(loginID)
+		if err != nil {
+			return err
+		}
+		for i := range certs {
+			out = append(out, CertificateRecord{LoginID: certs[i].LoginID, ContractID: certs[i].ContractID, Certificate: s.CertificateView(&certs[i], now)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list certificates: %w", err)
+	}
+	return out, nil
+}
+
 // User describes one ID, for an actor allowed to see it.
 func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User, error) {
 	now := s.now()
