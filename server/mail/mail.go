@@ -99,7 +99,7 @@ func (s *Sweeper) pending(ctx context.Context, now time.Time) ([]due, error) {
 			return err
 		}
 		for _, c := range certs {
-			if !c.NotAfter.After(now) {
+			if c.NotAfter.Before(now) { // valid through notAfter, as everywhere
 				continue
 			}
 			u, err := tx.User(c.LoginID)
