@@ -69,3 +69,34 @@ func TestAgentWithOnlyTheCAFingerprintFetchesAndChecksTheCA(t *testing.T) {
 		t.Fatalf("pickup with a wrong CA fingerprint: %v", err)
 	}
 }
+
+func TestAdminUnlocksAGeneralIDLockedByFiveWrongPasswords(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	b.user("kanri", wire.RoleAdmin, true)
+	b.user("ippan", wire.RoleGeneral, true)
+	pc := b.pc()
+	admin := b.pickup(pc, "kanri")
+	ippan := b.pickup(pc, "ippan")
+
+	for range 5 {
+		_, err := pc.Login(ctx, ippan.Fingerprint, "wrong password")
+		wantCode(t, "wrong password", err, wire.CodeInvalidCredentials)
+	}
+	_, err := pc.Login(ctx, ippan.Fingerprint, "wrong password")
+	wantCode(t, "a sixth wrong password: a locked ID says so only after the right one", err, wire.CodeInvalidCredentials)
+	_, err = pc.Login(ctx, ippan.Fingerprint, password("ippan"))
+	wantCode(t, "right password after five wrong ones", err, wire.CodeLocked)
+
+	s := b.login(pc, admin)
+	u, err := pc.UnlockUser(ctx, s, "ippan")
+	if err != nil {
+		t.Fatalf("the admin unlocks ippan: %v", err)
+	}
+	if u.LoginID != "ippan" || u.Locked {
+		t.Fatalf("after unlock: %+v", u)
+	}
+	_, err = pc.UnlockUser(ctx, s, "kanri")
+	wantCode(t, "the admin unlocking an admin ID", err, wire.CodeForbidden)
+	b.login(pc, ippan)
+}

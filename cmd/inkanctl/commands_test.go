@@ -199,6 +199,28 @@ func TestRestoreNamesCertificatesNotFromThisBank(t *testing.T) {
 	}
 }
 
+func TestAdminUnlockThroughTheCommands(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	p.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	p.ok("kanri-Pass-2026\nippan-Pass-2026\n", "admin", "--id", "kanri+1376", "create-user", "ippan", "--role", "general", "--issue", "--password-stdin")
+	p.ok("ippan-Pass-2026\n", "pickup", "--login-id", "ippan", "--password-stdin")
+	for range 5 {
+		if code, _, _ := p.run("wrong password\n", "login", "--id", "ippan+1376", "--password-stdin"); code != exitRefused {
+			t.Fatalf("login with a wrong password: exit %d", code)
+		}
+	}
+	if code, out, _ := p.run("ippan-Pass-2026\n", "login", "--id", "ippan+1376", "--password-stdin", "--json"); code != exitRefused || !strings.Contains(out, `"code": "locked"`) {
+		t.Fatalf("login of a locked ID: exit %d\n%s", code, out)
+	}
+	if out := p.ok("kanri-Pass-2026\n", "admin", "--id", "kanri+1376", "unlock", "ippan", "--password-stdin"); !strings.Contains(out, "ippan") || strings.Contains(out, "LOCKED") {
+		t.Fatalf("admin unlock ippan: %s", out)
+	}
+	p.ok("ippan-Pass-2026\n", "login", "--id", "ippan+1376", "--password-stdin")
+	if code, _, errOut := p.run("kanri-Pass-2026\n", "admin", "--id", "kanri+1376", "unlock", "kanri", "--password-stdin"); code != exitRefused || !strings.Contains(errOut, "ask the bank") {
+		t.Fatalf("admin unlocking an admin ID: exit %d, %s", code, errOut)
+	}
+}
+
 func TestUnreachableServerExitsWithStatus3(t *testing.T) {
 	p, _ := startBankWithAdmin(t)
 	var cfg wire.BankConfig
