@@ -12,19 +12,21 @@ import (
 )
 
 // PasswordLimiter decides, per client, whether a request that checks a
-// password may go ahead. Every such request takes a token; a request whose
-// password was not wrong gets it back, so only wrong passwords (and unknown
-// IDs) use up a client's allowance, and a whole office behind one address can
-// still log in at nine o'clock.
+// password may go ahead. Only wrong passwords (and unknown IDs) are charged,
+// after the fact, so any number of right ones, at once or in a row, go
+// through, and a whole office behind one address can still log in at nine
+// o'clock. Parallel wrong guesses that were allowed together run the client
+// into debt, which it then waits off.
 type PasswordLimiter interface {
-	// Take takes a token for client; without one, it says how long until one is due.
-	Take(client string) (ok bool, retryAfter time.Duration)
-	// Refund gives client's token back.
-	Refund(client string)
+	// Allow reports whether client may try a password now; if not, how long until it may.
+	Allow(client string) (ok bool, retryAfter time.Duration)
+	// Charge counts a wrong password against client.
+	Charge(client string)
 }
 
 // IPLimiter is the default PasswordLimiter: a token bucket per remote IP
-// address, refilled at a steady rate up to a burst.
+// address, refilled at a steady rate up to a burst. A charge may take the
+// bucket below zero, down to minus the burst.
 type IPLimiter struct {
 	perToken time.Duration
 	burst    float64
@@ -63,8 +65,8 @@ func (l *IPLimiter) fill(client string, now time.Time) *bucket {
 	return b
 }
 
-// Take implements PasswordLimiter.
-func (l *IPLimiter) Take(client string) (bool, time.Duration) {
+// Allow implements PasswordLimiter.
+func (l *IPLimiter) Allow(client string) (bool, time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -73,17 +75,16 @@ func (l *IPLimiter) Take(client string) (bool, time.Duration) {
 	if b.tokens < 1 {
 		return false, time.Duration((1 - b.tokens) * float64(l.perToken))
 	}
-	b.tokens--
 	return true, 0
 }
 
-// Refund implements PasswordLimiter.
-func (l *IPLimiter) Refund(client string) {
+// Charge implements PasswordLimiter.
+func (l *IPLimiter) Charge(client string) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.fill(client, now)
-	b.tokens = math.Min(l.burst, b.tokens+1)
+	b.tokens = math.Max(-l.burst, b.tokens-1)
 }
 
 // prune forgets, once a minute, the buckets that have filled up again: they
@@ -111,21 +112,21 @@ func clientIP(r *http.Request) string {
 }
 
 // limitPasswords runs next, a handler that checks a password, within the
-// client's allowance: without a token the answer is 429 rate_limited with
-// Retry-After, given by fail in the handler's own format. The token is given
-// back unless the answer was invalid_credentials.
+// client's allowance: without one the answer is 429 rate_limited with
+// Retry-After, given by fail in the handler's own format. An answer of
+// invalid_credentials is charged to the client.
 func (s *Server) limitPasswords(next http.HandlerFunc, fail func(http.ResponseWriter, *http.Request, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		client := clientIP(r)
-		ok, wait := s.limiter.Take(client)
+		ok, wait := s.limiter.Allow(client)
 		if !ok {
 			w.Header().Set("Retry-After", retryAfterSeconds(wait))
 			fail(w, r, refuse(wire.CodeRateLimited, "too many wrong passwords from your address: wait "+retryAfterSeconds(wait)+" seconds and try again"))
 			return
 		}
 		next(w, r)
-		if wire.Code(w.Header().Get(wire.CodeHeader)) != wire.CodeInvalidCredentials {
-			s.limiter.Refund(client)
+		if wire.Code(w.Header().Get(wire.CodeHeader)) == wire.CodeInvalidCredentials {
+			s.limiter.Charge(client)
 		}
 	}
 }

@@ -67,27 +67,30 @@ func TestIPLimiterRefillsAtItsRate(t *testing.T) {
 	now := time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 	l := NewIPLimiter(6, 2, func() time.Time { return now }) // one token every 10 s
 	for i := range 2 {
-		if ok, _ := l.Take("192.0.2.1"); !ok {
-			t.Fatalf("take %d within the burst refused", i)
+		if ok, _ := l.Allow("192.0.2.1"); !ok {
+			t.Fatalf("attempt %d within the burst refused", i)
 		}
+		l.Charge("192.0.2.1")
 	}
-	ok, wait := l.Take("192.0.2.1")
+	ok, wait := l.Allow("192.0.2.1")
 	if ok || wait != 10*time.Second {
 		t.Fatalf("past the burst: %v, retry after %s, want refused for 10s", ok, wait)
 	}
-	if ok, _ := l.Take("192.0.2.2"); !ok {
+	if ok, _ := l.Allow("192.0.2.2"); !ok {
 		t.Fatal("another address shares the bucket")
 	}
 	now = now.Add(10 * time.Second)
-	if ok, _ := l.Take("192.0.2.1"); !ok {
-		t.Fatal("no token after the refill time")
+	if ok, _ := l.Allow("192.0.2.1"); !ok {
+		t.Fatal("no attempt after the refill time")
 	}
-	l.Refund("192.0.2.1")
-	if ok, _ := l.Take("192.0.2.1"); !ok {
-		t.Fatal("a refunded token cannot be taken")
+	for range 10 { // parallel guesses allowed together run into debt, at most a burst deep
+		l.Charge("192.0.2.1")
+	}
+	if ok, wait := l.Allow("192.0.2.1"); ok || wait != 30*time.Second {
+		t.Fatalf("in debt: %v, retry after %s, want refused for 30s", ok, wait)
 	}
 	now = now.Add(time.Hour)
-	l.Take("192.0.2.3")
+	l.Allow("192.0.2.3")
 	if n := len(l.buckets); n != 1 {
 		t.Fatalf("%d buckets after an hour, want only the one just used", n)
 	}
