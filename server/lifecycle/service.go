@@ -256,8 +256,18 @@ func (s *Service) openPickup(tx store.Tx, u store.User, now time.Time) error {
 // Issue opens an 80-day pickup window for loginID. One certificate per ID:
 // whatever was there (waiting or picked up) is superseded.
 func (s *Service) Issue(ctx context.Context, a Actor, loginID string) error {
+	if err := s.openWindow(ctx, a, loginID, store.CertSuperseded, "certificate.issue"); err != nil {
+		return fmt.Errorf("issue certificate for %s: %w", loginID, err)
+	}
+	return nil
+}
+
+// openWindow withdraws loginID's current certificate as withdrawAs and opens a
+// new pickup window, in one transaction with an audit row named action. Issue and
+// Reissue differ only in how the old certificate leaves: superseded or revoked.
+func (s *Service) openWindow(ctx context.Context, a Actor, loginID string, withdrawAs store.CertStatus, action string) error {
 	now := s.now()
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
+	return s.Store.Update(ctx, func(tx store.Tx) error {
 		u, err := target(tx, a, loginID, false)
 		if err != nil {
 			return err
@@ -266,18 +276,14 @@ func (s *Service) Issue(ctx context.Context, a Actor, loginID string) error {
 		if err != nil {
 			return err
 		}
-		if err := withdraw(tx, cur, store.CertSuperseded, now); err != nil {
+		if err := withdraw(tx, cur, withdrawAs, now); err != nil {
 			return err
 		}
 		if err := s.openPickup(tx, u, now); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "certificate.issue", loginID, "")
+		return audit(tx, now, a, action, loginID, "")
 	})
-	if err != nil {
-		return fmt.Errorf("issue certificate for %s: %w", loginID, err)
-	}
-	return nil
 }
 
 // Revoke revokes loginID's current certificate, at once: waiting or picked up.
@@ -309,25 +315,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, loginID string) error {
 // Reissue (再発行) revokes what loginID has and opens a new pickup window. For an
 // admin ID only the operator may reissue; doing so unblocks the contract.
 func (s *Service) Reissue(ctx context.Context, a Actor, loginID string) error {
-	now := s.now()
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := target(tx, a, loginID, false)
-		if err != nil {
-			return err
-		}
-		cur, err := currentCert(tx, u)
-		if err != nil {
-			return err
-		}
-		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
-			return err
-		}
-		if err := s.openPickup(tx, u, now); err != nil {
-			return err
-		}
-		return audit(tx, now, a, "certificate.reissue", loginID, "")
-	})
-	if err != nil {
+	if err := s.openWindow(ctx, a, loginID, store.CertRevoked, "certificate.reissue"); err != nil {
 		return fmt.Errorf("reissue certificate for %s: %w", loginID, err)
 	}
 	return nil
