@@ -21,8 +21,8 @@ var adminColumns = []struct {
 	key   string
 	width float32
 }{
-	{"field.customerid", 130}, {"field.name", 130}, {"field.role", 80},
-	{"field.certstate", 130}, {"field.deadline", 130}, {"field.lastlogin", 150},
+	{"field.customerid", 130}, {"field.name", 120}, {"field.role", 80},
+	{"field.certstate", 170}, {"field.deadline", 120}, {"field.lastlogin", 150},
 }
 
 // adminScreen is 利用者管理: the IDs of the admin's contract and what the admin may
@@ -32,7 +32,7 @@ type adminScreen struct {
 	s        *agent.Session
 	users    []wire.User
 	selected int // index into users; -1 for none
-	table    *widget.Table
+	table    *userTable
 	chosen   *widget.Label // names the selected ID next to the actions
 	status   *widget.Label
 	actions  map[string]*button
@@ -42,24 +42,15 @@ type adminScreen struct {
 func (u *UI) showAdmin(s *agent.Session) {
 	a := &adminScreen{u: u, s: s, selected: -1, chosen: widget.NewLabel(""), status: widget.NewLabel(""), actions: map[string]*button{}}
 	a.status.Wrapping = fyne.TextWrapWord
-	a.table = widget.NewTableWithHeaders(
-		func() (int, int) { return len(a.users), len(adminColumns) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(id widget.TableCellID, o fyne.CanvasObject) { o.(*widget.Label).SetText(a.cell(id)) },
-	)
-	a.table.ShowHeaderColumn = false
-	a.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		l := o.(*widget.Label)
-		l.TextStyle.Bold = true
-		l.SetText(t(adminColumns[id.Col].key))
-	}
+	header := make([]string, len(adminColumns))
+	widths := make([]float32, len(adminColumns))
 	for i, c := range adminColumns {
-		a.table.SetColumnWidth(i, c.width)
+		header[i], widths[i] = t(c.key), c.width
 	}
-	a.table.OnSelected = func(id widget.TableCellID) {
-		a.selected = id.Row
+	a.table = u.newUserTable(header, widths, func(row int) {
+		a.selected = row
 		a.enable()
-	}
+	})
 
 	back := func() { u.showSession(s) }
 	a.actions["create"] = u.newButton(t("admin.create"), false, a.create)
@@ -67,6 +58,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 	a.actions["revoke"] = u.newButton(t("admin.revoke"), false, a.revoke)
 	a.actions["reissue"] = u.newButton(t("admin.reissue"), false, a.reissue)
 	a.actions["delete"] = u.newButton(t("admin.delete"), false, a.deleteUser)
+	a.actions["unlock"] = u.newButton(t("admin.unlock"), false, a.unlock)
 	a.actions["create"].Importance = widget.HighImportance
 	a.actions["revoke"].Importance = widget.DangerImportance
 	a.actions["delete"].Importance = widget.DangerImportance
@@ -79,7 +71,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 		wrapped(t("admin.text")),
 		container.NewStack(room, a.table),
 		a.status,
-		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["delete"]),
+		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["unlock"], a.actions["delete"]),
 		buttons(u.newButton(t("button.back"), false, back), a.actions["create"]),
 	)
 	u.screen(t("admin.title"), body, back, a.table)
@@ -87,25 +79,21 @@ func (u *UI) showAdmin(s *agent.Session) {
 	a.reload("")
 }
 
-// cell is the text of one table cell.
-func (a *adminScreen) cell(id widget.TableCellID) string {
-	user := a.users[id.Row]
-	switch id.Col {
-	case 0:
-		return user.LoginID
-	case 1:
-		return user.DisplayName
-	case 2:
-		return roleText(user.Role)
-	case 3:
-		if user.Locked {
-			return certStateText(user.Certificate.State) + t("admin.locked")
-		}
-		return certStateText(user.Certificate.State)
-	case 4:
-		return deadline(user.Certificate)
+// cells are the table cells of one ID. A locked ID carries a ロック中 badge next to
+// its certificate's state: it cannot log in until unlocked, whatever the state.
+func cells(user wire.User) []fyne.CanvasObject {
+	state := fyne.CanvasObject(widget.NewLabel(certStateText(user.Certificate.State)))
+	if user.Locked {
+		state = container.NewHBox(state, container.NewCenter(tag(t("admin.locked"), badgeRed)))
 	}
-	return lastLogin(user)
+	return []fyne.CanvasObject{
+		widget.NewLabel(user.LoginID),
+		widget.NewLabel(user.DisplayName),
+		widget.NewLabel(roleText(user.Role)),
+		state,
+		widget.NewLabel(deadline(user.Certificate)),
+		widget.NewLabel(lastLogin(user)),
+	}
 }
 
 // deadline is the date that matters for the certificate's state: the end of the
@@ -127,7 +115,7 @@ func deadline(c wire.Certificate) string {
 }
 
 // enable allows only the actions that make sense for the selected ID. An admin
-// may not revoke, reissue or delete an admin ID: only the bank may.
+// may not revoke, reissue, unlock or delete an admin ID: only the bank may.
 func (a *adminScreen) enable() {
 	set := func(name string, on bool) {
 		if on {
@@ -154,6 +142,7 @@ func (a *adminScreen) enable() {
 	set("revoke", others && (state == wire.CertAwaitingPickup || state == wire.CertActive || state == wire.CertExpired))
 	set("reissue", others && state != wire.CertNone)
 	set("delete", others)
+	set("unlock", others && user.Locked)
 }
 
 // reload fetches the users again and then shows status, the outcome of the action
@@ -171,15 +160,16 @@ func (a *adminScreen) reload(status string) {
 			return
 		}
 		a.users = res.([]wire.User)
-		a.selected = -1
-		a.table.UnselectAll()
+		rows := make([][]fyne.CanvasObject, len(a.users))
+		keepRow := -1
 		for i, user := range a.users {
+			rows[i] = cells(user)
 			if user.LoginID == keep {
-				a.selected = i
-				a.table.Select(widget.TableCellID{Row: i})
+				keepRow = i
 			}
 		}
-		a.table.Refresh()
+		a.table.setRows(rows)
+		a.table.selectRow(keepRow)
 		a.status.Importance = widget.MediumImportance
 		a.status.SetText(status)
 		a.enable()
@@ -233,6 +223,17 @@ func (a *adminScreen) reissue() {
 			_, err := a.u.backend.ReissueCertificate(ctx, a.s, id)
 			return err
 		}, "admin.reissued")
+	})
+}
+
+// unlock lets a locked ID log in again, after too many wrong passwords.
+func (a *adminScreen) unlock() {
+	id := a.users[a.selected].LoginID
+	a.u.confirm(t("admin.unlock"), t("admin.unlock.confirm", map[string]any{"ID": id}), t("admin.unlock"), func() {
+		a.act(func(ctx context.Context, id string) error {
+			_, err := a.u.backend.UnlockUser(ctx, a.s, id)
+			return err
+		}, "admin.unlocked")
 	})
 }
 

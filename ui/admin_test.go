@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -11,14 +13,14 @@ import (
 )
 
 // openAdmin logs in as the admin yamada and opens 利用者管理.
-func openAdmin(t *testing.T, f *fakeBackend) (*UI, *widget.Table) {
+func openAdmin(t *testing.T, f *fakeBackend) (*UI, *userTable) {
 	t.Helper()
 	u := newTestUI(t, f)
 	loginAs(t, u, f, 0)
 	tap(t, u, "利用者管理")
 	assertTitle(t, u, "利用者管理")
 	for _, o := range objects(u) {
-		if table, ok := o.(*widget.Table); ok {
+		if table, ok := o.(*userTable); ok {
 			return u, table
 		}
 	}
@@ -26,26 +28,41 @@ func openAdmin(t *testing.T, f *fakeBackend) (*UI, *widget.Table) {
 	return nil, nil
 }
 
-// tableText is every cell of the table, row by row, as its own callbacks fill
-// them in: Fyne makes only the cells in view, and the test should not depend on
-// the window's size.
-func tableText(table *widget.Table) string {
+// tableText is every cell of the table, row by row.
+func tableText(table *userTable) string {
 	var b strings.Builder
-	rows, cols := table.Length()
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			cell := table.CreateCell()
-			table.UpdateCell(widget.TableCellID{Row: r, Col: c}, cell)
-			b.WriteString(cell.(*widget.Label).Text)
-			b.WriteByte('\t')
-		}
+	for _, row := range table.rows {
+		b.WriteString(rowText(row))
 		b.WriteByte('\n')
 	}
 	return b.String()
 }
 
+// rowText is the cells of one row, each followed by a tab: the texts of its
+// labels and badges.
+func rowText(row *fyne.Container) string {
+	var b strings.Builder
+	for _, cell := range row.Objects[1].(*fyne.Container).Objects {
+		var texts []string
+		for _, o := range test.LaidOutObjects(cell) {
+			switch w := o.(type) {
+			case *widget.Label:
+				texts = append(texts, w.Text)
+			case *canvas.Text:
+				// A label draws its text again as canvas.Text: take it once.
+				if len(texts) == 0 || texts[len(texts)-1] != w.Text {
+					texts = append(texts, w.Text)
+				}
+			}
+		}
+		b.WriteString(strings.Join(texts, " "))
+		b.WriteByte('\t')
+	}
+	return b.String()
+}
+
 // assertTableShows fails unless some row of the table holds all of cells, in order.
-func assertTableShows(t *testing.T, table *widget.Table, cells ...string) {
+func assertTableShows(t *testing.T, table *userTable, cells ...string) {
 	t.Helper()
 	want := strings.Join(cells, "\t") + "\t"
 	if got := tableText(table); !strings.Contains(got, want) {
@@ -53,12 +70,16 @@ func assertTableShows(t *testing.T, table *widget.Table, cells ...string) {
 	}
 }
 
-// selectUser selects the row of loginID in the table.
-func selectUser(t *testing.T, u *UI, f *fakeBackend, table *widget.Table, loginID string) {
+// selectUser selects the row of loginID in the table, as a click on it would.
+func selectUser(t *testing.T, u *UI, table *userTable, loginID string) {
 	t.Helper()
-	for i, user := range f.users {
-		if user.LoginID == loginID {
-			table.Select(widget.TableCellID{Row: i, Col: 0})
+	u.win.Canvas().Capture() // lay the rows out, so the click finds them
+	for i, row := range table.rows {
+		if strings.HasPrefix(rowText(row), loginID+"\t") {
+			test.TapAt(table, fyne.NewPos(20, table.scroll.Position().Y+table.body.Objects[i].Position().Y-table.scroll.Offset.Y+5))
+			if table.selected != i {
+				t.Fatalf("clicking the row of %s selected row %d", loginID, table.selected)
+			}
 			return
 		}
 	}
@@ -81,18 +102,19 @@ func confirmDialog(t *testing.T, u *UI, label string) {
 
 func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities().withUsers()
+	f.users[2].Locked = true
 	u, table := openAdmin(t, f)
 	assertTableShows(t, table, "yamada", "山田 太郎", "管理者", "有効", "2027年6月21日", "2026年11月20日 08:00")
-	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち ロック中", "2027年2月6日", "—")
 	assertTableShows(t, table, "takahashi", "高橋 次郎", "一般者", "未発行", "—", "—")
 
 	// An admin cannot revoke or delete the admin ID: only the bank can.
-	selectUser(t, u, f, table, "yamada")
+	selectUser(t, u, table, "yamada")
 	if !findButton(t, u, "失効").Disabled() || !findButton(t, u, "利用者の削除").Disabled() {
 		t.Fatal("revoke and delete are offered for the admin ID")
 	}
 
-	selectUser(t, u, f, table, "suzuki")
+	selectUser(t, u, table, "suzuki")
 	test.AssertImageMatches(t, "admin_users.png", u.win.Canvas().Capture())
 	tap(t, u, "失効")
 	assertShows(t, u, "suzuki の電子証明書を失効させます。失効した電子証明書ではすぐにログインできなくなり、元に戻せません。よろしいですか。")
@@ -106,7 +128,7 @@ func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
 	assertShows(t, u, "suzuki の電子証明書を失効させました。")
 	assertTableShows(t, table, "suzuki", "鈴木 花子", "承認者", "失効", "2026年11月21日", "—")
 
-	selectUser(t, u, f, table, "takahashi")
+	selectUser(t, u, table, "takahashi")
 	if !findButton(t, u, "失効").Disabled() {
 		t.Fatal("revoke is offered for an ID with no certificate")
 	}
@@ -120,7 +142,7 @@ func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
 func TestAdminReissueAndDeleteAreConfirmedAndCanBeCancelled(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities().withUsers()
 	u, table := openAdmin(t, f)
-	selectUser(t, u, f, table, "sato")
+	selectUser(t, u, table, "sato")
 	tap(t, u, "利用者の削除")
 	tap(t, u, "キャンセル")
 	if len(f.users) != 4 {
@@ -132,7 +154,7 @@ func TestAdminReissueAndDeleteAreConfirmedAndCanBeCancelled(t *testing.T) {
 		t.Fatal("the user was not deleted")
 	}
 
-	selectUser(t, u, f, table, "suzuki")
+	selectUser(t, u, table, "suzuki")
 	tap(t, u, "再発行")
 	confirmDialog(t, u, "再発行")
 	if f.users[1].Certificate.State != wire.CertAwaitingPickup {
@@ -160,7 +182,7 @@ func TestAdminShowsTheAgentsMessageWhenRefused(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities().withUsers()
 	f.errs["IssueCertificate"] = refusal(wire.CodeForbidden)
 	u, table := openAdmin(t, f)
-	selectUser(t, u, f, table, "takahashi")
+	selectUser(t, u, table, "takahashi")
 	tap(t, u, "電子証明書の発行")
 	if got := screenText(u); !strings.Contains(got, u.message(refusal(wire.CodeForbidden))) {
 		t.Fatalf("the refusal is not shown; the screen shows:\n%s", got)
@@ -170,7 +192,7 @@ func TestAdminShowsTheAgentsMessageWhenRefused(t *testing.T) {
 func TestAdminEscapeClosesTheConfirmationWithoutRevoking(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities().withUsers()
 	u, table := openAdmin(t, f)
-	selectUser(t, u, f, table, "suzuki")
+	selectUser(t, u, table, "suzuki")
 	tap(t, u, "失効")
 	pressKey(u, "Escape")
 	if u.dialog != nil || f.users[1].Certificate.State != wire.CertActive {
@@ -189,4 +211,60 @@ func TestAdminCreateUserByKeyboard(t *testing.T) {
 	if last := f.users[len(f.users)-1]; last.LoginID != "ito" {
 		t.Fatalf("Enter in the password did not add the user: last is %s", last.LoginID)
 	}
+}
+
+func TestAdminUnlocksALockedUserAfterConfirming(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	f.users[2].Locked = true
+	u, table := openAdmin(t, f)
+	selectUser(t, u, table, "suzuki")
+	if !findButton(t, u, "ロック解除").Disabled() {
+		t.Fatal("unlock is offered for an ID that is not locked")
+	}
+	selectUser(t, u, table, "sato")
+	tap(t, u, "ロック解除")
+	assertShows(t, u, "sato はログインパスワードを続けて間違えたためロックされています。ロックを解除すると、またログインできるようになります。よろしいですか。")
+	tap(t, u, "キャンセル")
+	if !f.users[2].Locked {
+		t.Fatal("unlocked although the admin cancelled")
+	}
+	tap(t, u, "ロック解除")
+	confirmDialog(t, u, "ロック解除")
+	if f.users[2].Locked {
+		t.Fatal("sato is still locked")
+	}
+	assertShows(t, u, "sato のロックを解除しました。", "sato を:")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
+	if !findButton(t, u, "ロック解除").Disabled() {
+		t.Fatal("unlock is still offered once sato is unlocked")
+	}
+}
+
+func TestAdminSelectionFollowsTheKeyboardAndTheActionsFollowIt(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, table := openAdmin(t, f)
+	if u.win.Canvas().Focused() != table {
+		t.Fatal("the user table does not have the keyboard when 利用者管理 opens")
+	}
+	assertShows(t, u, "利用者を選んでください")
+	steps := []struct {
+		key  fyne.KeyName
+		want string
+	}{
+		{fyne.KeyDown, "yamada"}, {fyne.KeyDown, "suzuki"}, {fyne.KeyEnd, "takahashi"},
+		{fyne.KeyDown, "takahashi"}, {fyne.KeyUp, "sato"}, {fyne.KeyHome, "yamada"}, {fyne.KeyUp, "yamada"},
+	}
+	for _, s := range steps {
+		pressKey(u, s.key)
+		if got := f.users[table.selected].LoginID; got != s.want {
+			t.Fatalf("after %s the selection is %s, want %s", s.key, got, s.want)
+		}
+		assertShows(t, u, s.want+" を:")
+	}
+	pressKey(u, fyne.KeyEnd)
+	if findButton(t, u, "電子証明書の発行").Disabled() || !findButton(t, u, "失効").Disabled() {
+		t.Fatal("the actions do not follow the selection to takahashi, who has no certificate")
+	}
+	pressKey(u, fyne.KeyEscape)
+	assertTitle(t, u, "ログイン中")
 }

@@ -35,6 +35,9 @@ type Backend interface {
 	Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error)
 	// Restore imports the certificates of a PKCS#12 file.
 	Restore(ctx context.Context, pfx []byte, password string) (*agent.RestoreResult, error)
+	// Close lets go of the agent's connections to the server: on quit, and when
+	// 設定 replaces the agent with one for another configuration.
+	Close() error
 
 	// Users lists the IDs of the contract of the admin logged in as s (利用者管理).
 	Users(ctx context.Context, s *agent.Session) ([]wire.User, error)
@@ -48,4 +51,6 @@ type Backend interface {
 	RevokeCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
 	// ReissueCertificate reissues (再発行) an ID's certificate.
 	ReissueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
+	// UnlockUser lets an ID locked after too many wrong passwords log in again.
+	UnlockUser(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
 }

@@ -250,9 +250,24 @@ func (u *UI) showRestored(r *agent.RestoreResult) {
 		}
 		return strings.Join(ls, ", ")
 	}
+	text := t("certs.restore.done", map[string]any{"Added": labels(r.Added), "Present": labels(r.AlreadyPresent)})
+	if len(r.Other) > 0 {
+		var other []string
+		for _, id := range r.Other {
+			other = append(other, otherLabel(id))
+		}
+		text += "\n\n" + t("certs.restore.other", map[string]any{"Bank": u.bankName(), "Labels": strings.Join(other, ", ")})
+	}
 	u.showCertificates()
 	u.refreshWarnings()
-	u.showMessage(t("certs.restore"), t("certs.restore.done", map[string]any{
-		"Added": labels(r.Added), "Present": labels(r.AlreadyPresent),
-	}))
+	u.showMessage(t("certs.restore"), text)
+}
+
+// otherLabel names a restored certificate that is not this bank's: its friendly
+// name, or else the subject's common name.
+func otherLabel(id *certstore.Identity) string {
+	if id.Label != "" || id.Certificate == nil {
+		return id.Label
+	}
+	return id.Certificate.Subject.CommonName
 }

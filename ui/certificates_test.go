@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"os"
 	"path/filepath"
 	"testing"
@@ -116,4 +118,25 @@ func TestBackupDialogClosesOnEscape(t *testing.T) {
 		t.Fatal("Escape did not close the backup dialog, or it backed up")
 	}
 	assertTitle(t, u, "電子証明書の管理")
+}
+
+func TestRestoreSaysWhichCertificatesAreNotThisBanks(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.backupPW = "Natsu-no-Umi-2026"
+	f.otherInBackup = []*certstore.Identity{
+		{Label: "tanaka+0138"},
+		{Certificate: &x509.Certificate{Subject: pkix.Name{CommonName: "e-Tax user"}}},
+	}
+	file := filepath.Join(t.TempDir(), "backup.p12")
+	if err := os.WriteFile(file, []byte("pkcs12"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "リストア")
+	typeInto(t, u, true, 0, file)
+	typeInto(t, u, true, 1, f.backupPW)
+	confirmDialog(t, u, "リストア")
+	assertShows(t, u, "取り込んだ電子証明書: restored+1376",
+		"次の電子証明書も取り込みましたが、いんかん信用金庫 の電子証明書ではないため、いんかん信用金庫 へのログインには使えません（電子証明書の選択にも表示されません）: tanaka+0138, e-Tax user")
 }

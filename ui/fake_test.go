@@ -49,6 +49,8 @@ type fakeBackend struct {
 
 	backupFPs []certstore.Fingerprint
 	backupPW  string
+	// otherInBackup are the certificates of the backup that are not this bank's.
+	otherInBackup []*certstore.Identity
 }
 
 func newFakeBackend() *fakeBackend {
@@ -297,7 +299,7 @@ func (f *fakeBackend) Restore(ctx context.Context, pfx []byte, password string) 
 	f.mu.Lock()
 	f.ids = append(f.ids, restored)
 	f.mu.Unlock()
-	return &agent.RestoreResult{Added: []*agent.Identity{restored}}, nil
+	return &agent.RestoreResult{Added: []*agent.Identity{restored}, Other: f.otherInBackup}, nil
 }
 
 func (f *fakeBackend) Users(ctx context.Context, s *agent.Session) ([]wire.User, error) {
@@ -377,3 +379,21 @@ func (f *fakeBackend) RevokeCertificate(ctx context.Context, s *agent.Session, l
 func (f *fakeBackend) ReissueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
 	return f.setCert("ReissueCertificate", loginID, wire.CertAwaitingPickup)
 }
+
+func (f *fakeBackend) UnlockUser(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
+	if err := f.called("UnlockUser", loginID); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.users {
+		if f.users[i].LoginID == loginID {
+			f.users[i].Locked = false
+			u := f.users[i]
+			return &u, nil
+		}
+	}
+	return nil, refusal(wire.CodeNotFound)
+}
+
+func (f *fakeBackend) Close() error { return f.called("Close", "") }

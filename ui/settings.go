@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -55,7 +56,21 @@ func (u *UI) showSettings() {
 		u.setError(errText, u.openErr)
 	}
 
-	save := u.newButton(t("settings.save"), true, func() {
+	opening := container.NewHBox(widget.NewActivity(), widget.NewLabel(t("settings.opening")))
+	opening.Hide()
+	var save *button
+	busy := func(on bool) {
+		if on {
+			save.Disable()
+			opening.Show()
+			opening.Objects[0].(*widget.Activity).Start()
+		} else {
+			opening.Objects[0].(*widget.Activity).Stop()
+			opening.Hide()
+			save.Enable()
+		}
+	}
+	save = u.newButton(t("settings.save"), true, func() {
 		newStore := storeKinds[store.SelectedIndex()]
 		switch newStore {
 		case "default":
@@ -67,7 +82,7 @@ func (u *UI) showSettings() {
 		if language.Selected == languages[1] {
 			newLang = "en"
 		}
-		u.applySettings(strings.TrimSpace(configPath.Text), newStore, newLang, errText)
+		u.applySettings(strings.TrimSpace(configPath.Text), newStore, newLang, errText, busy)
 	})
 
 	parts := []fyne.CanvasObject{
@@ -94,25 +109,50 @@ func (u *UI) showSettings() {
 		back = u.Home
 		row = append([]fyne.CanvasObject{u.newButton(t("button.back"), false, back)}, row...)
 	}
-	parts = append(parts, buttons(row...))
+	parts = append(parts, buttons(append([]fyne.CanvasObject{opening}, row...)...))
 	u.screen(t("settings.title"), container.NewVBox(parts...), back, configPath)
 }
 
 // applySettings opens the agent with the new configuration and store, and keeps
 // them (and for the next start) only if that worked; the language applies at once.
-func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label) {
-	if configPath != u.opts.ConfigPath || store != u.opts.Store || u.backend == nil {
-		b, err := u.openBackend(configPath, store)
+// The opening runs off the UI thread, as at start, with busy showing it.
+func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label, busy func(bool)) {
+	if configPath == u.opts.ConfigPath && store == u.opts.Store && u.backend != nil {
+		u.applyLanguage(lang)
+		return
+	}
+	if configPath == "" {
+		u.setError(errText, errNoConfig)
+		return
+	}
+	busy(true)
+	screen := u.screens
+	u.run(func(context.Context) (any, error) {
+		return u.opts.Open(configPath, store)
+	}, func(res any, err error) {
+		busy(false)
 		if err != nil {
-			u.setError(errText, err)
+			if u.screens == screen {
+				u.setError(errText, err)
+			} else {
+				u.showError(err)
+			}
 			return
 		}
-		u.backend, u.openErr = b, nil
+		if u.backend != nil {
+			_ = u.backend.Close() // its idle connections; nothing the user can act on
+		}
+		u.backend, u.openErr = res.(Backend), nil
 		u.opts.ConfigPath, u.opts.Store = configPath, store
 		prefs := u.app.Preferences()
 		prefs.SetString(prefConfig, configPath)
 		prefs.SetString(prefStore, store)
-	}
+		u.applyLanguage(lang)
+	})
+}
+
+// applyLanguage switches the window to lang, remembers it, and goes home.
+func (u *UI) applyLanguage(lang string) {
 	u.app.Preferences().SetString(prefLanguage, lang)
 	u.setLanguage(lang)
 	u.win.SetTitle(t("app.title"))

@@ -2,9 +2,12 @@ package ui
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
@@ -83,5 +86,79 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 	}
 	if opened != 3 {
 		t.Fatalf("opened the agent %d times, want 3 (start, failed change, change)", opened)
+	}
+}
+
+// slowOpener opens the fake agent only once released, like a key store waiting
+// for the user to answer the Secret Service's password prompt.
+type slowOpener struct {
+	f       *fakeBackend
+	release chan struct{}
+}
+
+func (o *slowOpener) open(string, string) (Backend, error) {
+	<-o.release
+	return o.f, nil
+}
+
+func TestTheWindowStaysResponsiveWhileTheStoreOpensSlowlyAtStart(t *testing.T) {
+	slow := &slowOpener{f: newFakeBackend().withTwoIdentities(), release: make(chan struct{})}
+	a := test.NewTempApp(t)
+	built := make(chan *UI)
+	go func() { built <- New(a, Options{ConfigPath: "bank.json", Open: slow.open}) }()
+	var u *UI
+	select {
+	case u = <-built:
+	case <-time.After(10 * time.Second):
+		t.Fatal("New waits for the store to open: the window would freeze")
+	}
+	t.Cleanup(u.cancel)
+	assertTitle(t, u, "接続中…")
+	assertShows(t, u, "金融機関の設定ファイルと電子証明書の保存場所を開いています。OS がパスワードなどを求めたときは、その画面で操作してください。")
+	u.win.Resize(fyne.NewSize(700, 500)) // the window still lays out and draws
+	u.win.Canvas().Capture()
+
+	close(slow.release)
+	u.wait()
+	assertTitle(t, u, "ログイン")
+	assertShows(t, u, "いんかん信用金庫")
+}
+
+func TestTheWindowStaysResponsiveWhileSettingsOpenASlowStore(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	other := newFakeBackend().withTwoIdentities()
+	other.cfg.BankName = "さくら信用金庫"
+	slow := &slowOpener{f: other, release: make(chan struct{})}
+	a := test.NewTempApp(t)
+	u := New(a, Options{ConfigPath: "bank.json", Open: func(path, store string) (Backend, error) {
+		if path == "other.json" {
+			return slow.open(path, store)
+		}
+		return f, nil
+	}})
+	t.Cleanup(u.cancel)
+	u.wait()
+	tap(t, u, "設定")
+	typeInto(t, u, false, 0, "other.json")
+	test.Tap(findButton(t, u, "保存")) // not tap: that would wait for the opening
+	assertShows(t, u, "設定ファイルと保存場所を開いています…")
+	if !findButton(t, u, "保存").Disabled() {
+		t.Fatal("保存 can be pressed again while the configuration is opening")
+	}
+	// The keyboard still works: typing, and Escape back to the start screen.
+	// (typeInto and not pressKey, which would wait for the opening.)
+	typeInto(t, u, false, 0, "bank.json")
+	fields(u, false)[0].TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	assertTitle(t, u, "ログイン")
+
+	close(slow.release)
+	u.wait()
+	assertTitle(t, u, "ログイン")
+	assertShows(t, u, "さくら信用金庫")
+	if u.backend != other || a.Preferences().String(prefConfig) != "other.json" {
+		t.Fatal("the configuration that opened slowly was not kept")
+	}
+	if !slices.Contains(f.calls, "Close ") {
+		t.Fatal("the agent that was replaced was not closed")
 	}
 }

@@ -35,10 +35,13 @@ func stateColor(s agent.State) color.Color {
 }
 
 // badge is a certificate's state as a coloured tag, as the chooser shows it.
-func badge(s agent.State) fyne.CanvasObject {
-	bg := canvas.NewRectangle(stateColor(s))
+func badge(s agent.State) fyne.CanvasObject { return tag(t("state."+string(s)), stateColor(s)) }
+
+// tag is a short text in white on a coloured ground.
+func tag(label string, c color.Color) fyne.CanvasObject {
+	bg := canvas.NewRectangle(c)
 	bg.CornerRadius = 4
-	text := canvas.NewText(t("state."+string(s)), color.White)
+	text := canvas.NewText(label, color.White)
 	text.TextStyle.Bold = true
 	return container.NewStack(bg, container.NewPadded(text))
 }

@@ -31,6 +31,8 @@ type tray struct {
 	// hintShown is set once the user was told that closing the window leaves the
 	// app running in the tray.
 	hintShown bool
+	// running is set once the expiry checks have started (see start).
+	running bool
 }
 
 // newTray installs the tray icon when the driver has one; closing the window then
@@ -56,6 +58,7 @@ func newTray(u *UI) *tray {
 
 // start checks the warnings now and then every checkEvery until the app quits.
 func (tr *tray) start() {
+	tr.running = true
 	tr.u.refreshWarnings()
 	go func() {
 		tick := time.NewTicker(checkEvery)

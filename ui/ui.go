@@ -79,6 +79,10 @@ type UI struct {
 	cancel context.CancelFunc
 	// work counts background jobs, so tests can wait for them to land.
 	work sync.WaitGroup
+	// landing lets one result of run at a time touch the widgets. The real driver
+	// runs fyne.Do on its one UI thread anyway; the test driver runs it on the
+	// calling goroutine, where two results could otherwise land at once.
+	landing sync.Mutex
 
 	tray *tray
 }
@@ -98,7 +102,8 @@ func New(a fyne.App, opts Options) *UI {
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(NewTheme())
 
-	u.backend, u.openErr = u.openBackend(opts.ConfigPath, opts.Store)
+	// Until the configuration is open only the flag and the saved choice can name
+	// the language; connect looks again at the configuration's.
 	u.setLanguage(u.chooseLanguage())
 
 	u.win = a.NewWindow(t("app.title"))
@@ -111,8 +116,38 @@ func New(a fyne.App, opts Options) *UI {
 		}
 	})
 	u.tray = newTray(u)
-	u.Home()
+	u.connect()
 	return u
+}
+
+// connect opens the configuration and the store on a goroutine of their own and
+// shows 接続中… meanwhile: a key store may take its time (the Secret Service
+// asking for its password, a slow D-Bus), and the window must not freeze. Without
+// a configuration file it goes straight to 設定.
+func (u *UI) connect() {
+	if u.opts.ConfigPath == "" || u.opts.Open == nil {
+		u.openErr = errNoConfig
+		u.Home()
+		return
+	}
+	u.screen(t("connect.title"), container.NewVBox(wrapped(t("connect.text")), widget.NewProgressBarInfinite()), nil, nil)
+	configPath, store := u.opts.ConfigPath, u.opts.Store
+	u.run(func(context.Context) (any, error) {
+		return u.opts.Open(configPath, store)
+	}, func(res any, err error) {
+		if err != nil {
+			u.openErr = err
+		} else {
+			u.backend = res.(Backend)
+		}
+		u.setLanguage(u.chooseLanguage())
+		u.win.SetTitle(t("app.title"))
+		u.tray.rebuild()
+		u.Home()
+		if u.tray.running {
+			u.refreshWarnings()
+		}
+	})
 }
 
 // Window is the main window.
@@ -125,6 +160,9 @@ func (u *UI) ShowAndRun() {
 	u.tray.start()
 	u.app.Run()
 	u.cancel()
+	if u.backend != nil {
+		_ = u.backend.Close() // only idle connections to let go of; the process ends
+	}
 }
 
 // Home shows the start screen, or 設定 when no configuration is open.
@@ -134,14 +172,6 @@ func (u *UI) Home() {
 		return
 	}
 	u.showStart()
-}
-
-// openBackend opens the agent for a configuration file and store.
-func (u *UI) openBackend(configPath, store string) (Backend, error) {
-	if configPath == "" || u.opts.Open == nil {
-		return nil, errNoConfig
-	}
-	return u.opts.Open(configPath, store)
 }
 
 // errNoConfig says that no configuration file was given yet.
@@ -227,6 +257,8 @@ func (u *UI) run(work func(ctx context.Context) (any, error), done func(result a
 		result, err := work(u.ctx)
 		fyne.Do(func() {
 			defer u.work.Done()
+			u.landing.Lock()
+			defer u.landing.Unlock()
 			done(result, err)
 		})
 	}()
