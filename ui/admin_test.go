@@ -19,13 +19,7 @@ func openAdmin(t *testing.T, f *fakeBackend) (*UI, *userTable) {
 	loginAs(t, u, f, 0)
 	tap(t, u, "利用者管理")
 	assertTitle(t, u, "利用者管理")
-	for _, o := range objects(u) {
-		if table, ok := o.(*userTable); ok {
-			return u, table
-		}
-	}
-	t.Fatal("no user table")
-	return nil, nil
+	return u, objectOf[*userTable](t, u)
 }
 
 // tableText is every cell of the table, row by row.

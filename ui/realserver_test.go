@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// startRealBank runs the real server on a loopback port for the length of the
+// test, with one contract and its admin ID kanri, whose certificate is issued and
+// waiting for pickup. It returns the agent's configuration and kanri's password.
+func startRealBank(t *testing.T) (wire.BankConfig, string) {
+	t.Helper()
+	dir := t.TempDir()
+	cheap := &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16} // keeps hashing fast
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "いんかん信用金庫",
+		Hosts: []string{"127.0.0.1"}, Argon2: cheap}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.Open(dir, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	cfg, err := srv.BankConfig("https://" + ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	op := srv.Operator()
+	contract, err := op.CreateContract(ctx, "山田商事株式会社")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const password = "Kanri-Pass-2026"
+	if err := op.CreateUser(ctx, contract, "kanri", wire.RoleAdmin, "山田 太郎", "kanri@example.jp", password); err != nil {
+		t.Fatal(err)
+	}
+	if err := op.IssueCertificate(ctx, "kanri"); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, password
+}
+
+// TestAdminFlowAgainstTheRealServer drives the window over the real agent and
+// server: the admin picks up a certificate, logs in with it, adds a general user
+// with a certificate, and revokes it.
+func TestAdminFlowAgainstTheRealServer(t *testing.T) {
+	bank, password := startRealBank(t)
+	store, err := certstore.Open("memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := test.NewTempApp(t)
+	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
+		return agent.New(agent.Config{BankConfig: bank, Store: "memory"}, store, agent.Options{StateDir: t.TempDir()})
+	}})
+	t.Cleanup(u.cancel)
+	u.wait()
+	u.win.Resize(fyne.NewSize(840, 680))
+	t.Cleanup(func() { _ = u.backend.Close() })
+
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "kanri")
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	assertTitle(t, u, "電子証明書取得開始")
+	tap(t, u, "取得")
+	assertTitle(t, u, "インストール完了")
+	assertShows(t, u, "kanri+1376", "山田商事株式会社", "管理者")
+	pressKey(u, "Return")
+
+	tap(t, u, "電子証明書ログイン") // one certificate: straight to its password
+	typeFocused(t, u, password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+
+	tap(t, u, "利用者管理")
+	assertTitle(t, u, "利用者管理")
+	table := objectOf[*userTable](t, u)
+	assertTableShows(t, table, "kanri", "山田 太郎", "管理者", "有効")
+
+	tap(t, u, "利用者の追加")
+	typeInto(t, u, true, 0, "ippan")
+	typeInto(t, u, true, 1, "佐藤 一郎")
+	typeInto(t, u, true, 2, "Ippan-Pass-2026")
+	tap(t, u, "追加")
+	assertShows(t, u, "利用者 ippan を追加しました。")
+	assertTableShows(t, table, "ippan", "佐藤 一郎", "一般者", "取得待ち")
+
+	selectUser(t, u, table, "ippan")
+	tap(t, u, "失効")
+	confirmDialog(t, u, "失効")
+	assertShows(t, u, "ippan の電子証明書を失効させました。")
+	assertTableShows(t, table, "ippan", "佐藤 一郎", "一般者", "失効")
+}
+
+// objectOf returns the first object of type T on the window.
+func objectOf[T fyne.CanvasObject](t *testing.T, u *UI) T {
+	t.Helper()
+	for _, o := range objects(u) {
+		if w, ok := o.(T); ok {
+			return w
+		}
+	}
+	var zero T
+	t.Fatalf("no %T on the screen; it shows:\n%s", zero, screenText(u))
+	return zero
+}
