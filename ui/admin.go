@@ -255,10 +255,10 @@ func (a *adminScreen) create() {
 	loginID := a.u.newEntry("", nil)
 	name := a.u.newEntry("", nil)
 	roles := map[string]wire.Role{roleText(wire.RoleApprover): wire.RoleApprover, roleText(wire.RoleGeneral): wire.RoleGeneral}
-	role := widget.NewSelect([]string{roleText(wire.RoleApprover), roleText(wire.RoleGeneral)}, nil)
+	role := a.u.newChoice([]string{roleText(wire.RoleApprover), roleText(wire.RoleGeneral)}, nil)
 	role.SetSelected(roleText(wire.RoleGeneral))
 	password := a.u.newPasswordEntry(submit)
-	issue := widget.NewCheck(t("admin.create.issue"), nil)
+	issue := a.u.newCheck(t("admin.create.issue"), nil)
 	issue.SetChecked(true)
 	items := []*widget.FormItem{
 		widget.NewFormItem(t("field.customerid"), loginID),

@@ -85,7 +85,14 @@ func selectUser(t *testing.T, u *UI, table *userTable, loginID string) {
 func confirmDialog(t *testing.T, u *UI, label string) {
 	t.Helper()
 	for _, o := range test.LaidOutObjects(u.win.Canvas().Overlays().Top()) {
-		if b, ok := o.(*widget.Button); ok && b.Text == label {
+		var b *widget.Button
+		switch w := o.(type) {
+		case *widget.Button:
+			b = w
+		case *button:
+			b = &w.Button
+		}
+		if b != nil && b.Text == label {
 			test.Tap(b)
 			u.wait()
 			return
@@ -261,4 +268,19 @@ func TestAdminSelectionFollowsTheKeyboardAndTheActionsFollowIt(t *testing.T) {
 	}
 	pressKey(u, fyne.KeyEscape)
 	assertTitle(t, u, "ログイン中")
+}
+
+func TestAdminEscapeFromTheRoleChoiceClosesTheCreateDialog(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, _ := openAdmin(t, f)
+	tap(t, u, "利用者の追加")
+	u.win.Canvas().Focus(objectOf[*choice](t, u))
+	pressKey(u, fyne.KeyEscape)
+	if u.dialog != nil {
+		t.Fatal("Escape on the role choice left the dialog open")
+	}
+	assertTitle(t, u, "利用者管理")
+	if len(f.users) != 4 {
+		t.Fatal("Escape added a user")
+	}
 }

@@ -90,7 +90,7 @@ func (u *UI) deleteIdentity(id *agent.Identity) {
 // exts filters the files offered, as ".p12".
 func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.CanvasObject) {
 	path := u.newEntry("", nil)
-	browse := widget.NewButton(t("button.browse"), func() {
+	browse := u.newButton(t("button.browse"), false, func() {
 		if save {
 			d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 				if w != nil {
@@ -121,7 +121,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	checks := container.NewVBox()
 	chosen := map[certstore.Fingerprint]bool{}
 	for _, id := range ids {
-		c := widget.NewCheck(id.Label+"  ("+roleText(id.Subject.Role)+", "+t("field.validuntil")+" "+date(id.NotAfter)+")", func(on bool) { chosen[id.Fingerprint] = on })
+		c := u.newCheck(id.Label+"  ("+roleText(id.Subject.Role)+", "+t("field.validuntil")+" "+date(id.NotAfter)+")", func(on bool) { chosen[id.Fingerprint] = on })
 		if id.Exportable {
 			c.SetChecked(true)
 		} else {
@@ -134,7 +134,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	if home, err := os.UserHomeDir(); err == nil {
 		path.SetText(home + string(os.PathSeparator) + "inkan-backup.p12")
 	}
-	var save *widget.Button
+	var save *button
 	password := u.newPasswordEntry(nil)
 	confirm := u.newPasswordEntry(func() { save.OnTapped() })
 	errText := errorLabel()
@@ -144,8 +144,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 		widget.NewFormItem(t("field.confirmpassword"), confirm),
 	)
 	var d dialog.Dialog
-	save = widget.NewButton(t("certs.backup.button"), nil)
-	save.Importance = widget.HighImportance
+	save = u.newButton(t("certs.backup.button"), true, nil)
 	save.OnTapped = func() {
 		var fps []certstore.Fingerprint
 		for _, id := range ids {
@@ -187,7 +186,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 			u.showMessage(t("certs.backup"), t("certs.backup.done", map[string]any{"Count": len(fps), "File": file}))
 		})
 	}
-	cancel := widget.NewButton(t("button.cancel"), func() { d.Hide() })
+	cancel := u.newButton(t("button.cancel"), false, func() { d.Hide() })
 	content := container.NewVBox(wrapped(t("certs.backup.text")), checks, form, errText, buttons(cancel, save))
 	d = dialog.NewCustomWithoutButtons(t("certs.backup"), content, u.win)
 	u.showDialog(d, 620)
@@ -196,12 +195,11 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 // showRestore is リストア: read a .p12 and add its certificates to this PC.
 func (u *UI) showRestore() {
 	path, pathRow := u.fileField(false, "", ".p12", ".pfx")
-	var restore *widget.Button
+	var restore *button
 	password := u.newPasswordEntry(func() { restore.OnTapped() })
 	errText := errorLabel()
 	var d dialog.Dialog
-	restore = widget.NewButton(t("certs.restore.button"), nil)
-	restore.Importance = widget.HighImportance
+	restore = u.newButton(t("certs.restore.button"), true, nil)
 	restore.OnTapped = func() {
 		file := strings.TrimSpace(path.Text)
 		if file == "" {
@@ -227,7 +225,7 @@ func (u *UI) showRestore() {
 			u.showRestored(res.(*agent.RestoreResult))
 		})
 	}
-	cancel := widget.NewButton(t("button.cancel"), func() { d.Hide() })
+	cancel := u.newButton(t("button.cancel"), false, func() { d.Hide() })
 	form := widget.NewForm(
 		widget.NewFormItem(t("field.file"), pathRow),
 		widget.NewFormItem(t("field.backuppassword"), password),

@@ -73,3 +73,49 @@ func (b *button) TypedKey(ev *fyne.KeyEvent) {
 		b.Button.TypedKey(ev)
 	}
 }
+
+// choice is a drop-down list whose Escape cancels the screen.
+type choice struct {
+	widget.Select
+	u *UI
+}
+
+// newChoice returns a drop-down of options; changed runs when the choice changes.
+func (u *UI) newChoice(options []string, changed func(string)) *choice {
+	c := &choice{u: u}
+	c.ExtendBaseWidget(c)
+	c.Options = options
+	c.OnChanged = changed
+	return c
+}
+
+// TypedKey passes Escape to the screen and every other key to the list.
+func (c *choice) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape {
+		c.u.pressEscape()
+		return
+	}
+	c.Select.TypedKey(ev)
+}
+
+// check is a check box whose Escape cancels the screen.
+type check struct {
+	widget.Check
+	u *UI
+}
+
+// newCheck returns a check box; changed runs when it is ticked or cleared.
+func (u *UI) newCheck(label string, changed func(bool)) *check {
+	c := &check{u: u}
+	c.ExtendBaseWidget(c)
+	c.Text = label
+	c.OnChanged = changed
+	return c
+}
+
+// TypedKey passes Escape to the screen; Space ticks the box (TypedRune).
+func (c *check) TypedKey(ev *fyne.KeyEvent) {
+	if ev.Name == fyne.KeyEscape {
+		c.u.pressEscape()
+	}
+}

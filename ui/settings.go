@@ -24,9 +24,8 @@ func (u *UI) showSettings() {
 	for i, k := range storeKinds {
 		storeNames[i] = t("settings.store." + k)
 	}
-	folder := widget.NewEntry()
-	folder.SetPlaceHolder(t("settings.store.folder"))
-	store := widget.NewSelect(storeNames, func(name string) {
+	folder := u.newEntry(t("settings.store.folder"), nil)
+	store := u.newChoice(storeNames, func(name string) {
 		if name == t("settings.store.dir") {
 			folder.Enable()
 		} else {

@@ -74,7 +74,7 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 
 	typeInto(t, u, false, 0, "bank.json")
 	for _, o := range objects(u) {
-		if s, ok := o.(*widget.Select); ok {
+		if s, ok := o.(*choice); ok {
 			s.SetSelectedIndex(3) // フォルダー
 		}
 	}

@@ -3,6 +3,7 @@ package ui
 import (
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/inkan-dev/inkan/wire"
@@ -49,4 +50,46 @@ func TestStartScreenAt200PercentKeepsEverythingInView(t *testing.T) {
 	u := newTestUI(t, newFakeBackend().withTwoIdentities())
 	u.win.Canvas().(test.WindowlessCanvas).SetScale(2)
 	test.AssertImageMatches(t, "start_200pct.png", u.win.Canvas().Capture())
+}
+
+// assertControlsInView fails when a control of the screen reaches past the
+// window's right edge: the screen scrolls down, never sideways, so such a control
+// would be cut off.
+func assertControlsInView(t *testing.T, u *UI) {
+	t.Helper()
+	c := u.win.Canvas()
+	c.Capture()
+	width := c.Size().Width
+	for _, o := range objects(u) {
+		if _, ok := o.(fyne.Focusable); !ok || !o.Visible() {
+			continue
+		}
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(o)
+		if right := pos.X + o.Size().Width; right > width+0.5 {
+			t.Errorf("%T at x=%.0f..%.0f reaches past the window's width %.0f", o, pos.X, right, width)
+		}
+	}
+}
+
+func TestEveryScreenFitsItsWidthAt200Percent(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u := newTestUI(t, f)
+	u.win.Canvas().(test.WindowlessCanvas).SetScale(2)
+	u.win.Resize(fyne.NewSize(840, 640))
+	assertControlsInView(t, u)
+	tap(t, u, "設定")
+	assertControlsInView(t, u)
+	tap(t, u, "戻る")
+	tap(t, u, "電子証明書の管理")
+	assertControlsInView(t, u)
+	tap(t, u, "バックアップ")
+	assertControlsInView(t, u)
+	pressKey(u, fyne.KeyEscape)
+	tap(t, u, "ログイン画面へ")
+	loginAs(t, u, f, 0)
+	assertControlsInView(t, u)
+	tap(t, u, "利用者管理")
+	assertControlsInView(t, u)
+	tap(t, u, "利用者の追加")
+	assertControlsInView(t, u)
 }
