@@ -3,7 +3,7 @@
 #   scripts/run.sh DATA_DIR
 # On first use it creates the bank's CA and a demo contract in DATA_DIR. Every time
 # it writes the agent configuration (DATA_DIR/bank.json), serves
-# https://127.0.0.1:8443 and opens the Inkan window; closing the window stops the
+# https://127.0.0.1:8443 and opens the Inkan window; quitting Inkan stops the
 # server. The demo agent keeps its certificates in DATA_DIR/agent-store, so the demo
 # never touches your own keyring. Without a display it serves until Ctrl-C and says
 # how to open the window.
@@ -66,5 +66,5 @@ TXT
 fi
 
 echo
-echo "Opening the Inkan window; closing it stops the server."
+echo "Opening the Inkan window; quitting Inkan (終了) stops the server."
 bin/inkan --config "$data/bank.json" --store "$store"
