@@ -357,36 +357,17 @@ type softKey struct {
 	store      *softStore
 	signer     crypto.Signer
 	exportable bool
-
-	mu        sync.Mutex
-	attached  bool
-	discarded bool
+	pending
 }
 
 func (k *softKey) Signer() crypto.Signer { return k.signer }
 
 func (k *softKey) Attach(ctx context.Context, chain []*x509.Certificate, label string) (*Identity, error) {
-	if len(chain) == 0 {
-		return nil, errors.New("attach certificate: the chain is empty")
-	}
-	fp := FingerprintOf(chain[0])
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
-	}
-	if err := checkLabel(label); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
-	}
-
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	switch {
-	case k.attached:
-		return nil, fmt.Errorf("attach certificate %s: the key is attached already", fp)
-	case k.discarded:
-		return nil, fmt.Errorf("attach certificate %s: the key was discarded", fp)
-	}
-	if err := checkPublicKeyMatches(k.signer.Public(), chain[0]); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
+	fp, err := k.checkAttach(ctx, k.signer.Public(), chain, label)
+	if err != nil {
+		return nil, err
 	}
 
 	s := k.store

@@ -614,10 +614,7 @@ type windowsKey struct {
 	key        *cngKey
 	exportable bool
 	hardware   bool
-
-	mu        sync.Mutex
-	attached  bool
-	discarded bool
+	pending
 }
 
 // Signer implements Key.
@@ -627,26 +624,11 @@ func (k *windowsKey) Signer() crypto.Signer { return k.key }
 // missing, the leaf to CurrentUser\MY with the key link and the label as its
 // friendly name. On failure nothing it added stays; the key stays pending.
 func (k *windowsKey) Attach(ctx context.Context, chain []*x509.Certificate, label string) (*Identity, error) {
-	if len(chain) == 0 {
-		return nil, errors.New("attach certificate: the chain is empty")
-	}
-	fp := FingerprintOf(chain[0])
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
-	}
-	if err := checkLabel(label); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
-	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	switch {
-	case k.attached:
-		return nil, fmt.Errorf("attach certificate %s: the key is attached already", fp)
-	case k.discarded:
-		return nil, fmt.Errorf("attach certificate %s: the key was discarded", fp)
-	}
-	if err := checkPublicKeyMatches(k.key.Public(), chain[0]); err != nil {
-		return nil, fmt.Errorf("attach certificate %s: %w", fp, err)
+	fp, err := k.checkAttach(ctx, k.key.Public(), chain, label)
+	if err != nil {
+		return nil, err
 	}
 
 	s := k.store
