@@ -18,16 +18,8 @@ import (
 // showCertificates is 電子証明書の管理: the certificates on this PC, the details of
 // the one chosen, deleting it, and バックアップ and リストア to and from PKCS#12 files.
 func (u *UI) showCertificates() {
-	u.screen(t("certs.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.load(func(ctx context.Context) (any, error) {
-		return u.backend.Identities(ctx)
-	}, func(res any, err error) {
-		if err != nil {
-			u.Home()
-			u.showError(err)
-			return
-		}
-		u.showCertificateList(res.([]*agent.Identity), nil)
+	u.withIdentities(t("certs.title"), func(ids []*agent.Identity) {
+		u.showCertificateList(ids, nil)
 	})
 }
 

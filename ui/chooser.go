@@ -14,16 +14,7 @@ import (
 // choice is asked; with several, the 電子証明書の選択 screen lists them, last used
 // first.
 func (u *UI) showChooser() {
-	u.screen(t("chooser.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.load(func(ctx context.Context) (any, error) {
-		return u.backend.Identities(ctx)
-	}, func(res any, err error) {
-		if err != nil {
-			u.Home()
-			u.showError(err)
-			return
-		}
-		ids := res.([]*agent.Identity)
+	u.withIdentities(t("chooser.title"), func(ids []*agent.Identity) {
 		if id, ok := agent.AutoChoice(ids); ok {
 			u.showCertPassword(id, u.Home)
 			return

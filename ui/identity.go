@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"crypto/x509/pkix"
 	"fmt"
 	"slices"
@@ -173,3 +174,20 @@ func (r *identityRow) MouseMoved(*desktop.MouseEvent) {}
 
 // MouseOut implements desktop.Hoverable.
 func (r *identityRow) MouseOut() { r.hovered = false; r.paint() }
+
+// withIdentities shows title with a progress bar while the agent lists the
+// certificates on this PC, then hands them to show; on failure it goes back to the
+// start screen and says why.
+func (u *UI) withIdentities(title string, show func(ids []*agent.Identity)) {
+	u.screen(title, widget.NewProgressBarInfinite(), u.Home, nil)
+	u.load(func(ctx context.Context) (any, error) {
+		return u.backend.Identities(ctx)
+	}, func(res any, err error) {
+		if err != nil {
+			u.Home()
+			u.showError(err)
+			return
+		}
+		show(res.([]*agent.Identity))
+	})
+}

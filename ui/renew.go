@@ -5,7 +5,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
 )
@@ -14,17 +13,9 @@ import (
 // the one certificate that can be renewed, lets the user choose among several, or
 // says when renewal is possible.
 func (u *UI) showRenewChoice() {
-	u.screen(t("renew.title"), widget.NewProgressBarInfinite(), u.Home, nil)
-	u.load(func(ctx context.Context) (any, error) {
-		return u.backend.Identities(ctx)
-	}, func(res any, err error) {
-		if err != nil {
-			u.Home()
-			u.showError(err)
-			return
-		}
+	u.withIdentities(t("renew.title"), func(ids []*agent.Identity) {
 		var renewable []*agent.Identity
-		for _, id := range res.([]*agent.Identity) {
+		for _, id := range ids {
 			if id.State == agent.StateRenewable || id.State == agent.StateExpiredRenewable {
 				renewable = append(renewable, id)
 			}
