@@ -42,12 +42,12 @@ func (u *UI) showSettings() {
 	}
 
 	languages := []string{"日本語", "English"}
-	language := widget.NewRadioGroup(languages, nil)
-	language.Horizontal = true
-	language.Required = true
-	language.SetSelected(languages[0])
+	// A drop-down rather than radio buttons: Fyne's radio items take the keyboard
+	// one by one and swallow Escape, which must always back out of the screen.
+	language := u.newChoice(languages, nil)
+	language.SetSelectedIndex(0)
 	if u.lang == "en" {
-		language.SetSelected(languages[1])
+		language.SetSelectedIndex(1)
 	}
 
 	errText := errorLabel()

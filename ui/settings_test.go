@@ -9,18 +9,17 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 )
 
-// radio returns the language choice on the settings screen.
-func radio(t *testing.T, u *UI) *widget.RadioGroup {
+// settingsChoice returns the drop-down on the settings screen that offers option.
+func settingsChoice(t *testing.T, u *UI, option string) *choice {
 	t.Helper()
 	for _, o := range objects(u) {
-		if r, ok := o.(*widget.RadioGroup); ok {
-			return r
+		if c, ok := o.(*choice); ok && slices.Contains(c.Options, option) {
+			return c
 		}
 	}
-	t.Fatal("no language choice")
+	t.Fatalf("no drop-down offers %q", option)
 	return nil
 }
 
@@ -32,7 +31,7 @@ func TestSettingsSwitchToEnglishAndBackAndRemembersIt(t *testing.T) {
 	assertTitle(t, u, "設定")
 	assertShows(t, u, "いんかん信用金庫", "1376", "https://ib.example-shinkin.jp")
 
-	radio(t, u).SetSelected("English")
+	settingsChoice(t, u, "English").SetSelected("English")
 	tap(t, u, "保存")
 	u.wait()
 	assertTitle(t, u, "Log in")
@@ -45,7 +44,7 @@ func TestSettingsSwitchToEnglishAndBackAndRemembersIt(t *testing.T) {
 	}
 
 	tap(t, u, "Settings")
-	radio(t, u).SetSelected("日本語")
+	settingsChoice(t, u, "日本語").SetSelected("日本語")
 	tap(t, u, "Save")
 	assertTitle(t, u, "ログイン")
 }
@@ -74,8 +73,8 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 
 	typeInto(t, u, false, 0, "bank.json")
 	for _, o := range objects(u) {
-		if s, ok := o.(*choice); ok {
-			s.SetSelectedIndex(3) // フォルダー
+		if c, ok := o.(*choice); ok && !slices.Contains(c.Options, "日本語") {
+			c.SetSelectedIndex(3) // フォルダー
 		}
 	}
 	typeInto(t, u, false, 1, "/srv/certs")
@@ -161,4 +160,14 @@ func TestTheWindowStaysResponsiveWhileSettingsOpenASlowStore(t *testing.T) {
 	if !slices.Contains(f.calls, "Close ") {
 		t.Fatal("the agent that was replaced was not closed")
 	}
+}
+
+func TestEscapeFromTheLanguageChoiceLeavesSettings(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	tap(t, u, "設定")
+	assertTitle(t, u, "設定")
+	language := settingsChoice(t, u, "English")
+	u.win.Canvas().Focus(language)
+	language.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	assertTitle(t, u, "ログイン")
 }
