@@ -63,6 +63,11 @@ type Agent struct {
 	mu     sync.Mutex
 	anon   *resty.Client
 	byCert map[certstore.Fingerprint]*resty.Client
+
+	// Pending keys whose certificate was issued but not installed, kept for the
+	// next pickup or renewal of the same slot (see NotSavedError).
+	keptMu sync.Mutex
+	kept   map[keptSlot]*enrollment
 }
 
 // fetched is a value fetched from the bank's server once and then kept. No lock
@@ -160,11 +165,13 @@ func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 	return a, nil
 }
 
-// Close closes the agent's idle connections to the bank's server and forgets its
-// per-certificate clients. Call it when done with the agent; a call made after
-// Close opens new connections as it needs them. A [Session] still open keeps
-// working. It returns nil; the error is there to be an io.Closer.
+// Close closes the agent's idle connections to the bank's server, forgets its
+// per-certificate clients, and discards the pending keys kept after a failed
+// install (see [NotSavedError]). Call it when done with the agent; a call made
+// after Close opens new connections as it needs them. A [Session] still open
+// keeps working. It returns nil; the error is there to be an io.Closer.
 func (a *Agent) Close() error {
+	a.discardKept(context.Background())
 	a.mu.Lock()
 	clients := []*resty.Client{}
 	if a.anon != nil {

@@ -38,11 +38,14 @@ func Classify(err error) Category {
 		netErr   net.Error
 		urlErr   *url.Error
 	)
+	var notSaved *NotSavedError
 	switch {
 	case err == nil:
 		return CategoryNone
 	case Code(err) != "":
 		return CategoryRefused
+	case errors.As(err, &notSaved):
+		return CategoryStore
 	case errors.Is(err, context.Canceled):
 		return CategoryCanceled
 	case errors.As(err, &cfgErr):
@@ -137,6 +140,10 @@ var (
 		"The certificate received could not be confirmed as the bank's, so it was not saved. Contact the bank."}
 	msgConfig = text{"設定ファイルに誤りがあります。銀行から届いた設定ファイルをそのまま使用してください。詳細: ",
 		"The configuration is wrong. Use the configuration file your bank sent, unchanged. Details: "}
+	msgNotSavedPickup = text{"電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「取得」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
+		"The certificate was issued but could not be saved on this PC. Without quitting Inkan, pick it up (取得) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
+	msgNotSavedRenewal = text{"新しい電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「更新」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
+		"The new certificate was issued but could not be saved on this PC. Without quitting Inkan, renew (更新) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
 	msgNoIdentity = text{"指定した電子証明書がこのパソコンにありません。一覧を更新して選び直してください。",
 		"That certificate is not on this PC. Refresh the list and choose again."}
 	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細: ",
@@ -187,8 +194,15 @@ func Message(err error, lang string) string {
 		unavail  *certstore.UnavailableError
 		alert    tls.AlertError
 		netErr   net.Error
+		notSaved *NotSavedError
 	)
 	switch {
+	case errors.As(err, &notSaved):
+		// Before the store's own failure: the way out is to try again.
+		if notSaved.Renewal {
+			return pick(msgNotSavedRenewal) + notSaved.Err.Error()
+		}
+		return pick(msgNotSavedPickup) + notSaved.Err.Error()
 	case errors.Is(err, context.Canceled):
 		return pick(msgCanceled)
 	case errors.As(err, &cfgErr):

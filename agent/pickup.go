@@ -18,7 +18,11 @@ import (
 // Pickup picks up (電子証明書取得) the certificate issued for loginID: it generates a
 // key pair in the store, sends a CSR with the login ID and password over EST
 // simpleenroll, checks the issued certificate against the key and the bank's CA,
-// and attaches it to the key. A failed or refused pickup leaves no key behind.
+// and attaches it to the key. A failed or refused pickup leaves no key behind,
+// except when the server issued the certificate and the store could not install
+// it: then the error is a [*NotSavedError], and the key is kept for the next
+// Pickup of loginID by this agent, which sends the same CSR and so receives the
+// same certificate (see [KeptKeyGrace]).
 //
 // Older certificates of the same login ID from this bank are removed once the new
 // one is installed: the server has superseded them.
@@ -33,7 +37,7 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
-	id, err := a.obtain(ctx, report, &x509.CertificateRequest{Subject: pkix.Name{CommonName: loginID}}, func(csr []byte) ([]*x509.Certificate, error) {
+	id, err := a.obtain(ctx, report, keptSlot{name: loginID}, &x509.CertificateRequest{Subject: pkix.Name{CommonName: loginID}}, func(csr []byte) ([]*x509.Certificate, error) {
 		return enroll(ctx, c, pathSimpleEnroll, csr, loginID, password)
 	})
 	if err != nil {
@@ -69,32 +73,46 @@ func (a *Agent) forget(ctx context.Context, fp certstore.Fingerprint) error {
 	return a.state.update(func(m map[certstore.Fingerprint]certState) { delete(m, fp) })
 }
 
-// obtain generates a key, has issue turn its CSR into a chain, checks the chain and
-// attaches it. On any failure the key is discarded.
-func (a *Agent) obtain(ctx context.Context, report ProgressFunc, template *x509.CertificateRequest, issue func(csr []byte) ([]*x509.Certificate, error)) (_ *Identity, err error) {
+// obtain has issue turn a CSR into a chain, checks the chain and attaches it to
+// the CSR's key. The key and CSR are the ones kept for slot when there are (see
+// [NotSavedError]), else a new key pair generated in the store. When the server
+// issued a certificate that the store could not install, or a kept key fails
+// again short of a refusal of the key itself, the key is kept for slot; on any
+// other failure it is discarded.
+func (a *Agent) obtain(ctx context.Context, report ProgressFunc, slot keptSlot, template *x509.CertificateRequest, issue func(csr []byte) ([]*x509.Certificate, error)) (_ *Identity, err error) {
 	ca, err := a.bankCA(ctx)
 	if err != nil {
 		return nil, err
 	}
-	report(StepGenerateKey)
-	key, err := a.store.GenerateKey(ctx, certstore.DefaultKeyOptions())
-	if err != nil {
-		return nil, fmt.Errorf("generate key pair: %w", err)
-	}
-	defer func() {
+	e := a.takeKept(ctx, slot)
+	if e == nil {
+		report(StepGenerateKey)
+		key, err := a.store.GenerateKey(ctx, certstore.DefaultKeyOptions())
 		if err != nil {
+			return nil, fmt.Errorf("generate key pair: %w", err)
+		}
+		e = &enrollment{key: key}
+	}
+	issued, attached := !e.keptAt.IsZero(), false
+	defer func() {
+		switch {
+		case err == nil, attached:
+		case issued && !keyRefused(err):
+			a.keep(ctx, slot, e)
+		default:
 			// The caller hears about the first failure; a failed discard of a
 			// pending key leaves nothing listed.
-			_ = key.Discard(context.WithoutCancel(ctx))
+			_ = e.key.Discard(context.WithoutCancel(ctx))
 		}
 	}()
-	csr, err := x509.CreateCertificateRequest(rand.Reader, template, key.Signer())
-	if err != nil {
-		return nil, fmt.Errorf("create certificate request: %w", err)
+	if e.csr == nil {
+		if e.csr, err = x509.CreateCertificateRequest(rand.Reader, template, e.key.Signer()); err != nil {
+			return nil, fmt.Errorf("create certificate request: %w", err)
+		}
 	}
 
 	report(StepIssue)
-	certs, err := issue(csr)
+	certs, err := issue(e.csr)
 	if err != nil {
 		return nil, err
 	}
@@ -104,16 +122,18 @@ func (a *Agent) obtain(ctx context.Context, report ProgressFunc, template *x509.
 		// Without the issuing CA a leaf alone cannot be checked.
 		return nil, err
 	}
-	chain, subj, err := a.checkIssued(ca, certs, key)
+	chain, subj, err := a.checkIssued(ca, certs, e.key)
 	if err != nil {
 		return nil, err
 	}
 
 	report(StepInstall)
-	sid, err := key.Attach(ctx, chain, subj.Label())
+	sid, err := e.key.Attach(ctx, chain, subj.Label())
 	if err != nil {
-		return nil, fmt.Errorf("install certificate: %w", err)
+		issued = true
+		return nil, fmt.Errorf("install certificate: %w", &NotSavedError{Renewal: slot.renewal, Err: err})
 	}
+	attached = true
 	id, ok := a.describe(ca, sid, certState{})
 	if !ok {
 		return nil, fmt.Errorf("install certificate: %w", ErrNotFromBank)

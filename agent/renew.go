@@ -14,6 +14,11 @@ import (
 // old one, so no failure leaves the user without a certificate. The server decides
 // whether renewal is open (see [wire.CodeNotRenewableYet], [wire.CodeRenewalWindowClosed]).
 //
+// When the server renewed but the store could not install the new certificate,
+// the error is a [*NotSavedError]: the old certificate stays, and the new key is
+// kept for the next Renew of fp by this agent, which sends the same CSR and so
+// receives the same certificate (see [KeptKeyGrace]).
+//
 // If the old certificate cannot be removed after the new one is installed, Renew
 // returns the new identity together with the error.
 func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress ProgressFunc) (*Identity, error) {
@@ -29,7 +34,7 @@ func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress Pr
 	}
 	// RFC 7030 §4.2.2: the renewal CSR repeats the current subject exactly.
 	template := &x509.CertificateRequest{RawSubject: sid.Certificate.RawSubject}
-	id, err := a.obtain(ctx, report, template, func(csr []byte) ([]*x509.Certificate, error) {
+	id, err := a.obtain(ctx, report, keptSlot{renewal: true, name: string(fp)}, template, func(csr []byte) ([]*x509.Certificate, error) {
 		return enroll(ctx, c, pathSimpleReenroll, csr, "", "")
 	})
 	if err != nil {

@@ -24,7 +24,7 @@ type Step int
 // The stages, named as the bank's pickup screens name them.
 const (
 	StepPrepare     Step = iota // 電子証明書取得前処理中: checking the ID with the server
-	StepGenerateKey             // generating the key pair on this PC
+	StepGenerateKey             // generating the key pair on this PC; not reported when a kept key is used again (see NotSavedError)
 	StepIssue                   // 電子証明書発行処理中: the server issues the certificate
 	StepInstall                 // installing the certificate into the store
 	StepDone                    // インストール完了

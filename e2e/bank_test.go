@@ -40,6 +40,7 @@ func (c *clock) add(d time.Duration) {
 type bank struct {
 	t        testing.TB
 	clock    *clock
+	dir      string // the server's data directory
 	srv      *server.Server
 	op       *server.Operator
 	cfg      wire.BankConfig
@@ -83,7 +84,7 @@ func startBank(t testing.TB) *bank {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bank{t: t, clock: clk, srv: srv, op: srv.Operator(), cfg: cfg}
+	b := &bank{t: t, clock: clk, dir: dir, srv: srv, op: srv.Operator(), cfg: cfg}
 	if b.contract, err = b.op.CreateContract(context.Background(), "株式会社インカン商事"); err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +122,12 @@ func (b *bank) pcVia(serverURL string) *agent.Agent {
 	if err != nil {
 		b.t.Fatal(err)
 	}
+	return b.pcWith(serverURL, store)
+}
+
+// pcWith is a PC that keeps its certificates in store.
+func (b *bank) pcWith(serverURL string, store certstore.Store) *agent.Agent {
+	b.t.Helper()
 	cfg := b.cfg
 	cfg.ServerURL = serverURL
 	a, err := agent.New(agent.Config{BankConfig: cfg}, store,
