@@ -27,6 +27,10 @@ type NotSavedError struct {
 	Renewal bool
 	// Err is the store's failure.
 	Err error
+	// KeyLost is set by a caller that gave up and will not try again in this
+	// process (inkanctl, at the end of its command): the kept key goes with the
+	// process, so the way out is a 再発行 once the store is fixed.
+	KeyLost bool
 }
 
 // Error implements error.

@@ -144,6 +144,8 @@ var (
 		"The certificate was issued but could not be saved on this PC. Without quitting Inkan, pick it up (取得) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
 	msgNotSavedRenewal = text{"新しい電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「更新」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
 		"The new certificate was issued but could not be saved on this PC. Without quitting Inkan, renew (更新) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
+	msgNotSavedKeyLost = text{"電子証明書は発行されましたが、このパソコンに保存できず、鍵も残せませんでした。保存先の問題を解決してから、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。詳細: ",
+		"The certificate was issued but could not be saved on this PC, and its key could not be kept. Fix the certificate store, then ask your administrator (the bank, for an admin ID) for a reissue. Details: "}
 	msgNoIdentity = text{"指定した電子証明書がこのパソコンにありません。一覧を更新して選び直してください。",
 		"That certificate is not on this PC. Refresh the list and choose again."}
 	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細: ",
@@ -198,7 +200,11 @@ func Message(err error, lang string) string {
 	)
 	switch {
 	case errors.As(err, &notSaved):
-		// Before the store's own failure: the way out is to try again.
+		// Before the store's own failure: the way out is to try again, or, once
+		// the key is gone, a reissue.
+		if notSaved.KeyLost {
+			return pick(msgNotSavedKeyLost) + notSaved.Err.Error()
+		}
 		if notSaved.Renewal {
 			return pick(msgNotSavedRenewal) + notSaved.Err.Error()
 		}

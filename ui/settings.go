@@ -139,7 +139,7 @@ func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label
 			return
 		}
 		if u.backend != nil {
-			_ = u.backend.Close() // its idle connections; nothing the user can act on
+			_ = u.backend.Close() // its connections and any key kept for a retry; nothing the user can act on
 		}
 		u.backend, u.openErr = res.(Backend), nil
 		u.opts.ConfigPath, u.opts.Store = configPath, store

@@ -161,7 +161,7 @@ func (u *UI) ShowAndRun() {
 	u.app.Run()
 	u.cancel()
 	if u.backend != nil {
-		_ = u.backend.Close() // only idle connections to let go of; the process ends
+		_ = u.backend.Close() // idle connections and any key kept for a retry; the process ends
 	}
 }
 

@@ -82,7 +82,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if c.started != nil {
-		_ = c.started.Close() // it only lets go of idle connections
+		_ = c.started.Close() // idle connections, and any key kept for a retry this command did not make
 	}
 	if err == nil {
 		return exitOK

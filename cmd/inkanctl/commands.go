@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -44,7 +45,9 @@ func (c *cli) pickupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			id, err := a.Pickup(cmd.Context(), loginID, pw, c.progress)
+			id, err := c.saving(cmd.Context(), func() (*agent.Identity, error) {
+				return a.Pickup(cmd.Context(), loginID, pw, c.progress)
+			})
 			if err != nil {
 				return err
 			}
@@ -174,7 +177,9 @@ func (c *cli) renewCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			renewed, err := a.Renew(cmd.Context(), id.Fingerprint, c.progress)
+			renewed, err := c.saving(cmd.Context(), func() (*agent.Identity, error) {
+				return a.Renew(cmd.Context(), id.Fingerprint, c.progress)
+			})
 			if err != nil {
 				return err
 			}
@@ -496,4 +501,36 @@ func (c *cli) printUser(u wire.User) {
 		line += " LOCKED"
 	}
 	fmt.Fprintln(c.stdout, line)
+}
+
+// saveRetries is how often a command tries again to save a certificate that was
+// issued but not saved, and saveRetryWait how long it waits first: the agent keeps
+// the key only while this process runs, so the command retries before it ends.
+var (
+	saveRetries   = 2
+	saveRetryWait = time.Second
+)
+
+// saving runs a pickup or renewal; when the certificate was issued but not saved,
+// it tries again with the kept key, and when that keeps failing it reports the
+// key as lost, since it ends with this process.
+func (c *cli) saving(ctx context.Context, enroll func() (*agent.Identity, error)) (*agent.Identity, error) {
+	for try := 0; ; try++ {
+		id, err := enroll()
+		var notSaved *agent.NotSavedError
+		if !errors.As(err, &notSaved) {
+			return id, err
+		}
+		if try == saveRetries {
+			lost := *notSaved
+			lost.KeyLost = true
+			return nil, &lost
+		}
+		fmt.Fprintf(c.stderr, "inkanctl: %s (retrying, %d/%d)\n", err, try+1, saveRetries)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(saveRetryWait):
+		}
+	}
 }
