@@ -381,17 +381,9 @@ func (s *windowsStore) Export(ctx context.Context, fps []Fingerprint, password s
 // KSP under a fresh container name, its CA certificates go to CurrentUser\CA and
 // its certificate to MY; on any failure everything this call added is removed.
 func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, opts ImportOptions) (*ImportResult, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	items, err := decodePFX(pfx, password)
+	items, err := importItems(ctx, pfx, password)
 	if err != nil {
-		return nil, fmt.Errorf("import: %w", err)
-	}
-	for _, item := range items {
-		if err := checkLabel(item.FriendlyName); err != nil {
-			return nil, fmt.Errorf("import %s: %w", FingerprintOf(item.Chain[0]), err)
-		}
+		return nil, err
 	}
 
 	s.mu.Lock()

@@ -1,5 +1,8 @@
 package certstore
 
+// Checks every backend makes before it changes anything: one place, so that a
+// backend added later cannot forget one.
+
 import (
 	"context"
 	"crypto"
@@ -41,4 +44,22 @@ func (p *pending) checkAttach(ctx context.Context, pub crypto.PublicKey, chain [
 		return fp, fmt.Errorf("attach certificate %s: %w", fp, err)
 	}
 	return fp, nil
+}
+
+// importItems decodes a PKCS#12 file for Store.Import and checks, before any
+// backend changes anything, the context, the password and every label.
+func importItems(ctx context.Context, pfx []byte, password string) ([]pfxItem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	items, err := decodePFX(pfx, password)
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	for _, item := range items {
+		if err := checkLabel(item.FriendlyName); err != nil {
+			return nil, fmt.Errorf("import %s: %w", FingerprintOf(item.Chain[0]), err)
+		}
+	}
+	return items, nil
 }
