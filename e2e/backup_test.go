@@ -7,17 +7,12 @@ import (
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
-	"github.com/inkan-dev/inkan/wire"
 )
 
 func TestBackupOfTwoIdentitiesRestoredOntoASecondPCLogsIn(t *testing.T) {
 	ctx := context.Background()
 	b := startBank(t)
-	b.user("kanri", wire.RoleAdmin, true)
-	b.user("ippan", wire.RoleGeneral, true)
-	first := b.pc()
-	admin := b.pickup(first, "kanri")
-	ippan := b.pickup(first, "ippan")
+	first, admin, ippan := b.adminAndGeneralOnOnePC()
 	fps := []certstore.Fingerprint{admin.Fingerprint, ippan.Fingerprint}
 
 	_, err := first.Backup(ctx, fps, "Kinko-Backup-1", "Kinko-Backup-2")

@@ -149,6 +149,15 @@ func (b *bank) pickup(pc *agent.Agent, loginID string) *agent.Identity {
 }
 
 // login logs in on pc with id, failing the test if refused.
+// adminAndGeneralOnOnePC is where most life-cycle tests start: the contract's
+// admin "kanri" and general user "ippan", both issued and picked up on one PC.
+func (b *bank) adminAndGeneralOnOnePC() (pc *agent.Agent, admin, ippan *agent.Identity) {
+	b.user("kanri", wire.RoleAdmin, true)
+	b.user("ippan", wire.RoleGeneral, true)
+	pc = b.pc()
+	return pc, b.pickup(pc, "kanri"), b.pickup(pc, "ippan")
+}
+
 func (b *bank) login(pc *agent.Agent, id *agent.Identity) *agent.Session {
 	b.t.Helper()
 	s, err := pc.Login(context.Background(), id.Fingerprint, password(id.Subject.LoginID))

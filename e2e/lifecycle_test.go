@@ -203,11 +203,7 @@ func TestRenewalNoticeFrom30DaysBeforeExpiryAndRenewal(t *testing.T) {
 func TestExpiredCertificateRenewsUntil90DaysAfterExpiry(t *testing.T) {
 	ctx := context.Background()
 	b := startBank(t)
-	b.user("kanri", wire.RoleAdmin, true)
-	b.user("ippan", wire.RoleGeneral, true)
-	pc := b.pc()
-	admin := b.pickup(pc, "kanri")
-	ippan := b.pickup(pc, "ippan")
+	pc, admin, ippan := b.adminAndGeneralOnOnePC()
 
 	b.clock.t = admin.NotAfter.Add(day)
 	_, err := pc.Login(ctx, admin.Fingerprint, password("kanri"))
@@ -241,11 +237,7 @@ func TestExpiredCertificateRenewsUntil90DaysAfterExpiry(t *testing.T) {
 func TestRevokedCertificateIsRefusedAtLoginWithTheRightMessage(t *testing.T) {
 	ctx := context.Background()
 	b := startBank(t)
-	b.user("kanri", wire.RoleAdmin, true)
-	b.user("ippan", wire.RoleGeneral, true)
-	pc := b.pc()
-	admin := b.pickup(pc, "kanri")
-	ippan := b.pickup(pc, "ippan")
+	pc, admin, ippan := b.adminAndGeneralOnOnePC()
 
 	s := b.login(pc, admin)
 	u, err := pc.RevokeCertificate(ctx, s, "ippan")
@@ -282,11 +274,7 @@ func TestRevokedCertificateIsRefusedAtLoginWithTheRightMessage(t *testing.T) {
 func TestDeletingAnIDRevokesItsCertificate(t *testing.T) {
 	ctx := context.Background()
 	b := startBank(t)
-	b.user("kanri", wire.RoleAdmin, true)
-	b.user("ippan", wire.RoleGeneral, true)
-	pc := b.pc()
-	admin := b.pickup(pc, "kanri")
-	ippan := b.pickup(pc, "ippan")
+	pc, admin, ippan := b.adminAndGeneralOnOnePC()
 	s := b.login(pc, admin)
 	if err := pc.DeleteUser(ctx, s, "ippan"); err != nil {
 		t.Fatal(err)

@@ -73,11 +73,7 @@ func TestAgentWithOnlyTheCAFingerprintFetchesAndChecksTheCA(t *testing.T) {
 func TestAdminUnlocksAGeneralIDLockedByFiveWrongPasswords(t *testing.T) {
 	ctx := context.Background()
 	b := startBank(t)
-	b.user("kanri", wire.RoleAdmin, true)
-	b.user("ippan", wire.RoleGeneral, true)
-	pc := b.pc()
-	admin := b.pickup(pc, "kanri")
-	ippan := b.pickup(pc, "ippan")
+	pc, admin, ippan := b.adminAndGeneralOnOnePC()
 
 	for range 5 {
 		_, err := pc.Login(ctx, ippan.Fingerprint, "wrong password")
