@@ -15,6 +15,14 @@ packages=(
   gcc-mingw-w64-x86-64 wine wine64
   # EST interoperability tests use curl and openssl as an ordinary EST client
   openssl curl ca-certificates
+  # the operator's tools against the live database (sqlite3), PostgreSQL for the second store
+  sqlite3 postgresql
+  # browser login: Chromium over the DevTools protocol, NSS's certutil/pk12util, a CJK font
+  chromium libnss3-tools fonts-ipafont-gothic
+  # CA keys in an HSM: SoftHSM2 as the PKCS#11 token
+  softhsm2
+  # Windows shipping: MSI built with wixl, Authenticode with osslsigncode
+  msitools osslsigncode
 )
 
 missing=()
