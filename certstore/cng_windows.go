@@ -6,14 +6,9 @@ package certstore
 // refused.
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/big"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -58,24 +53,6 @@ const (
 	propExportPolicy   = "Export Policy"   // NCRYPT_EXPORT_POLICY_PROPERTY: NCRYPT_ALLOW_*_EXPORT_FLAG bits
 	propKeyUsage       = "Key Usage"       // NCRYPT_KEY_USAGE_PROPERTY: NCRYPT_ALLOW_*_FLAG bits
 	propAlgorithmGroup = "Algorithm Group" // NCRYPT_ALGORITHM_GROUP_PROPERTY: "RSA", "ECDSA", ...
-)
-
-// Key blob types (bcrypt.h), the formats NCryptExportKey and NCryptImportKey speak.
-const (
-	blobRSAPublic      = "RSAPUBLICBLOB"      // BCRYPT_RSAPUBLIC_BLOB: BCRYPT_RSAKEY_BLOB, e, n
-	blobRSAFullPrivate = "RSAFULLPRIVATEBLOB" // BCRYPT_RSAFULLPRIVATE_BLOB: ... p, q, dp, dq, qinv, d
-	blobECCPublic      = "ECCPUBLICBLOB"      // BCRYPT_ECCPUBLIC_BLOB: BCRYPT_ECCKEY_BLOB, X, Y
-	blobECCPrivate     = "ECCPRIVATEBLOB"     // BCRYPT_ECCPRIVATE_BLOB: BCRYPT_ECCKEY_BLOB, X, Y, d
-)
-
-// Magic numbers that open the key blobs (bcrypt.h).
-const (
-	magicRSAPublic        = 0x31415352 // BCRYPT_RSAPUBLIC_MAGIC, "RSA1"
-	magicRSAFullPrivate   = 0x33415352 // BCRYPT_RSAFULLPRIVATE_MAGIC, "RSA3"
-	magicECDSAPublicP256  = 0x31534345 // BCRYPT_ECDSA_PUBLIC_P256_MAGIC, "ECS1"
-	magicECDSAPrivateP256 = 0x32534345 // BCRYPT_ECDSA_PRIVATE_P256_MAGIC, "ECS2"
-	magicECDSAPublicP384  = 0x33534345 // BCRYPT_ECDSA_PUBLIC_P384_MAGIC, "ECS3"
-	magicECDSAPrivateP384 = 0x34534345 // BCRYPT_ECDSA_PRIVATE_P384_MAGIC, "ECS4"
 )
 
 // Flags and property values (ncrypt.h, bcrypt.h).
@@ -348,147 +325,4 @@ func signHash(h uintptr, padding unsafe.Pointer, digest []byte, flags uint32) ([
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	return sig[:size], nil
-}
-
-// parsePublicBlob reads a BCRYPT_RSAPUBLIC_BLOB or BCRYPT_ECCPUBLIC_BLOB.
-func parsePublicBlob(b []byte) (crypto.PublicKey, error) {
-	if len(b) < 8 {
-		return nil, fmt.Errorf("public key blob of %d bytes is too short", len(b))
-	}
-	switch magic := binary.LittleEndian.Uint32(b); magic {
-	case magicRSAPublic:
-		// BCRYPT_RSAKEY_BLOB: Magic, BitLength, cbPublicExp, cbModulus, cbPrime1, cbPrime2.
-		if len(b) < 24 {
-			return nil, errors.New("RSA public key blob is too short")
-		}
-		expLen, modLen := int(binary.LittleEndian.Uint32(b[8:])), int(binary.LittleEndian.Uint32(b[12:]))
-		if expLen > 8 || len(b) < 24+expLen+modLen {
-			return nil, errors.New("RSA public key blob is malformed")
-		}
-		e := new(big.Int).SetBytes(b[24 : 24+expLen])
-		n := new(big.Int).SetBytes(b[24+expLen : 24+expLen+modLen])
-		return &rsa.PublicKey{N: n, E: int(e.Int64())}, nil
-	case magicECDSAPublicP256, magicECDSAPublicP384:
-		// BCRYPT_ECCKEY_BLOB: Magic, cbKey, then X and Y of cbKey bytes each.
-		curve := elliptic.P256()
-		if magic == magicECDSAPublicP384 {
-			curve = elliptic.P384()
-		}
-		size := int(binary.LittleEndian.Uint32(b[4:]))
-		if len(b) < 8+2*size {
-			return nil, errors.New("ECDSA public key blob is too short")
-		}
-		point := append([]byte{4}, b[8:8+2*size]...)
-		return ecdsa.ParseUncompressedPublicKey(curve, point)
-	default:
-		return nil, fmt.Errorf("unknown public key blob magic 0x%08x", magic)
-	}
-}
-
-// parsePrivateBlob reads a BCRYPT_RSAFULLPRIVATE_BLOB or BCRYPT_ECCPRIVATE_BLOB.
-func parsePrivateBlob(b []byte) (crypto.Signer, error) {
-	if len(b) < 8 {
-		return nil, fmt.Errorf("private key blob of %d bytes is too short", len(b))
-	}
-	switch magic := binary.LittleEndian.Uint32(b); magic {
-	case magicRSAFullPrivate:
-		if len(b) < 24 {
-			return nil, errors.New("RSA private key blob is too short")
-		}
-		expLen := int(binary.LittleEndian.Uint32(b[8:]))
-		modLen := int(binary.LittleEndian.Uint32(b[12:]))
-		p1Len := int(binary.LittleEndian.Uint32(b[16:]))
-		p2Len := int(binary.LittleEndian.Uint32(b[20:]))
-		// e, n, p, q, dp, dq, qinv, d.
-		sizes := []int{expLen, modLen, p1Len, p2Len, p1Len, p2Len, p1Len, modLen}
-		fields := make([]*big.Int, len(sizes))
-		off := 24
-		for i, n := range sizes {
-			if len(b) < off+n {
-				return nil, errors.New("RSA private key blob is truncated")
-			}
-			fields[i] = new(big.Int).SetBytes(b[off : off+n])
-			off += n
-		}
-		if !fields[0].IsInt64() {
-			return nil, errors.New("RSA private key blob has an oversized exponent")
-		}
-		key := &rsa.PrivateKey{
-			PublicKey: rsa.PublicKey{N: fields[1], E: int(fields[0].Int64())},
-			D:         fields[7],
-			Primes:    []*big.Int{fields[2], fields[3]},
-		}
-		if err := key.Validate(); err != nil {
-			return nil, fmt.Errorf("RSA private key blob: %w", err)
-		}
-		key.Precompute()
-		return key, nil
-	case magicECDSAPrivateP256, magicECDSAPrivateP384:
-		curve := elliptic.P256()
-		if magic == magicECDSAPrivateP384 {
-			curve = elliptic.P384()
-		}
-		size := int(binary.LittleEndian.Uint32(b[4:]))
-		if len(b) < 8+3*size {
-			return nil, errors.New("ECDSA private key blob is too short")
-		}
-		return ecdsa.ParseRawPrivateKey(curve, b[8+2*size:8+3*size])
-	default:
-		return nil, fmt.Errorf("unknown private key blob magic 0x%08x", magic)
-	}
-}
-
-// privateBlob writes key as the CNG blob NCryptImportKey takes, and names the blob type.
-func privateBlob(key crypto.PrivateKey) (string, []byte, error) {
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		if len(k.Primes) != 2 {
-			return "", nil, fmt.Errorf("RSA key with %d primes: CNG takes two", len(k.Primes))
-		}
-		k.Precompute()
-		modLen := (k.N.BitLen() + 7) / 8
-		p, q := k.Primes[0], k.Primes[1]
-		pLen, qLen := (p.BitLen()+7)/8, (q.BitLen()+7)/8
-		e := big.NewInt(int64(k.E)).Bytes()
-		b := binary.LittleEndian.AppendUint32(nil, magicRSAFullPrivate)
-		b = binary.LittleEndian.AppendUint32(b, uint32(k.N.BitLen()))
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(e)))
-		b = binary.LittleEndian.AppendUint32(b, uint32(modLen))
-		b = binary.LittleEndian.AppendUint32(b, uint32(pLen))
-		b = binary.LittleEndian.AppendUint32(b, uint32(qLen))
-		b = append(b, e...)
-		b = append(b, k.N.FillBytes(make([]byte, modLen))...)
-		b = append(b, p.FillBytes(make([]byte, pLen))...)
-		b = append(b, q.FillBytes(make([]byte, qLen))...)
-		b = append(b, k.Precomputed.Dp.FillBytes(make([]byte, pLen))...)
-		b = append(b, k.Precomputed.Dq.FillBytes(make([]byte, qLen))...)
-		b = append(b, k.Precomputed.Qinv.FillBytes(make([]byte, pLen))...)
-		b = append(b, k.D.FillBytes(make([]byte, modLen))...)
-		return blobRSAFullPrivate, b, nil
-	case *ecdsa.PrivateKey:
-		var magic uint32
-		switch k.Curve {
-		case elliptic.P256():
-			magic = magicECDSAPrivateP256
-		case elliptic.P384():
-			magic = magicECDSAPrivateP384
-		default:
-			return "", nil, fmt.Errorf("ECDSA key on %s: CNG ECDSA keys here are P-256 or P-384", k.Curve.Params().Name)
-		}
-		point, err := k.PublicKey.Bytes()
-		if err != nil {
-			return "", nil, fmt.Errorf("encode ECDSA public key: %w", err)
-		}
-		d, err := k.Bytes()
-		if err != nil {
-			return "", nil, fmt.Errorf("encode ECDSA private key: %w", err)
-		}
-		b := binary.LittleEndian.AppendUint32(nil, magic)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(d)))
-		b = append(b, point[1:]...) // X and Y, without the 0x04 prefix
-		b = append(b, d...)
-		return blobECCPrivate, b, nil
-	default:
-		return "", nil, fmt.Errorf("unsupported private key type %T", key)
-	}
 }

@@ -32,6 +32,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/inkan-dev/inkan/certstore/internal/cngblob"
 )
 
 // containerPrefix begins the name of every CNG key Inkan makes.
@@ -428,7 +430,7 @@ func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, 
 // importItem adds one identity, recording each step in undo.
 func (s *windowsStore) importItem(item pfxItem, exportable bool, undo *changes) (*Identity, error) {
 	leaf := item.Chain[0]
-	blobType, blob, err := privateBlob(item.Key)
+	blobType, blob, err := cngblob.EncodePrivate(item.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -725,15 +727,11 @@ func newCNGKey(prov *cngProvider, container string, h uintptr) (*cngKey, error) 
 	if err != nil {
 		return nil, err
 	}
-	blobType := blobRSAPublic
-	if group == "ECDSA" {
-		blobType = blobECCPublic
-	}
-	blob, err := exportKey(h, blobType)
+	blob, err := exportKey(h, cngblob.PublicBlobType(group))
 	if err != nil {
 		return nil, fmt.Errorf("read the public key: %w", err)
 	}
-	pub, err := parsePublicBlob(blob)
+	pub, err := cngblob.ParsePublic(blob)
 	if err != nil {
 		return nil, fmt.Errorf("read the public key: %w", err)
 	}
@@ -881,15 +879,11 @@ func (k *cngKey) exportable() (bool, error) {
 
 // export returns the private key, for a PKCS#12 backup.
 func (k *cngKey) export() (crypto.Signer, error) {
-	blobType := blobRSAFullPrivate
-	if k.group == "ECDSA" {
-		blobType = blobECCPrivate
-	}
-	blob, err := exportKey(k.handle, blobType)
+	blob, err := exportKey(k.handle, cngblob.PrivateBlobType(k.group))
 	if err != nil {
 		return nil, err
 	}
-	key, err := parsePrivateBlob(blob)
+	key, err := cngblob.ParsePrivate(blob)
 	if err != nil {
 		return nil, err
 	}
