@@ -44,6 +44,14 @@ var _ store.Store = (*DB)(nil)
 // The database holds password hashes and session tokens' hashes, so the file
 // and its -wal and -shm companions are made readable by the owner only
 // (0600), however they were created before.
+//
+// No code of this package ever opens a file that SQLite may have open: closing
+// any descriptor of a file drops every POSIX lock the process holds on it,
+// SQLite's among them, and then another process (an operator's sqlite3) takes
+// itself for the last user, checkpoints and unlinks the WAL under the server
+// (SQLite's "How To Corrupt An SQLite Database File", section 2.2). So modes
+// are set by path only, before SQLite opens anything, and a new database file
+// is created here only when it does not exist yet (O_EXCL).
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := restrictFiles(path); err != nil {
 		return nil, err
@@ -66,24 +74,23 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
-	// SQLite gives a new -wal or -shm the database file's mode; these were made
-	// by a connection of this process, after restrictFiles.
-	if err := restrictFiles(path); err != nil {
-		db.Close()
-		return nil, err
-	}
 	return db, nil
 }
 
-// restrictFiles creates the database file at path with mode 0600 if it is
-// missing, and sets mode 0600 on it and on its -wal and -shm files.
+// restrictFiles creates the database file at path with mode 0600 if it does
+// not exist, and sets mode 0600 on an existing one and on its -wal and -shm
+// files by path (chmod opens nothing). SQLite creates a new -wal or -shm with
+// the database file's mode, so they are 0600 too.
 func restrictFiles(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		// Nobody can have had open a file that did not exist a moment ago.
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("create database %s: %w", path, err)
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("create database %s: %w", path, err)
 	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
