@@ -3,6 +3,8 @@ package certstore
 import (
 	"errors"
 	"fmt"
+
+	"github.com/inkan-dev/inkan/certstore/internal/pkcs12"
 )
 
 // Sentinel errors callers test with errors.Is.
@@ -11,12 +13,12 @@ var (
 	// without the export flag, or a TPM key).
 	ErrKeyNotExportable = errors.New("the private key is not exportable")
 	// ErrWrongPassword means a PKCS#12 file's password is wrong.
-	ErrWrongPassword = errors.New("wrong password for the PKCS#12 file")
+	ErrWrongPassword = pkcs12.ErrWrongPassword
 	// ErrDamagedFile means a PKCS#12 file does not parse or fails its integrity check.
-	ErrDamagedFile = errors.New("the PKCS#12 file is damaged or not a PKCS#12 file")
+	ErrDamagedFile = pkcs12.ErrDamaged
 	// ErrKeyMismatch means a certificate's public key is not the private key's, so
 	// the two cannot form an identity.
-	ErrKeyMismatch = errors.New("the certificate does not belong to the private key")
+	ErrKeyMismatch = pkcs12.ErrKeyMismatch
 )
 
 // NotFoundError says an identity is not in the store.

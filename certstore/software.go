@@ -275,10 +275,7 @@ func (s *softStore) Import(ctx context.Context, pfx []byte, password string, opt
 			return nil, s.rollback(added, fmt.Errorf("import %s: %w", fp, err))
 		}
 
-		signer, ok := item.Key.(crypto.Signer)
-		if !ok {
-			return nil, s.rollback(added, fmt.Errorf("import %s: unsupported key type %T", fp, item.Key))
-		}
+		signer := item.Key
 		if err := s.add(r, signer); err != nil {
 			return nil, s.rollback(added, fmt.Errorf("import %q: %w", r.Label, err))
 		}

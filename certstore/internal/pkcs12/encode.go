@@ -1,16 +1,4 @@
-package certstore
-
-// PKCS#12 (RFC 7292) backups that hold several identities in one file.
-//
-// go-pkcs12 writes one private key per file, so encodePFX builds the PFX itself:
-// one encrypted SafeContents with every certificate, one plain SafeContents with
-// every key in a PKCS8ShroudedKeyBag, a MAC over both. That is the layout OpenSSL,
-// Windows and macOS write, so each of them reads ours. Each leaf certificate and
-// its key share a localKeyId and carry the identity's label as friendlyName.
-//
-// decodePFX reads with go-pkcs12, which decrypts every scheme those tools write
-// (PBES2/AES, 3DES and RC2 with the PKCS#12 KDF), and matches keys to
-// certificates itself.
+package pkcs12
 
 import (
 	"bytes"
@@ -18,32 +6,19 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
-	"crypto/ecdsa"
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
 	"unicode/utf16"
-
-	"crypto/pbkdf2"
-
-	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 )
-
-// pfxItem is one identity inside a PKCS#12 file.
-type pfxItem struct {
-	Key          crypto.PrivateKey
-	Chain        []*x509.Certificate // leaf first
-	FriendlyName string
-}
 
 // Iteration counts. Modern files follow OWASP's advice for PBKDF2-HMAC-SHA256 at a
 // cost a restore can bear; legacy files keep OpenSSL's historic count, which is
@@ -140,13 +115,10 @@ type pbkdf2Params struct {
 	PRF        pkix.AlgorithmIdentifier
 }
 
-// encodePFX writes items into one password-protected PKCS#12 file.
-func encodePFX(items []pfxItem, password string, enc PKCS12Encoding) ([]byte, error) {
-	if enc == "" {
-		enc = PKCS12Modern
-	}
-	if enc != PKCS12Modern && enc != PKCS12Legacy {
-		return nil, fmt.Errorf("encode PKCS#12: unknown encoding %q (want %q or %q)", enc, PKCS12Modern, PKCS12Legacy)
+// Encode writes items into one password-protected PKCS#12 file.
+func Encode(items []Item, password string, enc Encoding) ([]byte, error) {
+	if enc != Modern && enc != Legacy {
+		return nil, fmt.Errorf("encode PKCS#12: unknown encoding %d", enc)
 	}
 	if password == "" {
 		return nil, errors.New("encode PKCS#12: a backup needs a password")
@@ -162,7 +134,7 @@ func encodePFX(items []pfxItem, password string, enc PKCS12Encoding) ([]byte, er
 			return nil, fmt.Errorf("encode PKCS#12: identity %d has no certificate", i)
 		}
 		leaf := item.Chain[0]
-		if err := checkKeyMatches(item.Key, leaf); err != nil {
+		if err := CheckKeyMatches(item.Key, leaf); err != nil {
 			return nil, fmt.Errorf("encode PKCS#12: identity %q: %w", item.FriendlyName, err)
 		}
 		// OpenSSL's convention: the localKeyId is the SHA-1 of the leaf's DER.
@@ -287,7 +259,7 @@ func makeCertBag(der []byte, attrs []pkcs12Attribute) (safeBag, error) {
 	return safeBag{ID: oidCertBag, Value: explicit0(value), Attributes: attrs}, nil
 }
 
-func makeShroudedKeyBag(key crypto.PrivateKey, password string, enc PKCS12Encoding, attrs []pkcs12Attribute) (safeBag, error) {
+func makeShroudedKeyBag(key crypto.Signer, password string, enc Encoding, attrs []pkcs12Attribute) (safeBag, error) {
 	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return safeBag{}, fmt.Errorf("marshal private key: %w", err)
@@ -305,14 +277,14 @@ func makeShroudedKeyBag(key crypto.PrivateKey, password string, enc PKCS12Encodi
 
 // pbEncrypt encrypts with a fresh salt: PBES2 (PBKDF2-HMAC-SHA256, AES-256-CBC)
 // for modern files, pbeWithSHAAnd3-KeyTripleDES-CBC for legacy ones.
-func pbEncrypt(plaintext []byte, password string, enc PKCS12Encoding) (pkix.AlgorithmIdentifier, []byte, error) {
+func pbEncrypt(plaintext []byte, password string, enc Encoding) (pkix.AlgorithmIdentifier, []byte, error) {
 	var (
 		alg   pkix.AlgorithmIdentifier
 		block cipher.Block
 		iv    []byte
 	)
 	switch enc {
-	case PKCS12Modern:
+	case Modern:
 		salt, iv16 := make([]byte, 16), make([]byte, aes.BlockSize)
 		rand.Read(salt)
 		rand.Read(iv16)
@@ -344,7 +316,7 @@ func pbEncrypt(plaintext []byte, password string, enc PKCS12Encoding) (pkix.Algo
 			return alg, nil, err
 		}
 		alg = pkix.AlgorithmIdentifier{Algorithm: oidPBES2, Parameters: asn1.RawValue{FullBytes: params}}
-	case PKCS12Legacy:
+	case Legacy:
 		salt := make([]byte, 8)
 		rand.Read(salt)
 		pw := bmpPassword(password)
@@ -360,7 +332,7 @@ func pbEncrypt(plaintext []byte, password string, enc PKCS12Encoding) (pkix.Algo
 		}
 		alg = pkix.AlgorithmIdentifier{Algorithm: oidPBEWithSHAAnd3KeyTDES, Parameters: asn1.RawValue{FullBytes: params}}
 	default:
-		return alg, nil, fmt.Errorf("unknown encoding %q", enc)
+		return alg, nil, fmt.Errorf("unknown encoding %d", enc)
 	}
 
 	pad := block.BlockSize() - len(plaintext)%block.BlockSize()
@@ -371,9 +343,9 @@ func pbEncrypt(plaintext []byte, password string, enc PKCS12Encoding) (pkix.Algo
 
 // computeMAC returns the MacData over the authenticated safe: HMAC with a key from
 // the PKCS#12 KDF (RFC 7292 appendix B), SHA-256 for modern files, SHA-1 for legacy.
-func computeMAC(authSafe []byte, password string, enc PKCS12Encoding) (macData, error) {
+func computeMAC(authSafe []byte, password string, enc Encoding) (macData, error) {
 	newHash, oid, iterations := sha256.New, oidSHA256, modernIterations
-	if enc == PKCS12Legacy {
+	if enc == Legacy {
 		newHash, oid, iterations = sha1.New, oidSHA1, legacyIterations
 	}
 	salt := make([]byte, 16)
@@ -455,164 +427,4 @@ func bmpString(s string) []byte {
 // two-byte terminator.
 func bmpPassword(password string) []byte {
 	return append(bmpString(password), 0, 0)
-}
-
-// decodePFX reads every identity of a PKCS#12 file. It fails with
-// ErrWrongPassword when the MAC does not verify under password and with
-// ErrDamagedFile when the file does not parse or holds a key without its
-// certificate.
-func decodePFX(data []byte, password string) ([]pfxItem, error) {
-	// ToPEM is deprecated for handing out PEM blocks that mislabel raw keys; it
-	// is still the only go-pkcs12 call that returns every bag of a file with
-	// several keys, and we parse its blocks ourselves, knowing that quirk.
-	blocks, err := gopkcs12.ToPEM(data, password) //lint:ignore SA1019 see the comment above
-	if errors.Is(err, gopkcs12.ErrIncorrectPassword) {
-		return nil, ErrWrongPassword
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrDamagedFile, err)
-	}
-
-	type keyBlock struct {
-		key          crypto.Signer
-		localKeyID   string
-		friendlyName string
-	}
-	var (
-		keys  []keyBlock
-		certs []*x509.Certificate
-		ids   = map[*x509.Certificate]string{}
-		names = map[*x509.Certificate]string{}
-	)
-	for _, b := range blocks {
-		switch b.Type {
-		case "CERTIFICATE":
-			cert, err := x509.ParseCertificate(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%w: certificate: %v", ErrDamagedFile, err)
-			}
-			certs = append(certs, cert)
-			ids[cert] = b.Headers["localKeyId"]
-			names[cert] = b.Headers["friendlyName"]
-		case "PRIVATE KEY":
-			key, err := parseRawPrivateKey(b.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("%w: private key: %v", ErrDamagedFile, err)
-			}
-			keys = append(keys, keyBlock{key: key, localKeyID: b.Headers["localKeyId"], friendlyName: b.Headers["friendlyName"]})
-		}
-	}
-	if len(keys) == 0 {
-		return nil, fmt.Errorf("%w: it holds no private key", ErrDamagedFile)
-	}
-
-	items := make([]pfxItem, 0, len(keys))
-	for i, k := range keys {
-		leaf := matchLeaf(k.key, k.localKeyID, certs, ids)
-		if leaf == nil {
-			return nil, fmt.Errorf("%w: private key %d has no certificate", ErrDamagedFile, i+1)
-		}
-		name := names[leaf]
-		if name == "" {
-			name = k.friendlyName
-		}
-		items = append(items, pfxItem{Key: k.key, Chain: buildChain(leaf, certs), FriendlyName: name})
-	}
-	return items, nil
-}
-
-// matchLeaf finds key's certificate: the one with the same localKeyId whose
-// public key is key's, else any whose public key is key's.
-func matchLeaf(key crypto.Signer, localKeyID string, certs []*x509.Certificate, ids map[*x509.Certificate]string) *x509.Certificate {
-	var byPublicKey *x509.Certificate
-	for _, c := range certs {
-		if checkKeyMatches(key, c) != nil {
-			continue
-		}
-		if localKeyID != "" && ids[c] == localKeyID {
-			return c
-		}
-		if byPublicKey == nil {
-			byPublicKey = c
-		}
-	}
-	return byPublicKey
-}
-
-// buildChain returns leaf followed by its issuers found among certs, nearest
-// first, up to a self-signed certificate.
-func buildChain(leaf *x509.Certificate, certs []*x509.Certificate) []*x509.Certificate {
-	chain := []*x509.Certificate{leaf}
-	for cur := leaf; len(chain) <= len(certs); {
-		if bytes.Equal(cur.RawIssuer, cur.RawSubject) {
-			break
-		}
-		var next *x509.Certificate
-		for _, c := range certs {
-			if c != cur && bytes.Equal(c.RawSubject, cur.RawIssuer) && cur.CheckSignatureFrom(c) == nil && !inChain(chain, c) {
-				next = c
-				break
-			}
-		}
-		if next == nil {
-			break
-		}
-		chain = append(chain, next)
-		cur = next
-	}
-	return chain
-}
-
-func inChain(chain []*x509.Certificate, c *x509.Certificate) bool {
-	for _, x := range chain {
-		if x.Equal(c) {
-			return true
-		}
-	}
-	return false
-}
-
-// parseRawPrivateKey reads the key forms go-pkcs12's ToPEM writes (PKCS#1 RSA,
-// SEC 1 EC), and PKCS#8 for good measure.
-func parseRawPrivateKey(der []byte) (crypto.Signer, error) {
-	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
-		return k, nil
-	}
-	if k, err := x509.ParseECPrivateKey(der); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(der)
-	if err != nil {
-		return nil, errors.New("not an RSA or ECDSA private key")
-	}
-	s, ok := k.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("unsupported private key type %T", k)
-	}
-	return s, nil
-}
-
-// checkKeyMatches reports ErrKeyMismatch unless cert's public key is key's.
-func checkKeyMatches(key crypto.PrivateKey, cert *x509.Certificate) error {
-	var pub crypto.PublicKey
-	switch k := key.(type) {
-	case *ecdsa.PrivateKey:
-		pub = &k.PublicKey
-	case *rsa.PrivateKey:
-		pub = &k.PublicKey
-	case crypto.Signer:
-		pub = k.Public()
-	default:
-		return fmt.Errorf("unsupported private key type %T", key)
-	}
-	return checkPublicKeyMatches(pub, cert)
-}
-
-// checkPublicKeyMatches reports ErrKeyMismatch unless cert's public key is pub.
-func checkPublicKeyMatches(pub crypto.PublicKey, cert *x509.Certificate) error {
-	eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !eq.Equal(cert.PublicKey) {
-		return fmt.Errorf("certificate %s (%s): %w", cert.Subject.CommonName, hex.EncodeToString(cert.SerialNumber.Bytes()), ErrKeyMismatch)
-	}
-	return nil
 }
