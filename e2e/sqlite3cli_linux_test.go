@@ -36,7 +36,8 @@ import (
 // while `inkan-server serve` runs, then revokes with `inkan-server cert revoke`.
 // OCSP must answer revoked and the CRL must list the certificate, the server must
 // still hold its SQLite locks (seen from this second process), and the revocation
-// must survive the server's restart.
+// must survive the server's restart. `db backup` while serving copies it and
+// `db restore` is refused until the server stops.
 func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds inkan-server")
@@ -119,6 +120,19 @@ func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 	}
 	assertHoldsSQLiteLocks(t, serve.Process.Pid, db)
 
+	// The online backup while serving holds the revocation; a restore is refused
+	// while the server has the database open.
+	backup := filepath.Join(t.TempDir(), "inkan-backup.db")
+	server("", "db", "backup", "--to", backup)
+	if out, err := exec.Command(sqlite3, backup, `SELECT status FROM certificates WHERE serial = '`+leaf.SerialNumber.Text(16)+`'; PRAGMA integrity_check;`).CombinedOutput(); err != nil ||
+		strings.Join(strings.Fields(string(out)), " ") != "revoked ok" {
+		t.Fatalf("sqlite3 on the backup: %v %s", err, out)
+	}
+	if out, err := exec.Command(bin, "--data", data, "db", "restore", "--from", backup).CombinedOutput(); err == nil || !strings.Contains(string(out), "in use") {
+		t.Fatalf("db restore while serving: %v %s", err, out)
+	}
+	assertHoldsSQLiteLocks(t, serve.Process.Pid, db)
+
 	// The server's and the operator's writes are all in the file after a restart.
 	stopServe(t, serve)
 	if got := sql(`PRAGMA integrity_check`); got != "ok" {
@@ -127,6 +141,7 @@ func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 	if st := sql(`SELECT status FROM certificates WHERE serial = '` + leaf.SerialNumber.Text(16) + `'`); st != "revoked" {
 		t.Fatalf("after the restart the certificate is %q, want revoked", st)
 	}
+	server("", "db", "restore", "--from", backup)
 	addr, _ = startServe(t, bin, data)
 	if st := ocspStatus(t, client, "https://"+addr, leaf, issuer); st != ocsp.Revoked {
 		t.Fatalf("after the restart OCSP answers %d, want revoked", st)
