@@ -13,6 +13,7 @@ import (
 	"github.com/go-resty/resty/v2"
 
 	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/certstore/nssdb"
 )
 
 // Options tunes an [Agent]. The zero value is ready to use.
@@ -32,6 +33,9 @@ type Options struct {
 	// before retrying; a 503 asking for longer is not retried. Zero means
 	// [DefaultMaxRetryAfter].
 	MaxRetryAfter time.Duration
+	// NSSDir is the browser's NSS database that the agent copies certificates
+	// into (see [Agent.SyncBrowser]); empty means ~/.pki/nssdb.
+	NSSDir string
 }
 
 // Default HTTP behaviour.
@@ -68,6 +72,9 @@ type Agent struct {
 	// next pickup or renewal of the same slot (see NotSavedError).
 	keptMu sync.Mutex
 	kept   map[keptSlot]*enrollment
+
+	// browser is the copy of the identities in the browser's store; nil when off.
+	browser *browserCopy
 }
 
 // fetched is a value fetched from the bank's server once and then kept. No lock
@@ -152,6 +159,16 @@ func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 		dir = filepath.Join(base, "inkan")
 	}
 	a.state = &stateFile{path: filepath.Join(dir, "state.json")}
+	if browserCopyOn(cfg, store.Kind()) {
+		nss := opts.NSSDir
+		if nss == "" {
+			var err error
+			if nss, err = nssdb.DefaultDir(); err != nil {
+				return nil, fmt.Errorf("start agent: %w", err)
+			}
+		}
+		a.browser = &browserCopy{db: nssdb.DB{Dir: nss}}
+	}
 	a.http = httpOptions{timeout: opts.HTTPTimeout, retryWait: opts.RetryWait, maxRetryAfter: opts.MaxRetryAfter}
 	if a.http.timeout == 0 {
 		a.http.timeout = DefaultHTTPTimeout

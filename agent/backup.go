@@ -96,5 +96,6 @@ func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*Rest
 			out.Other = append(out.Other, sid)
 		}
 	}
+	a.syncBrowserAfter(ctx)
 	return out, nil
 }

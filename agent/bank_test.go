@@ -141,7 +141,12 @@ type fakeBank struct {
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
-	b := &fakeBank{t: t, ca: newTestCA(t, "fake bank CA"), now: now, revoked: map[string]bool{}, stalled: make(chan struct{}, 16)}
+	return newFakeBankNamed(t, now, "fake bank CA")
+}
+
+// newFakeBankNamed is a fake bank whose CA has this name.
+func newFakeBankNamed(t testing.TB, now func() time.Time, caName string) *fakeBank {
+	b := &fakeBank{t: t, ca: newTestCA(t, caName), now: now, revoked: map[string]bool{}, stalled: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/est/cacerts", b.cacerts)
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)

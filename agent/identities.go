@@ -196,5 +196,6 @@ func (a *Agent) Delete(ctx context.Context, fp certstore.Fingerprint) error {
 	if err := a.state.update(func(m map[certstore.Fingerprint]certState) { delete(m, fp) }); err != nil {
 		return fmt.Errorf("delete certificate %s: %w", fp, err)
 	}
+	a.syncBrowserAfter(ctx)
 	return nil
 }

@@ -96,4 +96,6 @@ func (a *Agent) noteRefusal(fp certstore.Fingerprint, err error) {
 		st.RevokedSeen = now
 		m[fp] = st
 	})
+	// A revoked certificate leaves the browser's copy too.
+	a.syncBrowserAfter(context.Background())
 }

@@ -8,7 +8,7 @@ import (
 	"net/url"
 
 	"github.com/inkan-dev/inkan/certstore"
-	"github.com/inkan-dev/inkan/wire"
+	"github.com/inkan-dev/inkan/certstore/nssdb"
 )
 
 // Category says what kind of failure an error is, for callers that act on the kind
@@ -65,67 +65,6 @@ func Classify(err error) Category {
 // text is one message in both languages.
 type text struct{ ja, en string }
 
-// codeMessages says, for each code the server answers with, what happened and what
-// to do.
-var codeMessages = map[wire.Code]text{
-	wire.CodeBadRequest: {"要求の内容に誤りがあります。入力内容をご確認のうえ、もう一度お試しください。",
-		"The request was malformed. Check what you entered and try again."},
-	wire.CodeBadCSR: {"電子証明書の申請データが正しくありません。もう一度取得をお試しください。",
-		"The certificate request was not valid. Try the pickup again."},
-	wire.CodeKeyNotAllowed: {"この鍵の種類は銀行で受け付けられません。Inkanを最新版に更新してください。",
-		"The bank does not accept this kind of key. Update Inkan to the latest version."},
-	wire.CodeUnsupportedMedia: {"サーバーとの通信形式が合いません。Inkanを最新版に更新してください。",
-		"The server did not accept the data format. Update Inkan to the latest version."},
-	wire.CodeTooLarge: {"送信データが大きすぎます。Inkanを最新版に更新してください。",
-		"The data sent was too large. Update Inkan to the latest version."},
-	wire.CodeInvalidCredentials: {"ログインIDまたはログインパスワードが正しくありません。入力内容をご確認ください。続けて誤るとIDがロックされます。",
-		"The login ID or password is wrong. Check them and try again; repeated mistakes lock the ID."},
-	wire.CodeLocked: {"パスワードを続けて誤ったため、このIDはロックされています。ロックが解除されるまでは正しいパスワードでもログインできません。管理者(管理者IDは当金庫)にロック解除を依頼してください。",
-		"This ID is locked after too many wrong passwords: until it is unlocked, even the right password is refused. Ask your administrator (for an admin ID, the bank) to unlock it."},
-	wire.CodeUnauthenticated: {"ログインの有効期限が切れました。もう一度ログインしてください。",
-		"Your session has ended. Log in again."},
-	wire.CodeCertificateRequired: {"ご契約は電子証明書方式に切り替わっているため、ログインIDとパスワードだけではログインできません。電子証明書ログインをご利用ください(電子証明書をまだ取得していない場合は、先に取得してください)。",
-		"Your contract now uses certificate login, so the login ID and password alone are not accepted. Log in with your certificate (pick it up first if you have not yet)."},
-	wire.CodeClientCertRequired: {"電子証明書が送信されませんでした。電子証明書を選択してもう一度お試しください。",
-		"No certificate was presented. Choose your certificate and try again."},
-	wire.CodeUnknownIssuer: {"この電子証明書は当金庫が発行したものではありません。正しい電子証明書を選択してください。",
-		"This certificate was not issued by the bank. Choose the right certificate."},
-	wire.CodeCertificateRevoked: {"この電子証明書は失効しています。管理者(管理者IDは当金庫)に電子証明書の再発行を依頼してください。",
-		"This certificate was revoked. Ask your administrator (for an admin ID, the bank) to reissue it."},
-	wire.CodeCertificateExpired: {"電子証明書の有効期限が切れています。更新できる期間であれば更新し、過ぎていれば再発行を依頼してください。",
-		"The certificate has expired. Renew it if renewal is still open; otherwise ask for a reissue."},
-	wire.CodeCertificateReplaced: {"この電子証明書は新しい電子証明書に置き換えられています。新しい電子証明書でログインしてください。",
-		"This certificate was replaced by a newer one. Log in with the newer certificate."},
-	wire.CodeNoPickupOpen: {"このIDには取得できる電子証明書がありません。管理者(管理者IDは当金庫)に電子証明書の発行を依頼してください。",
-		"No certificate is waiting to be picked up for this ID. Ask your administrator (for an admin ID, the bank) to issue one."},
-	wire.CodeNoCertificate: {"このIDには失効できる電子証明書がありません(未発行か、すでに失効しています)。利用者一覧で状態をご確認ください。",
-		"This ID has no certificate to act on (none was issued, or it is already revoked). Check its state in the user list."},
-	wire.CodePickupLapsed: {"電子証明書の取得期限(発行から80日)を過ぎています。管理者(管理者IDは当金庫)に再発行を依頼してください。",
-		"The pickup period (80 days from issue) has passed. Ask your administrator (for an admin ID, the bank) to reissue the certificate."},
-	wire.CodeContractBlocked: {"管理者の電子証明書の取得期限を過ぎたため、ご契約のすべてのIDがご利用いただけません。当金庫に管理者の電子証明書の再発行を依頼してください。",
-		"The administrator's certificate was not picked up in time, so every ID of the contract is blocked. Ask the bank to reissue the administrator's certificate."},
-	wire.CodeNotRenewableYet: {"電子証明書の更新は有効期限の30日前からできます。期間になってからもう一度お試しください。",
-		"Renewal opens 30 days before the certificate expires. Try again then."},
-	wire.CodeRenewalWindowClosed: {"電子証明書の更新期間を過ぎています。管理者(管理者IDは当金庫)に再発行を依頼してください。",
-		"The renewal period has passed. Ask your administrator (for an admin ID, the bank) to reissue the certificate."},
-	wire.CodeRenewalNeedsNewKey: {"更新には新しい鍵が必要です。もう一度更新をお試しください。",
-		"Renewal needs a new key pair. Try the renewal again."},
-	wire.CodeForbidden: {"このIDではこの操作はできません。承認者・一般者IDの管理は管理者IDで行ってください。管理者IDの再発行・ロック解除は当金庫に依頼してください。",
-		"This ID may not do that. Approver and general IDs are managed with an administrator ID; to reissue or unlock an administrator ID, ask the bank."},
-	wire.CodeNotFound: {"指定した利用者はご契約にありません。ログインIDをご確認ください。",
-		"There is no such user in your contract. Check the login ID."},
-	wire.CodeAlreadyExists: {"このログインIDはすでに使われています。別のログインIDを指定してください。",
-		"This login ID is already taken. Choose another."},
-	wire.CodeWeakPassword: {"パスワードが規則を満たしていません。より長く、英字・数字・記号を組み合わせたパスワードにしてください。",
-		"The password does not meet the policy. Use a longer password mixing letters, digits and symbols."},
-	wire.CodeRateLimited: {"短時間に操作が集中しました。しばらく待ってからもう一度お試しください。",
-		"Too many requests in a short time. Wait a moment and try again."},
-	wire.CodeUnavailable: {"ただいまサーバーが混み合っているか停止中です。しばらく待ってからもう一度お試しください。",
-		"The server is busy or down for maintenance. Wait a while and try again."},
-	wire.CodeInternal: {"サーバーで障害が発生しました。当金庫にお問い合わせください。",
-		"The server had a fault. Contact the bank."},
-}
-
 // Messages for errors that do not come from the server.
 var (
 	msgNetwork = text{"銀行のサーバーに接続できません。インターネット接続を確認し、しばらく待ってからもう一度お試しください。",
@@ -166,6 +105,12 @@ var (
 		"The password uses only one kind of character. Mix at least two of upper case, lower case, digits and symbols."}
 	msgNoSession = text{"ログインしていません。ログインしてからもう一度お試しください。",
 		"You are not logged in. Log in and try again."}
+	msgBrowserToolsMissing = text{"電子証明書は保存しましたが、ブラウザ(Chromium・Chrome)用のコピーを作れませんでした。NSSのツール(Debian/Ubuntuでは libnss3-tools)をインストールしてから、もう一度お試しください。",
+		"The certificate is saved, but its copy for the browser (Chromium, Chrome) could not be made. Install the NSS tools (libnss3-tools on Debian/Ubuntu), then try again."}
+	msgBrowserLocked = text{"電子証明書は保存しましたが、ブラウザの証明書データベースにマスターパスワードが設定されているため、ブラウザ用のコピーを作れませんでした。ブラウザの設定でマスターパスワードを外すか、設定でブラウザへのコピーをオフにしてください。詳細: ",
+		"The certificate is saved, but the browser's certificate database has a primary password, so the browser's copy could not be made. Remove the primary password in the browser's settings, or switch the browser copy off in Settings. Details: "}
+	msgBrowserOther = text{"電子証明書は保存しましたが、ブラウザ用のコピーを更新できませんでした。ブラウザでログインできない場合は、もう一度お試しください。詳細: ",
+		"The certificate is saved, but the browser's copy could not be updated. If the browser cannot log in, try again. Details: "}
 	msgCanceled = text{"操作を中止しました。", "The operation was canceled."}
 	msgOther    = text{"予期しないエラーが発生しました。もう一度お試しください。解決しない場合は当金庫にお問い合わせください。詳細: ",
 		"Something unexpected went wrong. Try again, and contact the bank if it persists. Details: "}
@@ -184,8 +129,8 @@ func Message(err error, lang string) string {
 		return ""
 	}
 	if code := Code(err); code != "" {
-		if t, ok := codeMessages[code]; ok {
-			return pick(t)
+		if m := code.Message(lang); m != "" {
+			return m
 		}
 		return pick(msgOther) + string(code)
 	}
@@ -198,7 +143,17 @@ func Message(err error, lang string) string {
 		netErr   net.Error
 		notSaved *NotSavedError
 	)
+	var browser *BrowserCopyError
 	switch {
+	case errors.As(err, &browser):
+		// Before the store's own failures: the agent's certificate is fine.
+		switch {
+		case errors.Is(err, nssdb.ErrToolsMissing):
+			return pick(msgBrowserToolsMissing)
+		case errors.Is(err, nssdb.ErrLocked):
+			return pick(msgBrowserLocked) + browser.Dir
+		}
+		return pick(msgBrowserOther) + browser.Err.Error()
 	case errors.As(err, &notSaved):
 		// Before the store's own failure: the way out is to try again, or, once
 		// the key is gone, a reissue.

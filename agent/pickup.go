@@ -56,6 +56,7 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 			}
 		}
 	}
+	a.syncBrowserAfter(ctx)
 	report(StepDone)
 	return id, nil
 }

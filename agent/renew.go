@@ -51,6 +51,7 @@ func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress Pr
 	if err := a.forget(ctx, fp); err != nil {
 		return id, fmt.Errorf("renew certificate %s: the new certificate is installed, the old one could not be removed: %w", cur.Label, err)
 	}
+	a.syncBrowserAfter(ctx)
 	report(StepDone)
 	return id, nil
 }

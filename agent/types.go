@@ -16,6 +16,14 @@ type Config struct {
 	wire.BankConfig
 	Store    string `json:"store,omitempty"`    // certstore kind ("windows", "keyring", "dir:PATH", "memory"); empty means the OS default
 	Language string `json:"language,omitempty"` // "ja" (default) or "en"
+	// BrowserCopy keeps a copy of every certificate in the browser's store (the
+	// NSS database on Linux); nil means on for the keyring store on Linux. 設定
+	// and `inkanctl --browser-copy=false` switch it off.
+	BrowserCopy *bool `json:"browser_copy,omitempty"`
+	// TrustBankRoot, which the user must agree to, also trusts the bank's root
+	// CA for TLS servers in the browser's copy (for a bank server whose TLS
+	// certificate that root issued). Off by default.
+	TrustBankRoot bool `json:"trust_bank_root,omitempty"`
 }
 
 // Step is a stage of a pickup or a renewal, reported to the GUI as it happens.

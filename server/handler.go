@@ -36,6 +36,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /ocsp", s.ocspPost)
 	mux.HandleFunc("GET /ca/issuing.crt", s.caCert(false))
 	mux.HandleFunc("GET /ca/root.crt", s.caCert(true))
+	// The bank's browser login.
+	mux.Handle("/web/", s.web)
+	mux.Handle("GET /{$}", http.RedirectHandler("/web/", http.StatusSeeOther))
 	return s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// An OCSP GET carries base64, whose '/' can make "//" in the path: the
 		// mux would clean that and redirect, so these bypass it (RFC 6960 A.1).

@@ -158,7 +158,9 @@ func csrFor(t testing.TB, key crypto.Signer) []byte {
 func (e *env) client(cert *tls.Certificate) *http.Client {
 	cfg := &tls.Config{RootCAs: e.roots}
 	if cert != nil {
-		cfg.Certificates = []tls.Certificate{*cert}
+		// Always present it, as a client that ignores the request's
+		// certificate_authorities would, so that a foreign certificate reaches the rules.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 	}
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 20 * time.Second}
 }

@@ -7,7 +7,8 @@
 //     with login ID and password) and renewal (simplereenroll, TLS client
 //     certificate), so any EST client can pick up a certificate;
 //   - the JSON API under /api/v1/ for login and the contract admin's calls;
-//   - a CRL at /crl and OCSP at /ocsp for relying parties.
+//   - a CRL at /crl and OCSP at /ocsp for relying parties;
+//   - the bank's browser login (電子証明書ログイン) under /web/, package web.
 //
 // The rules themselves are in package lifecycle, the records in package store,
 // the keys and signing in package ca, the expiry e-mail in package mail. This
@@ -25,12 +26,14 @@
 // TLS asks for a client certificate but does not verify it (tls.RequestClientCert):
 // the handlers check it against the issuing CA themselves, because an expired
 // certificate must still renew and a foreign one must get a coded 4xx answer, not
-// a failed handshake.
+// a failed handshake. The CertificateRequest names the issuing CA
+// (certificate_authorities), so a browser offers only this bank's certificates.
 package server
 
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -47,6 +50,7 @@ import (
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/mail"
 	"github.com/inkan-dev/inkan/server/store/sqlite"
+	"github.com/inkan-dev/inkan/server/web"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -137,6 +141,8 @@ type Server struct {
 	csrAttrs []byte
 	log      *slog.Logger
 	tlsCert  tls.Certificate
+	// web is the bank's browser login under /web/.
+	web *web.Handler
 
 	mu      sync.Mutex
 	http    *http.Server
@@ -188,6 +194,8 @@ func Open(dir string, opts Options) (*Server, error) {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
 	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, csrAttrs: attrs, log: logger, tlsCert: tlsCert}
+	s.web = web.New(svc, web.Options{BankName: cfg.BankName, BankCode: cfg.BankCode, Now: svc.Now, Logger: logger,
+		LimitLogin: s.limitPasswords})
 	s.mail = &mail.Sweeper{
 		Store: db, Now: svc.Now, NoticeDays: cfg.Policy.NoticeDays, BankName: cfg.BankName,
 		SMTP: mail.SMTP{Addr: net.JoinHostPort(cfg.SMTP.Host, fmt.Sprint(cfg.SMTP.Port)), From: cfg.SMTP.From},
@@ -199,11 +207,17 @@ func Open(dir string, opts Options) (*Server, error) {
 func (s *Server) Config() Config { return s.cfg }
 
 // TLSConfig is the server side of TLS: the server certificate, and a request
-// (not a requirement) for a client certificate that the handlers verify.
+// (not a requirement) for a client certificate that the handlers verify. The
+// request names the issuing CA (ClientCAs fills certificate_authorities; with
+// RequestClientCert nothing is verified against it), so that browsers offer
+// only this bank's certificates.
 func (s *Server) TLSConfig() *tls.Config {
+	issuers := x509.NewCertPool()
+	issuers.AddCert(s.ca.Issuing)
 	return &tls.Config{
 		Certificates: []tls.Certificate{s.tlsCert},
 		ClientAuth:   tls.RequestClientCert,
+		ClientCAs:    issuers,
 		MinVersion:   tls.VersionTLS12,
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/inkan-dev/inkan/agent"
@@ -63,6 +64,9 @@ type cli struct {
 	passwordFile  string
 	passwordStdin bool
 	timeout       time.Duration
+	browserCopy   bool
+	trustRoot     bool
+	nssDir        string
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -70,6 +74,12 @@ type cli struct {
 	passwordsRead  bool
 	stdinLines     *bufio.Reader
 	started        *agent.Agent // the agent the command started, closed when it ends
+	flags          *pflag.FlagSet
+}
+
+// flagSet reports whether the global flag name was given on the command line.
+func (c *cli) flagSet(name string) bool {
+	return c.flags != nil && c.flags.Changed(name)
 }
 
 // run executes one inkanctl command line and returns its exit status.
@@ -82,6 +92,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if c.started != nil {
+		// The browser's copy never fails a command: its problem is a warning.
+		if problem := c.started.BrowserCopyProblem(); problem != nil {
+			fmt.Fprintf(c.stderr, "inkanctl: %s\n", agent.Message(problem, c.lang))
+		}
 		_ = c.started.Close() // idle connections, and any key kept for a retry this command did not make
 	}
 	if err == nil {
@@ -154,6 +168,7 @@ configuration file.
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	f := root.PersistentFlags()
+	c.flags = f
 	f.StringVar(&c.configPath, "config", defaultConfigPath(), "the bank's configuration file (JSON); $INKAN_CONFIG")
 	f.StringVar(&c.storeKind, "store", "", `certificate store: windows, keyring, dir:PATH or memory (default: the configuration's, else the OS default)`)
 	f.StringVar(&c.stateDir, "state-dir", "", "directory of the agent's state file (default: inkan under the user's config directory)")
@@ -162,6 +177,9 @@ configuration file.
 	f.StringVar(&c.passwordFile, "password-file", "", "read passwords from this file, one per line")
 	f.BoolVar(&c.passwordStdin, "password-stdin", false, "read passwords from standard input, one per line")
 	f.DurationVar(&c.timeout, "timeout", 0, "timeout of each HTTP attempt (default 30s)")
+	f.BoolVar(&c.browserCopy, "browser-copy", false, "copy certificates into the browser's NSS database (default: the configuration's browser_copy, else on for the keyring store on Linux)")
+	f.BoolVar(&c.trustRoot, "trust-bank-root", false, "in the browser's copy, also trust the bank's root CA for TLS servers (only if you agree to)")
+	f.StringVar(&c.nssDir, "nss-dir", "", "the browser's NSS database for --browser-copy (default ~/.pki/nssdb)")
 	root.AddCommand(c.pickupCommand(), c.listCommand(), c.loginCommand(), c.renewCommand(), c.statusCommand(),
 		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.adminCommand())
 	return root
@@ -202,7 +220,13 @@ func (c *cli) agent() (*agent.Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open certificate store: %w", err)
 	}
-	a, err := agent.New(cfg, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout})
+	if c.flagSet("browser-copy") {
+		cfg.BrowserCopy = &c.browserCopy
+	}
+	if c.flagSet("trust-bank-root") {
+		cfg.TrustBankRoot = c.trustRoot
+	}
+	a, err := agent.New(cfg, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout, NSSDir: c.nssDir})
 	if err != nil {
 		return nil, err
 	}

@@ -22,6 +22,8 @@ type LoginResult struct {
 	User            wire.User
 	Notices         []wire.Notice
 	CertificateMode bool
+	// PreviousLoginAt is when the ID last logged in before this login; nil the first time.
+	PreviousLoginAt *time.Time
 }
 
 // Login checks a login: the TLS client certificate (when cert is not nil) and
@@ -77,19 +79,26 @@ func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, c
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if from, _ := s.Policy.RenewalWindow(*rec.NotAfter); !now.Before(from) {
-		left := DaysLeft(*rec.NotAfter, now)
-		na := *rec.NotAfter
-		res.Notices = append(res.Notices, wire.Notice{
-			Kind:     wire.NoticeRenewalDue,
-			Title:    "重要なお知らせ",
-			Body:     fmt.Sprintf("電子証明書の有効期限まで残り%d日です。電子証明書を更新してください。", left),
-			Action:   wire.ActionRenew,
-			NotAfter: &na,
-			DaysLeft: left,
-		})
-	}
+	res.Notices = append(res.Notices, s.renewalNotices(rec, now)...)
 	return res, nil
+}
+
+// renewalNotices is the 重要なお知らせ of a login with rec: the renewal notice
+// from the day the renewal window opens, none before.
+func (s *Service) renewalNotices(rec store.Certificate, now time.Time) []wire.Notice {
+	if from, _ := s.Policy.RenewalWindow(*rec.NotAfter); now.Before(from) {
+		return nil
+	}
+	left := DaysLeft(*rec.NotAfter, now)
+	na := *rec.NotAfter
+	return []wire.Notice{{
+		Kind:     wire.NoticeRenewalDue,
+		Title:    "重要なお知らせ",
+		Body:     fmt.Sprintf("電子証明書の有効期限まで残り%d日です。電子証明書を更新してください。", left),
+		Action:   wire.ActionRenew,
+		NotAfter: &na,
+		DaysLeft: left,
+	}}
 }
 
 func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, password string) (LoginResult, error) {
@@ -136,6 +145,7 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		if refusal = check(tx, u, cur); refusal != nil {
 			return nil
 		}
+		res.PreviousLoginAt = u.LastLoginAt
 		u.LastLoginAt = &now
 		if err := tx.UpdateUser(u); err != nil {
 			return err
@@ -251,4 +261,63 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 		return fmt.Errorf("log out: %w", err)
 	}
 	return nil
+}
+
+// SessionUser is what a page shows for an open session: the ID as
+// [Service.Authorize] accepts it (same certificate, still current, not
+// revoked, not locked or blocked), with its 重要なお知らせ.
+type SessionUser struct {
+	User    wire.User
+	Notices []wire.Notice
+}
+
+// SessionUser checks the session of token as [Service.Authorize] does and
+// returns the ID's view and notices. A session that Authorize refuses (the
+// certificate was revoked or replaced since) is refused here too, at once.
+func (s *Service) SessionUser(ctx context.Context, remoteAddr, token string, cert *x509.Certificate) (SessionUser, error) {
+	a, err := s.Authorize(ctx, remoteAddr, token, cert)
+	if err != nil {
+		return SessionUser{}, err
+	}
+	now := s.now()
+	out := SessionUser{Notices: []wire.Notice{}}
+	err = s.Store.View(ctx, func(tx store.Tx) error {
+		u, err := tx.User(a.Name)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		out.User = s.view(u, c, cur, now)
+		if cur != nil && cert != nil && cur.NotAfter != nil {
+			out.Notices = append(out.Notices, s.renewalNotices(*cur, now)...)
+		}
+		return nil
+	})
+	if err != nil {
+		return SessionUser{}, fmt.Errorf("session user: %w", err)
+	}
+	return out, nil
+}
+
+// CertificateOwner says whose certificate cert is, by the same checks a login
+// with it makes first (this bank's CA, known, not revoked, the ID's current
+// one), so that a page can ask for the password of that ID or refuse at once.
+func (s *Service) CertificateOwner(ctx context.Context, cert *x509.Certificate) (string, error) {
+	var u store.User
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		var err error
+		u, _, err = s.identify(tx, cert)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("certificate owner: %w", err)
+	}
+	return u.LoginID, nil
 }
