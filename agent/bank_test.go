@@ -138,6 +138,9 @@ type fakeBank struct {
 	stalled chan struct{}
 	// accepted counts the connections the server accepted, open those not yet closed.
 	accepted, open atomic.Int32
+	// policy, when set, is the answer to GET /api/v1/policy; unset, the route is
+	// unknown, as on a server that predates it.
+	policy *wire.Policy
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
@@ -152,6 +155,14 @@ func newFakeBankNamed(t testing.TB, now func() time.Time, caName string) *fakeBa
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", b.enroll)
 	mux.HandleFunc("POST /api/v1/login", b.login)
+	mux.HandleFunc("GET /api/v1/policy", func(w http.ResponseWriter, r *http.Request) {
+		if b.policy == nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(b.policy)
+	})
 	b.srv = b.ca.serveCounting(t, mux, func(_ net.Conn, st http.ConnState) {
 		switch st {
 		case http.StateNew:

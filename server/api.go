@@ -47,6 +47,12 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
+// apiPolicy is GET /api/v1/policy: the bank's policy for agents (wire.Policy).
+func (s *Server) apiPolicy(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, wire.Policy{AutoRenew: s.cfg.Policy.AutoRenew == nil || *s.cfg.Policy.AutoRenew,
+		RenewBeforeDays: s.cfg.Policy.RenewBeforeDays, RenewAfterDays: s.cfg.Policy.RenewAfterDays})
+}
+
 // apiLogout is POST /api/v1/logout: ends the bearer token's session.
 func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) {
 	if err := s.svc.Logout(r.Context(), bearer(r)); err != nil {

@@ -95,8 +95,12 @@ type PolicyConfig struct {
 	// RepeatGraceHours is how long after a pickup or renewal a request repeated
 	// with the same key (its answer was lost) gets the same certificate again; 0
 	// turns repeats off. A file written before the field existed gets the default.
-	RepeatGraceHours int                    `json:"repeat_grace_hours"`
-	Argon2           lifecycle.Argon2Params `json:"argon2"`
+	RepeatGraceHours int `json:"repeat_grace_hours"`
+	// AutoRenew lets agents renew by themselves, with no user action, from the
+	// day the renewal window opens (GET /api/v1/policy tells them). Absent
+	// means true; false leaves renewal to the user.
+	AutoRenew *bool                  `json:"auto_renew,omitempty"`
+	Argon2    lifecycle.Argon2Params `json:"argon2"`
 }
 
 // SMTPConfig says where expiry notices are sent from. An empty Host turns

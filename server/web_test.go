@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/tls"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -328,4 +329,19 @@ func mustContractOf(t *testing.T, e *env, loginID string) string {
 		t.Fatal(err)
 	}
 	return u.ContractID
+}
+
+func TestPolicyTellsAgentsWhetherTheBankAllowsSilentRenewal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		set  *bool
+		want bool
+	}{{"default", nil, true}, {"off", new(bool), false}} {
+		e := newEnv(t, func(c *Config) { c.Policy.AutoRenew = tc.set })
+		r := e.do(e.client(nil), e.request("GET", "/api/v1/policy", "", nil))
+		var p wire.Policy
+		if r.status != 200 || json.Unmarshal(r.body, &p) != nil || p.AutoRenew != tc.want || p.RenewBeforeDays != 30 {
+			t.Errorf("%s: %d %s", tc.name, r.status, r.body)
+		}
+	}
 }

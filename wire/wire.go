@@ -101,6 +101,16 @@ const (
 	ActionRenew Action = "renew" // 電子証明書の更新はこちら
 )
 
+// Policy is GET /api/v1/policy: what the bank allows the agent to do by itself.
+// It needs no authentication and holds nothing secret.
+type Policy struct {
+	// AutoRenew: the agent renews each certificate, with a new key and no user
+	// action, once, from the day its renewal window opens.
+	AutoRenew       bool `json:"auto_renew"`
+	RenewBeforeDays int  `json:"renew_before_days"`
+	RenewAfterDays  int  `json:"renew_after_days"`
+}
+
 // Notice is a message shown after login.
 type Notice struct {
 	Kind NoticeKind `json:"kind"`

@@ -164,14 +164,29 @@ func (c *cli) loginCommand() *cobra.Command {
 
 func (c *cli) renewCommand() *cobra.Command {
 	var ref string
+	var auto bool
 	cmd := &cobra.Command{
-		Use:   "renew [--id CERT]",
+		Use:   "renew [--id CERT | --auto]",
 		Short: "Renew (更新) a certificate: a new key pair, proven with the current certificate",
-		Args:  cobra.NoArgs,
+		Long: `Renew (更新) a certificate: a new key pair, proven with the current certificate.
+
+With --auto, renew every certificate whose renewal window is open, if the bank
+allows automatic renewal, with no question asked: for a systemd timer or a
+Windows scheduled task (docs/agent.md has both). It prints
+「電子証明書を更新しました」 for each renewal, nothing else when nothing is due,
+and fails (exit status of the first failure) when a renewal failed after its
+retries; the old certificate stays until the new one is stored.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a, err := c.agent()
 			if err != nil {
 				return err
+			}
+			if auto {
+				if ref != "" {
+					return &usageError{"use --id or --auto, not both"}
+				}
+				return c.autoRenew(cmd.Context(), a)
 			}
 			id, err := c.choose(cmd.Context(), a, ref)
 			if err != nil {
@@ -187,7 +202,29 @@ func (c *cli) renewCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&ref, "id", "", "the certificate: fingerprint, its first 8+ digits, or label")
+	cmd.Flags().BoolVar(&auto, "auto", false, "renew every certificate that is due, if the bank allows it (for a scheduled task)")
 	return cmd
+}
+
+// autoRenew is `renew --auto`.
+func (c *cli) autoRenew(ctx context.Context, a *agent.Agent) error {
+	rs, err := a.AutoRenew(ctx, agent.AutoRenewOptions{})
+	if errors.Is(err, agent.ErrAutoRenewOff) {
+		fmt.Fprintln(c.stdout, map[bool]string{true: "The bank does not allow automatic renewal: renew with `inkanctl renew`.",
+			false: "当金庫は電子証明書の自動更新を許可していません。`inkanctl renew` で更新してください。"}[c.lang == "en"])
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var first error
+	for _, r := range rs {
+		fmt.Fprintln(c.stdout, agent.RenewedNotice(r, c.lang))
+		if r.Err != nil && first == nil {
+			first = r.Err
+		}
+	}
+	return first
 }
 
 var levelNames = map[agent.Level]string{
