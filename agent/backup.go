@@ -2,11 +2,17 @@ package agent
 
 import (
 	"context"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // MinBackupPasswordLength is the shortest backup password accepted.
@@ -68,34 +74,111 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 // another. Keys stay exportable so the admin can back them up again. Every
 // certificate of the backup is restored; those not from this bank are reported
 // apart, in [RestoreResult.Other], since the chooser will not offer them.
+//
+// The backup may come from another tool: a certificate of this bank is stored
+// with the bank's CA chain even when the file lacks it, and labelled
+// "<loginID>+<bankCode>" whatever friendlyName the file gives it. The bank's
+// server is then asked (OCSP) whether each of them is still valid: one it has
+// revoked is listed in [RestoreResult.Revoked] and shows as revoked.
 func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*RestoreResult, error) {
 	ca, err := a.bankCA(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("restore certificates: %w", err)
 	}
-	res, err := a.store.Import(ctx, pfx, password, certstore.ImportOptions{Exportable: true})
+	inter, err := a.intermediates(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("restore certificates: %w", err)
 	}
+	cas := append(slices.Clone(inter), ca)
+	label := func(leaf *x509.Certificate) string {
+		if !issuedBy(ca, leaf, cas) {
+			return ""
+		}
+		subj, err := wire.SubjectOf(leaf)
+		if err != nil || subj.BankCode != a.cfg.BankCode {
+			return ""
+		}
+		return subj.Label()
+	}
+	res, err := a.store.Import(ctx, pfx, password, certstore.ImportOptions{Exportable: true, CACerts: cas, Label: label})
+	if err != nil {
+		return nil, fmt.Errorf("restore certificates: %w", err)
+	}
+
+	var revoked []certstore.Fingerprint
+	var checkErrs []error
+	for _, sid := range append(slices.Clone(res.Added), res.AlreadyPresent...) {
+		if label(sid.Certificate) == "" {
+			continue
+		}
+		status, err := a.ocspStatus(ctx, ca, sid)
+		if err != nil {
+			checkErrs = append(checkErrs, fmt.Errorf("%s: %w", sid.Label, err))
+			continue
+		}
+		if status == ocsp.Revoked {
+			revoked = append(revoked, sid.Fingerprint)
+		}
+	}
+	if len(revoked) > 0 {
+		now := a.now()
+		if err := a.state.update(func(m map[certstore.Fingerprint]certState) {
+			for _, fp := range revoked {
+				st := m[fp]
+				st.RevokedSeen = now
+				m[fp] = st
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("restore certificates: %w", err)
+		}
+	}
+
 	st, err := a.state.snapshot()
 	if err != nil {
 		return nil, fmt.Errorf("restore certificates: %w", err)
 	}
-	out := &RestoreResult{}
-	for _, sid := range res.Added {
-		if id, ok := a.describe(ca, sid, st[sid.Fingerprint]); ok {
-			out.Added = append(out.Added, id)
-		} else {
-			out.Other = append(out.Other, sid)
+	out := &RestoreResult{CheckErr: errors.Join(checkErrs...)}
+	classify := func(sids []*certstore.Identity, into *[]*Identity) {
+		for _, sid := range sids {
+			id, ok := a.describe(ca, sid, st[sid.Fingerprint])
+			if !ok {
+				out.Other = append(out.Other, sid)
+				continue
+			}
+			*into = append(*into, id)
+			if slices.Contains(revoked, sid.Fingerprint) {
+				out.Revoked = append(out.Revoked, id)
+			}
 		}
 	}
-	for _, sid := range res.AlreadyPresent {
-		if id, ok := a.describe(ca, sid, st[sid.Fingerprint]); ok {
-			out.AlreadyPresent = append(out.AlreadyPresent, id)
-		} else {
-			out.Other = append(out.Other, sid)
-		}
-	}
+	classify(res.Added, &out.Added)
+	classify(res.AlreadyPresent, &out.AlreadyPresent)
 	a.syncBrowserAfter(ctx)
 	return out, nil
+}
+
+// ocspStatus asks the bank's server whether sid's certificate is good, revoked or
+// unknown (ocsp.Good, ocsp.Revoked, ocsp.Unknown), checking the answer's signature.
+func (a *Agent) ocspStatus(ctx context.Context, ca *x509.Certificate, sid *certstore.Identity) (int, error) {
+	issuer := ca
+	if len(sid.Chain) > 0 {
+		issuer = sid.Chain[0]
+	}
+	req, err := ocsp.CreateRequest(sid.Certificate, issuer, nil)
+	if err != nil {
+		return 0, fmt.Errorf("ask whether the certificate is revoked: %w", err)
+	}
+	resp, err := a.anonClient(ca).R().SetContext(ctx).
+		SetHeader("Content-Type", "application/ocsp-request").SetBody(req).Post(pathOCSP)
+	if err != nil {
+		return 0, fmt.Errorf("ask whether the certificate is revoked: %w", err)
+	}
+	if resp.IsError() {
+		return 0, fmt.Errorf("ask whether the certificate is revoked: %w", refusal(resp))
+	}
+	answer, err := ocsp.ParseResponseForCert(resp.Body(), sid.Certificate, issuer)
+	if err != nil {
+		return 0, fmt.Errorf("ask whether the certificate is revoked: the server's answer: %w", err)
+	}
+	return answer.Status, nil
 }

@@ -27,6 +27,7 @@ const (
 	pathCACerts        = "/.well-known/est/cacerts"
 	pathSimpleEnroll   = "/.well-known/est/simpleenroll"
 	pathSimpleReenroll = "/.well-known/est/simplereenroll"
+	pathOCSP           = "/ocsp"
 )
 
 // httpOptions is how every client the agent makes behaves.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/certstore/nssdb"
@@ -115,6 +116,23 @@ var (
 	msgOther    = text{"予期しないエラーが発生しました。もう一度お試しください。解決しない場合は当金庫にお問い合わせください。詳細: ",
 		"Something unexpected went wrong. Try again, and contact the bank if it persists. Details: "}
 )
+
+var msgRestoredRevoked = text{"次の電子証明書は当金庫で失効済みのため、ログインには使用できません。再発行を管理者にご依頼ください（管理者IDの場合は当金庫にお問い合わせください）: ",
+	"The bank has revoked these certificates, so they cannot log in. Ask your administrator for a reissue (for an administrator ID, contact the bank): "}
+
+// RestoredRevokedNote says, in lang ("ja" or "en"), that the restored
+// certificates labels are revoked and what to do; "" when labels is empty.
+func RestoredRevokedNote(labels []string, lang string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	t := msgRestoredRevoked.ja
+	sep := "、"
+	if lang == "en" {
+		t, sep = msgRestoredRevoked.en, ", "
+	}
+	return t + strings.Join(labels, sep)
+}
 
 // Message says what happened and what to do, for a person, in lang ("ja" or "en";
 // anything else means "ja"). It is the one place where errors become words.

@@ -125,4 +125,10 @@ type RestoreResult struct {
 	// the same (or left as they were, when already here), but the chooser never
 	// offers them: say so, e.g. "restored, but not from this bank".
 	Other []*certstore.Identity
+	// Revoked holds those of Added and AlreadyPresent that the bank's server
+	// answered are revoked: they cannot log in; say so ([RestoredRevokedNote]).
+	Revoked []*Identity
+	// CheckErr, when not nil, says the server could not be asked whether some
+	// of them are revoked; the restore itself succeeded.
+	CheckErr error
 }

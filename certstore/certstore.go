@@ -170,6 +170,12 @@ type ExportOptions struct {
 type ImportOptions struct {
 	// Exportable marks imported keys as exportable again (backends that track it).
 	Exportable bool
+	// CACerts complete the chain of an identity whose file carries its leaf
+	// alone, or part of its chain, as files exported without the CA do.
+	CACerts []*x509.Certificate
+	// Label, when set, names each identity from its leaf certificate whatever
+	// friendlyName the file carries; an empty answer keeps the friendlyName.
+	Label func(leaf *x509.Certificate) string
 }
 
 // ImportResult says what [Store.Import] did.

@@ -9,7 +9,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+
+	"github.com/inkan-dev/inkan/certstore/internal/pkcs12"
 )
 
 // pending is the life of a Key between GenerateKey and Attach or Discard, the
@@ -46,9 +49,10 @@ func (p *pending) checkAttach(ctx context.Context, pub crypto.PublicKey, chain [
 	return fp, nil
 }
 
-// importItems decodes a PKCS#12 file for Store.Import and checks, before any
+// importItems decodes a PKCS#12 file for Store.Import, completes each chain from
+// opts.CACerts, names each identity by opts.Label, and checks, before any
 // backend changes anything, the context, the password and every label.
-func importItems(ctx context.Context, pfx []byte, password string) ([]pfxItem, error) {
+func importItems(ctx context.Context, pfx []byte, password string, opts ImportOptions) ([]pfxItem, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
@@ -56,7 +60,16 @@ func importItems(ctx context.Context, pfx []byte, password string) ([]pfxItem, e
 	if err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-	for _, item := range items {
+	for i := range items {
+		item := &items[i]
+		if len(opts.CACerts) > 0 {
+			item.Chain = pkcs12.BuildChain(item.Chain[0], append(slices.Clone(item.Chain[1:]), opts.CACerts...))
+		}
+		if opts.Label != nil {
+			if label := opts.Label(item.Chain[0]); label != "" {
+				item.FriendlyName = label
+			}
+		}
 		if err := checkLabel(item.FriendlyName); err != nil {
 			return nil, fmt.Errorf("import %s: %w", FingerprintOf(item.Chain[0]), err)
 		}

@@ -77,3 +77,34 @@ func TestImportReadsWhatOpenSSLWrites(t *testing.T) {
 		})
 	}
 }
+
+// TestImportLabelsAndCompletesChains: a file exported without the CA, whose
+// friendlyName is not the label, is stored with the CA the caller knows and the
+// label the caller gives.
+func TestImportLabelsAndCompletesChains(t *testing.T) {
+	ca := newTestCA(t, "Inkan Test CA")
+	key, err := generateSoftwareKey(ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := ca.issue(t, key.Public(), "user01")
+	pfx, err := encodePFX([]pfxItem{{Key: key, Chain: chain[:1], FriendlyName: "Windows で書き出した証明書"}}, "secret", PKCS12Modern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newMemoryStore()
+	res, err := s.Import(context.Background(), pfx, "secret", ImportOptions{
+		CACerts: []*x509.Certificate{ca.cert},
+		Label:   func(leaf *x509.Certificate) string { return leaf.Subject.CommonName + "+1376" },
+	})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if len(res.Added) != 1 {
+		t.Fatalf("Import added %d identities, want 1", len(res.Added))
+	}
+	got := res.Added[0]
+	if got.Label != "user01+1376" || len(got.Chain) != 1 || !got.Chain[0].Equal(ca.cert) {
+		t.Errorf("imported %q with %d CA certificates, want user01+1376 with its CA", got.Label, len(got.Chain))
+	}
+}

@@ -239,7 +239,7 @@ func (s *softStore) Export(ctx context.Context, fps []Fingerprint, password stri
 }
 
 func (s *softStore) Import(ctx context.Context, pfx []byte, password string, opts ImportOptions) (*ImportResult, error) {
-	items, err := importItems(ctx, pfx, password)
+	items, err := importItems(ctx, pfx, password, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -383,7 +383,7 @@ func (s *windowsStore) Export(ctx context.Context, fps []Fingerprint, password s
 // KSP under a fresh container name, its CA certificates go to CurrentUser\CA and
 // its certificate to MY; on any failure everything this call added is removed.
 func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, opts ImportOptions) (*ImportResult, error) {
-	items, err := importItems(ctx, pfx, password)
+	items, err := importItems(ctx, pfx, password, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -248,6 +248,13 @@ func (u *UI) showRestored(r *agent.RestoreResult) {
 		}
 		text += "\n\n" + t("certs.restore.other", map[string]any{"Bank": u.bankName(), "Labels": strings.Join(other, ", ")})
 	}
+	var revoked []string
+	for _, id := range r.Revoked {
+		revoked = append(revoked, id.Label)
+	}
+	if note := agent.RestoredRevokedNote(revoked, u.lang); note != "" {
+		text += "\n\n" + note
+	}
 	u.showCertificates()
 	u.refreshWarnings()
 	u.showMessage(t("certs.restore"), text)

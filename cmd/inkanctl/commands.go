@@ -344,7 +344,8 @@ func (c *cli) restoreCommand() *cobra.Command {
 						Subject: sid.Certificate.Subject.String(), Issuer: sid.Certificate.Issuer.String(), NotAfter: sid.Certificate.NotAfter})
 				}
 				c.printJSON(map[string]any{"added": identitiesJSON(res.Added), "already_present": identitiesJSON(res.AlreadyPresent),
-					"other": other})
+					"other": other, "revoked": identitiesJSON(res.Revoked)})
+				c.printRestoreNotes(res)
 				return nil
 			}
 			for _, id := range res.Added {
@@ -359,8 +360,24 @@ func (c *cli) restoreCommand() *cobra.Command {
 				fmt.Fprintf(c.stdout, "other    %-24s restored, but not from this bank (issued by %s)  %s\n",
 					sid.Label, sid.Certificate.Issuer.CommonName, sid.Fingerprint)
 			}
+			c.printRestoreNotes(res)
 			return nil
 		},
+	}
+}
+
+// printRestoreNotes says on stderr which restored certificates the bank has
+// revoked, and whether that could not be checked.
+func (c *cli) printRestoreNotes(res *agent.RestoreResult) {
+	var revoked []string
+	for _, id := range res.Revoked {
+		revoked = append(revoked, id.Label)
+	}
+	if note := agent.RestoredRevokedNote(revoked, c.lang); note != "" {
+		fmt.Fprintln(c.stderr, note)
+	}
+	if res.CheckErr != nil {
+		fmt.Fprintf(c.stderr, "%s\n", agent.Message(res.CheckErr, c.lang))
 	}
 }
 
