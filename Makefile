@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA        ?= $(CURDIR)/.cache/demo
 BIN         := $(CURDIR)/bin
 
-.PHONY: all deps build run test test-go lint windows bench clean
+.PHONY: all deps build run test test-go lint windows bench fuzz clean
 
 all: build
 
@@ -39,6 +39,10 @@ test: deps lint
 ## bench: the performance benchmarks (see README).
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/... ./agent/... ./e2e/... ./ui/...
+
+## fuzz: every Go fuzz target of the module for FUZZTIME each (10m here; make test runs 10s each).
+fuzz: deps
+	FUZZTIME=$(or $(FUZZTIME),10m) scripts/fuzz.sh
 
 ## windows: cross-compile inkan.exe, inkanctl.exe and inkan-server.exe with mingw-w64.
 windows: deps

@@ -34,15 +34,26 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("read configuration: %w", err)
 	}
+	return parseConfig(path, data)
+}
+
+// parseConfig decodes and validates the configuration file named name, whose
+// bytes are data: they come from wherever the file came from, so every field is
+// checked and nothing unknown is accepted.
+func parseConfig(name string, data []byte) (Config, error) {
 	var cfg Config
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return Config{}, &ConfigError{Problem: fmt.Sprintf("%s is not a valid configuration file: %v", path, err),
+		return Config{}, &ConfigError{Problem: fmt.Sprintf("%s is not a valid configuration file: %v", name, err),
+			Fix: "use the file your bank sent, unchanged"}
+	}
+	if dec.More() {
+		return Config{}, &ConfigError{Problem: fmt.Sprintf("%s holds more than one JSON value", name),
 			Fix: "use the file your bank sent, unchanged"}
 	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, fmt.Errorf("%s: %w", path, err)
+		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return cfg, nil
 }

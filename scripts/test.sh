@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 echo "== go test (all packages, with a real Secret Service) =="
 scripts/with-secret-service.sh go test -count=1 ./...
 
+echo "== fuzz targets, 10 s each (make fuzz runs them longer) =="
+FUZZTIME=10s scripts/fuzz.sh
+
 echo "== cross-builds: certstore and the agent for Windows and macOS =="
 GOOS=windows GOARCH=amd64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./cmd/inkan-server/
 GOOS=darwin GOARCH=arm64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./cmd/inkan-server/

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every Go fuzz target of the module (every `func FuzzXxx` that
+# `go test -list` finds, package by package) for FUZZTIME each, one after the
+# other. A crash stops the run with go test's report; the failing input is
+# saved under that package's testdata/fuzz/FuzzXxx/ and replays as a plain test.
+#
+#   FUZZTIME      how long each target runs (go test -fuzztime): 10s by default,
+#                 `make fuzz` uses 10m
+#   FUZZPARALLEL  fuzzing workers per target (go test -parallel): 1 by default,
+#                 since the machine is usually shared; raise it on your own one
+#   FUZZPKGS      the packages to look in: ./... by default
+#   FUZZLOG       if set, a file that gets one summary line per target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FUZZTIME=${FUZZTIME:-10s}
+FUZZPARALLEL=${FUZZPARALLEL:-1}
+FUZZPKGS=${FUZZPKGS:-./...}
+
+targets=0
+for pkg in $(go list $FUZZPKGS); do
+  # -list prints the matching names, then "ok <pkg>"; packages without test
+  # files print "? <pkg> [no test files]".
+  for fn in $(go test -list '^Fuzz' "$pkg" | grep -E '^Fuzz[A-Za-z0-9_]*$' || true); do
+    targets=$((targets + 1))
+    echo "== fuzz $pkg $fn for $FUZZTIME =="
+    out=$(mktemp)
+    status=0
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -parallel "$FUZZPARALLEL" "$pkg" 2>&1 | tee "$out" || status=$?
+    if [ -n "${FUZZLOG:-}" ]; then
+      # go test's last progress line carries the total execs of the run.
+      last=$(grep -E 'fuzz: elapsed' "$out" | tail -n 1 || true)
+      echo "$(date -u +%FT%TZ) $pkg $fn fuzztime=$FUZZTIME exit=$status ${last#*fuzz: }" >>"$FUZZLOG"
+    fi
+    rm -f "$out"
+    if [ "$status" -ne 0 ]; then
+      echo "fuzz: $pkg $fn failed: see the report above; the input is in testdata/fuzz/$fn/" >&2
+      exit "$status"
+    fi
+  done
+done
+if [ "$targets" -eq 0 ]; then
+  echo "fuzz: no Fuzz targets found in $FUZZPKGS" >&2
+  exit 1
+fi
+echo "fuzz: $targets targets ran for $FUZZTIME each without a failure"
