@@ -105,6 +105,9 @@ func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, pa
 	if loginID == "" {
 		return LoginResult{}, fmt.Errorf("login_id is required without a client certificate: %w", ErrBadRequest)
 	}
+	if err := s.refusePasswordOnlyInCertificateMode(ctx, loginID, password); err != nil {
+		return LoginResult{}, err
+	}
 	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
 		return LoginResult{}, err
 	}
@@ -320,4 +323,53 @@ func (s *Service) CertificateOwner(ctx context.Context, cert *x509.Certificate) 
 		return "", fmt.Errorf("certificate owner: %w", err)
 	}
 	return u.LoginID, nil
+}
+
+// refusePasswordOnlyInCertificateMode answers a login without a certificate to
+// an ID whose contract is in certificate mode, where it can never succeed:
+// certificate_required to the right password, invalid_credentials to a wrong
+// one, as ever, but without reserving an attempt. Otherwise anyone who knows
+// an ID could lock it with five wrong passwords and no certificate, and an
+// admin ID so locked waits for the bank. The check costs what a counted one
+// costs (a slot and one argon2id hash); wrong passwords are still charged to
+// the caller's address by the server's per-IP limit. It returns nil when the
+// login is not of that kind and goes the usual, counted way.
+func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, loginID, password string) error {
+	var hash string
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		u, err := tx.User(loginID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		if c.CertificateModeAt != nil {
+			hash = u.PasswordHash
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("look up the login mode of %s: %w", loginID, err)
+	}
+	if hash == "" {
+		return nil
+	}
+	release, err := s.enterCheck(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	ok, err := s.verify(password, hash)
+	if err != nil {
+		return fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		return ErrInvalidCredentials
+	}
+	return ErrCertificateRequired
 }

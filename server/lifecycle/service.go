@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -459,9 +461,25 @@ func (s *Service) checkNotBlocked(tx store.Tx, u store.User, cur *store.Certific
 	return nil
 }
 
+// presentedIsStored reports whether the presented certificate is, byte for
+// byte, the one this server issued under its serial. A serial and a signature
+// are not enough: whoever copied the online issuing key off the server's disk
+// could sign a certificate with a victim's serial and subject for a key of
+// their own; it would check against the CA and name the victim's record, but
+// it is not the certificate that record holds.
+func presentedIsStored(cert *x509.Certificate, rec store.Certificate) bool {
+	if len(rec.DER) == 0 {
+		return false
+	}
+	stored, presented := sha256.Sum256(rec.DER), sha256.Sum256(cert.Raw)
+	return subtle.ConstantTimeCompare(stored[:], presented[:]) == 1
+}
+
 // identify finds the record of a presented client certificate and checks it is
-// this bank's, the current certificate of its ID and not revoked. Validity
-// dates are left to the caller: renewal accepts an expired certificate.
+// this bank's, the very certificate issued under its serial (presentedIsStored),
+// the current certificate of its ID and not revoked. Every use of a client
+// certificate (login, the session it binds, renewal) goes through here.
+// Validity dates are left to the caller: renewal accepts an expired certificate.
 func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, store.Certificate, error) {
 	if cert == nil {
 		return store.User{}, store.Certificate{}, ErrClientCertRequired
@@ -475,6 +493,9 @@ func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, sto
 	}
 	if err != nil {
 		return store.User{}, store.Certificate{}, err
+	}
+	if !presentedIsStored(cert, rec) {
+		return store.User{}, store.Certificate{}, fmt.Errorf("serial %s: the presented certificate is not the one issued under it: %w", rec.Serial, ErrUnknownIssuer)
 	}
 	switch rec.Status {
 	case store.CertRevoked:
