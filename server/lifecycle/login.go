@@ -373,3 +373,21 @@ func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, login
 	}
 	return ErrCertificateRequired
 }
+
+// PurgeExpiredSessions removes every session past its expiry and returns how
+// many it removed. Expired sessions already authorize nothing; purging keeps
+// the table to the sessions that can. It is idempotent, so several servers may
+// run it at once.
+func (s *Service) PurgeExpiredSessions(ctx context.Context) (int64, error) {
+	now := s.now()
+	var n int64
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		var err error
+		n, err = tx.DeleteExpiredSessions(now)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("purge expired sessions: %w", err)
+	}
+	return n, nil
+}

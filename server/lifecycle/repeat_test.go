@@ -10,18 +10,17 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/store"
-	"github.com/inkan-dev/inkan/server/store/sqlite"
+	"github.com/inkan-dev/inkan/server/store/testdb"
 	"github.com/inkan-dev/inkan/wire"
 )
 
-// bench is a Service over a fresh SQLite file and CA, with a clock tests move.
+// bench is a Service over a fresh database and CA, with a clock tests move.
 type bench struct {
 	t   *testing.T
 	ctx context.Context
@@ -40,11 +39,7 @@ func newBench(t *testing.T, policy func(*Policy)) *bench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(b.ctx, filepath.Join(dir, "inkan.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.Open(t) // SQLite, or PostgreSQL under INKAN_TEST_DB=postgres
 	p := DefaultPolicy("1376")
 	p.Argon2 = Argon2Params{Time: 1, Memory: 64, Threads: 1, KeyLen: 32}
 	if policy != nil {

@@ -55,9 +55,25 @@ type due struct {
 	covers   []int // every threshold this send settles (a late first sweep skips the earlier ones)
 }
 
+// SweepLock is the name of the [store.Store.Exclusive] claim a sweep holds,
+// so that of several servers sharing one database only one sweeps at a time
+// and each notice still goes out once.
+const SweepLock = "mail.expiry_sweep"
+
 // Sweep sends every notice due now and returns how many it sent. A failed
-// send is retried at the next sweep.
+// send is retried at the next sweep. While another server sharing the store
+// sweeps, it sends nothing and returns 0.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
+	sent := 0
+	_, err := s.Store.Exclusive(ctx, SweepLock, func(ctx context.Context) error {
+		var err error
+		sent, err = s.sweep(ctx)
+		return err
+	})
+	return sent, err
+}
+
+func (s *Sweeper) sweep(ctx context.Context) (int, error) {
 	now := s.Now().UTC()
 	pending, err := s.pending(ctx, now)
 	if err != nil {

@@ -12,6 +12,20 @@
 // Every life-cycle change runs in one [Store.Update] call, so that its record
 // changes and its audit row commit together or not at all. [Store.View] is for
 // reads that change nothing.
+//
+// # Several writers
+//
+// A store may be shared by several server processes (PostgreSQL). Every
+// implementation must then give Update the outcome of running the
+// transactions one after another, as SQLite's single writer does: inside
+// Update, reading a user or a certificate takes that ID's row lock until the
+// transaction ends, so that a read-modify-write of an ID's records cannot
+// interleave with another's. Update may run fn again when the database
+// aborted it for a conflict with a concurrent transaction (a deadlock, a
+// serialization failure); fn must have no effect outside tx other than
+// setting its results, which a later run overwrites. An implementation may
+// also refuse, with ErrConflict, a second waiting or active certificate for
+// one login ID, which the rules never make.
 package store
 
 import (
@@ -34,6 +48,12 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction, committed when fn returns nil.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Exclusive runs fn unless another process or goroutine sharing the store
+	// is running an Exclusive of the same name: then it returns false at once
+	// without running fn. It is for periodic jobs with effects outside the
+	// store, such as the expiry e-mail sweep, that several servers must not
+	// run at the same time. The claim ends when fn returns or the process dies.
+	Exclusive(ctx context.Context, name string, fn func(context.Context) error) (ran bool, err error)
 	// Close releases the storage.
 	Close() error
 }
@@ -58,7 +78,7 @@ type Tx interface {
 	UpdateCertificate(c Certificate) error
 	// Certificates lists the certificates of loginID, or of every ID when loginID is empty, newest first.
 	Certificates(loginID string) ([]Certificate, error)
-	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded.
+	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded, oldest first.
 	WithdrawnCertificates() ([]Certificate, error)
 	// CRLNumber is the number of the current CRL; NextCRLNumber increments it
 	// and returns the new number. The number only ever grows.
@@ -72,6 +92,9 @@ type Tx interface {
 	DeleteSession(tokenHash string) error
 	// DeleteSessionsOf ends every session of loginID (none is not an error).
 	DeleteSessionsOf(loginID string) error
+	// DeleteExpiredSessions removes every session whose ExpiresAt is before
+	// t and returns how many it removed.
+	DeleteExpiredSessions(t time.Time) (int64, error)
 
 	// MailSent reports whether the notice for threshold days was sent for certificate certID.
 	MailSent(certID int64, days int) (bool, error)

@@ -34,6 +34,7 @@ var migrations embed.FS
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	path  string
 }
 
 var _ store.Store = (*DB)(nil)
@@ -69,7 +70,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	db := &DB{write: write, read: read}
+	db := &DB{write: write, read: read, path: path}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
@@ -129,14 +130,52 @@ func runTx(ctx context.Context, pool *sql.DB, fn func(store.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	// A panic in fn must not leave the single write connection inside an open
+	// transaction, where every later Update would wait for it.
+	committed := false
+	defer func() {
+		if !committed {
+			sqlTx.Rollback()
+		}
+	}()
 	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
-		sqlTx.Rollback()
 		return err
 	}
+	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// Exclusive runs fn while holding an exclusive lock on the file PATH-NAME.lock
+// beside the database, or returns false at once if another handle or process
+// holds it. The operating system drops the lock when the holder dies.
+func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Context) error) (bool, error) {
+	f, err := os.OpenFile(db.path+"-"+claimFileName(name)+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	defer f.Close()
+	got, err := tryLock(f)
+	if err != nil {
+		return false, fmt.Errorf("claim %s: %w", name, err)
+	}
+	if !got {
+		return false, nil
+	}
+	defer unlock(f)
+	return true, fn(ctx)
+}
+
+// claimFileName keeps the letters, digits, '.' and '_' of name.
+func claimFileName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' {
+			return r
+		}
+		return '_'
+	}, name)
 }
 
 type tx struct {
@@ -419,6 +458,14 @@ func (t *tx) DeleteSession(tokenHash string) error {
 func (t *tx) DeleteSessionsOf(loginID string) error {
 	_, err := t.exec(`DELETE FROM sessions WHERE login_id = ?`, loginID)
 	return err
+}
+
+func (t *tx) DeleteExpiredSessions(before time.Time) (int64, error) {
+	res, err := t.exec(`DELETE FROM sessions WHERE expires_at < ?`, toDB(before))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // --- mail
