@@ -59,8 +59,12 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 		return nil, fmt.Errorf("back up certificates: %w", ErrNoIdentity)
 	}
 	for _, fp := range fps {
-		if _, _, err := a.identity(ctx, fp); err != nil {
+		id, sid, err := a.identity(ctx, fp)
+		if err != nil {
 			return nil, fmt.Errorf("back up certificates: %w", err)
+		}
+		if !sid.Exportable {
+			return nil, fmt.Errorf("back up certificates: %w", &NotExportableError{Label: id.Label, BackupRoles: a.backupRoles(ctx)})
 		}
 	}
 	pfx, err := a.store.Export(ctx, fps, password, certstore.ExportOptions{Encoding: certstore.PKCS12Modern})
@@ -70,8 +74,23 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 	return pfx, nil
 }
 
+// backupRoles are the roles whose keys the bank lets PCs back up, as its
+// csrattrs says; when the bank cannot be asked (a restore on a PC that is
+// offline), the seeds' rule: 管理者ID only.
+func (a *Agent) backupRoles(ctx context.Context) []wire.Role {
+	c, err := a.client(ctx, nil)
+	if err != nil {
+		return []wire.Role{wire.RoleAdmin}
+	}
+	attrs, err := csrAttrs(ctx, c, "", "")
+	if err != nil {
+		return []wire.Role{wire.RoleAdmin}
+	}
+	return attrs.BackupRoles
+}
+
 // Restore adds the certificates of a PKCS#12 backup to the store, on this PC or
-// another. Keys stay exportable so the admin can back them up again. Every
+// another. Keys are exportable again where the bank lets the identity's role back up. Every
 // certificate of the backup is restored; those not from this bank are reported
 // apart, in [RestoreResult.Other], since the chooser will not offer them.
 //
@@ -100,7 +119,13 @@ func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*Rest
 		}
 		return subj.Label()
 	}
-	res, err := a.store.Import(ctx, pfx, password, certstore.ImportOptions{Exportable: true, CACerts: cas, Label: label})
+	// A key is exportable again where the bank lets the identity's role back up.
+	roles := a.backupRoles(ctx)
+	exportable := func(leaf *x509.Certificate) bool {
+		subj, err := wire.SubjectOf(leaf)
+		return label(leaf) != "" && err == nil && slices.Contains(roles, subj.Role)
+	}
+	res, err := a.store.Import(ctx, pfx, password, certstore.ImportOptions{ExportableFor: exportable, CACerts: cas, Label: label})
 	if err != nil {
 		return nil, fmt.Errorf("restore certificates: %w", err)
 	}

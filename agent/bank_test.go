@@ -141,6 +141,10 @@ type fakeBank struct {
 	// policy, when set, is the answer to GET /api/v1/policy; unset, the route is
 	// unknown, as on a server that predates it.
 	policy *wire.Policy
+	// keyType and backupRoles are what csrattrs answers; nil backupRoles means
+	// every role (the fake issues general IDs, whose backups most tests make).
+	keyType     wire.KeyType
+	backupRoles []wire.Role
 }
 
 func newFakeBank(t testing.TB, now func() time.Time) *fakeBank {
@@ -152,6 +156,7 @@ func newFakeBankNamed(t testing.TB, now func() time.Time, caName string) *fakeBa
 	b := &fakeBank{t: t, ca: newTestCA(t, caName), now: now, revoked: map[string]bool{}, stalled: make(chan struct{}, 16)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/est/cacerts", b.cacerts)
+	mux.HandleFunc("GET /.well-known/est/csrattrs", b.csrattrs)
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", b.enroll)
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", b.enroll)
 	mux.HandleFunc("POST /api/v1/login", b.login)
@@ -196,6 +201,29 @@ func (b *fakeBank) cacerts(w http.ResponseWriter, r *http.Request) {
 		b.t.Error(err)
 	}
 	io.WriteString(w, base64.StdEncoding.EncodeToString(p7))
+}
+
+func (b *fakeBank) csrattrs(w http.ResponseWriter, r *http.Request) {
+	attrs := wire.CSRAttrs{KeyType: b.keyType, BackupRoles: b.backupRoles}
+	if attrs.KeyType == "" {
+		attrs.KeyType = wire.KeyECDSAP256
+	}
+	if attrs.BackupRoles == nil {
+		attrs.BackupRoles = []wire.Role{wire.RoleAdmin, wire.RoleApprover, wire.RoleGeneral}
+	}
+	if _, password, ok := r.BasicAuth(); ok {
+		if password != "pw" {
+			b.estRefuse(w, wire.CodeInvalidCredentials)
+			return
+		}
+		attrs.Role = wire.RoleGeneral
+	}
+	der, err := wire.MarshalCSRAttrs(attrs)
+	if err != nil {
+		b.t.Error(err)
+	}
+	w.Header().Set("Content-Type", "application/csrattrs")
+	io.WriteString(w, base64.StdEncoding.EncodeToString(der))
 }
 
 func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {

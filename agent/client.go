@@ -28,6 +28,7 @@ const (
 	pathSimpleEnroll   = "/.well-known/est/simpleenroll"
 	pathSimpleReenroll = "/.well-known/est/simplereenroll"
 	pathOCSP           = "/ocsp"
+	pathCSRAttrs       = "/.well-known/est/csrattrs"
 )
 
 // httpOptions is how every client the agent makes behaves.
@@ -265,6 +266,38 @@ func (a *Agent) fetchCA(ctx context.Context) (*x509.Certificate, error) {
 }
 
 // parseCertsOnly decodes an EST answer: base64 of a PKCS#7 certs-only SignedData.
+// csrAttrs asks the bank which key to make (RFC 7030 §4.5). With a login ID the
+// password goes along (HTTP Basic) and the answer names that ID's role too, as
+// a pickup needs before it makes the key.
+func csrAttrs(ctx context.Context, c *resty.Client, loginID, password string) (wire.CSRAttrs, error) {
+	r := c.R().SetContext(ctx).SetHeader("Accept", "application/csrattrs")
+	if loginID != "" {
+		r.SetBasicAuth(loginID, password)
+	}
+	resp, err := r.Get(pathCSRAttrs)
+	if err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("ask the bank which key to make: %w", err)
+	}
+	if resp.IsError() {
+		return wire.CSRAttrs{}, fmt.Errorf("ask the bank which key to make: %w", refusal(resp))
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(resp.Body())), ""))
+	if err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("ask the bank which key to make: the answer is not base64: %w", err)
+	}
+	attrs, err := wire.ParseCSRAttrs(der)
+	if err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("ask the bank which key to make: %w: %w", ErrNotFromBank, err)
+	}
+	return attrs, nil
+}
+
+// keyOptions is the key the bank asks for, exportable when its policy lets
+// role back up.
+func keyOptions(attrs wire.CSRAttrs, role wire.Role) certstore.KeyOptions {
+	return certstore.KeyOptions{Algorithm: certstore.Algorithm(attrs.KeyType), Exportable: attrs.MayBackUp(role)}
+}
+
 func parseCertsOnly(body []byte) ([]*x509.Certificate, error) {
 	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(body)), ""))
 	if err != nil {

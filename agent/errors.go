@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -113,3 +114,18 @@ func (e *ConfigError) Error() string {
 	}
 	return s
 }
+
+// NotExportableError says a backup was refused because the identity's key was
+// made non-exportable: the bank's policy lets only BackupRoles back up.
+type NotExportableError struct {
+	Label       string
+	BackupRoles []wire.Role
+}
+
+// Error implements error.
+func (e *NotExportableError) Error() string {
+	return fmt.Sprintf("%s: the private key is not exportable (the bank lets these roles back up: %v)", e.Label, e.BackupRoles)
+}
+
+// Unwrap makes errors.Is(err, certstore.ErrKeyNotExportable) hold.
+func (e *NotExportableError) Unwrap() error { return certstore.ErrKeyNotExportable }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"strings"
 
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/certstore/nssdb"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // Category says what kind of failure an error is, for callers that act on the kind
@@ -36,6 +38,8 @@ func Classify(err error) Category {
 		notFound *certstore.NotFoundError
 		exists   *certstore.AlreadyExistsError
 		unavail  *certstore.UnavailableError
+		sysErr   *certstore.SystemError
+		unsup    *certstore.UnsupportedKeyError
 		netErr   net.Error
 		urlErr   *url.Error
 	)
@@ -54,6 +58,7 @@ func Classify(err error) Category {
 	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch):
 		return CategoryInput
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound), errors.As(err, &exists), errors.As(err, &unavail),
+		errors.As(err, &sysErr), errors.As(err, &unsup),
 		errors.Is(err, certstore.ErrKeyNotExportable), errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
 		return CategoryStore
 	case isTLSFailure(err), errors.Is(err, ErrCAMismatch), errors.Is(err, ErrNotFromBank),
@@ -90,6 +95,8 @@ var (
 		"That certificate is not on this PC. Refresh the list and choose again."}
 	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細: ",
 		"The certificate store cannot be used. Check the PC's settings. Details: "}
+	msgSystemStore = text{"この PC の証明書ストアで操作が失敗しました (Windows が要求を拒否しました)。もう一度お試しください。解決しない場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細: ",
+		"This PC's certificate store refused the operation. Try again; if it persists, send the bank the result of 動作環境チェック (Environment check) in Settings. Details: "}
 	msgStore = text{"証明書ストアで問題が発生しました。もう一度お試しください。詳細: ",
 		"The certificate store failed. Try again. Details: "}
 	msgNotExportable = text{"この電子証明書の秘密鍵はバックアップできない設定です。バックアップが必要な場合は再発行を依頼してください。",
@@ -134,6 +141,31 @@ func RestoredRevokedNote(labels []string, lang string) string {
 	return t + strings.Join(labels, sep)
 }
 
+// roleNames are the seeds' names of the roles, in both languages.
+var roleNames = map[wire.Role]text{
+	wire.RoleAdmin:    {"管理者ID", "admin IDs"},
+	wire.RoleApprover: {"承認者ID", "approver IDs"},
+	wire.RoleGeneral:  {"一般者ID", "general IDs"},
+}
+
+// notExportableMessage says which certificate cannot be backed up and whose can.
+func notExportableMessage(e *NotExportableError) text {
+	if len(e.BackupRoles) == 0 {
+		return text{
+			fmt.Sprintf("「%s」はバックアップできません。当金庫の方針では、電子証明書の秘密鍵はどの ID もこの PC から持ち出せません。PC を替えるときは再発行を依頼してください。", e.Label),
+			fmt.Sprintf("%s cannot be backed up: the bank's policy keeps every ID's private key on its PC. Ask for a reissue when you replace the PC.", e.Label),
+		}
+	}
+	var ja, en []string
+	for _, r := range e.BackupRoles {
+		ja, en = append(ja, roleNames[r].ja), append(en, roleNames[r].en)
+	}
+	return text{
+		fmt.Sprintf("「%s」はバックアップできません。当金庫の方針でバックアップできるのは%sの電子証明書だけで、それ以外の秘密鍵はこの PC から持ち出せない設定で作られています。PC を替えるときは再発行を依頼してください。", e.Label, strings.Join(ja, "・")),
+		fmt.Sprintf("%s cannot be backed up: the bank lets only %s back up their certificates, and other keys are made so that they cannot leave this PC. Ask for a reissue when you replace the PC.", e.Label, strings.Join(en, " and ")),
+	}
+}
+
 // Message says what happened and what to do, for a person, in lang ("ja" or "en";
 // anything else means "ja"). It is the one place where errors become words.
 func Message(err error, lang string) string {
@@ -153,13 +185,16 @@ func Message(err error, lang string) string {
 		return pick(msgOther) + string(code)
 	}
 	var (
-		cfgErr   *ConfigError
-		weak     *WeakPasswordError
-		notFound *certstore.NotFoundError
-		unavail  *certstore.UnavailableError
-		alert    tls.AlertError
-		netErr   net.Error
-		notSaved *NotSavedError
+		cfgErr      *ConfigError
+		weak        *WeakPasswordError
+		notFound    *certstore.NotFoundError
+		unavail     *certstore.UnavailableError
+		alert       tls.AlertError
+		netErr      net.Error
+		notSaved    *NotSavedError
+		notExp      *NotExportableError
+		unsupported *certstore.UnsupportedKeyError
+		sysErr      *certstore.SystemError
 	)
 	var browser *BrowserCopyError
 	switch {
@@ -197,8 +232,17 @@ func Message(err error, lang string) string {
 		return pick(msgNoSession)
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound):
 		return pick(msgNoIdentity)
+	case errors.As(err, &notExp):
+		return pick(notExportableMessage(notExp))
 	case errors.Is(err, certstore.ErrKeyNotExportable):
 		return pick(msgNotExportable)
+	case errors.As(err, &unsupported):
+		return pick(text{
+			fmt.Sprintf("この PC の証明書ストアでは、当金庫が指定する種類の鍵 (%s) を作れません。Windows の場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細: ", unsupported.Algorithm),
+			fmt.Sprintf("This PC's certificate store cannot make the kind of key the bank asks for (%s). On Windows, send the bank the result of 動作環境チェック (Environment check) in Settings. Details: ", unsupported.Algorithm),
+		}) + unsupported.Err.Error()
+	case errors.As(err, &sysErr):
+		return pick(msgSystemStore) + sysErr.Error()
 	case errors.Is(err, certstore.ErrWrongPassword):
 		return pick(msgBackupWrongPassword)
 	case errors.Is(err, certstore.ErrDamagedFile):

@@ -37,7 +37,14 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
-	id, err := a.obtain(ctx, report, keptSlot{name: loginID}, &x509.CertificateRequest{Subject: pkix.Name{CommonName: loginID}}, func(csr []byte) ([]*x509.Certificate, error) {
+	keyOpts := func() (certstore.KeyOptions, error) {
+		attrs, err := csrAttrs(ctx, c, loginID, password)
+		if err != nil {
+			return certstore.KeyOptions{}, err
+		}
+		return keyOptions(attrs, attrs.Role), nil
+	}
+	id, err := a.obtain(ctx, report, keptSlot{name: loginID}, keyOpts, &x509.CertificateRequest{Subject: pkix.Name{CommonName: loginID}}, func(csr []byte) ([]*x509.Certificate, error) {
 		return enroll(ctx, c, pathSimpleEnroll, csr, loginID, password)
 	})
 	if err != nil {
@@ -76,21 +83,26 @@ func (a *Agent) forget(ctx context.Context, fp certstore.Fingerprint) error {
 
 // obtain has issue turn a CSR into a chain, checks the chain and attaches it to
 // the CSR's key. The key and CSR are the ones kept for slot when there are (see
-// [NotSavedError]), else a new key pair generated in the store. When the server
+// [NotSavedError]), else a new key pair generated in the store as keyOpts says
+// (the bank's csrattrs). When the server
 // issued a certificate that the store could not install, or a kept key fails
 // again short of a refusal of the key itself, the key is kept for slot; on any
 // other failure it is discarded.
-func (a *Agent) obtain(ctx context.Context, report ProgressFunc, slot keptSlot, template *x509.CertificateRequest, issue func(csr []byte) ([]*x509.Certificate, error)) (_ *Identity, err error) {
+func (a *Agent) obtain(ctx context.Context, report ProgressFunc, slot keptSlot, keyOpts func() (certstore.KeyOptions, error), template *x509.CertificateRequest, issue func(csr []byte) ([]*x509.Certificate, error)) (_ *Identity, err error) {
 	ca, err := a.bankCA(ctx)
 	if err != nil {
 		return nil, err
 	}
 	e := a.takeKept(ctx, slot)
 	if e == nil {
-		report(StepGenerateKey)
-		key, err := a.store.GenerateKey(ctx, certstore.DefaultKeyOptions())
+		opts, err := keyOpts()
 		if err != nil {
-			return nil, fmt.Errorf("generate key pair: %w", err)
+			return nil, err
+		}
+		report(StepGenerateKey)
+		key, err := a.store.GenerateKey(ctx, opts)
+		if err != nil {
+			return nil, fmt.Errorf("generate the %s key pair the bank asks for: %w", opts.Algorithm, err)
 		}
 		e = &enrollment{key: key}
 	}

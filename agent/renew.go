@@ -34,7 +34,14 @@ func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress Pr
 	}
 	// RFC 7030 §4.2.2: the renewal CSR repeats the current subject exactly.
 	template := &x509.CertificateRequest{RawSubject: sid.Certificate.RawSubject}
-	id, err := a.obtain(ctx, report, keptSlot{renewal: true, name: string(fp)}, template, func(csr []byte) ([]*x509.Certificate, error) {
+	keyOpts := func() (certstore.KeyOptions, error) {
+		attrs, err := csrAttrs(ctx, c, "", "")
+		if err != nil {
+			return certstore.KeyOptions{}, err
+		}
+		return keyOptions(attrs, cur.Subject.Role), nil
+	}
+	id, err := a.obtain(ctx, report, keptSlot{renewal: true, name: string(fp)}, keyOpts, template, func(csr []byte) ([]*x509.Certificate, error) {
 		return enroll(ctx, c, pathSimpleReenroll, csr, "", "")
 	})
 	if err != nil {

@@ -176,6 +176,16 @@ type ImportOptions struct {
 	// Label, when set, names each identity from its leaf certificate whatever
 	// friendlyName the file carries; an empty answer keeps the friendlyName.
 	Label func(leaf *x509.Certificate) string
+	// ExportableFor, when set, decides per identity instead of Exportable, from
+	// its certificate (the agent: by the role the bank lets back up).
+	ExportableFor func(leaf *x509.Certificate) bool
+}
+
+func (o ImportOptions) exportable(leaf *x509.Certificate) bool {
+	if o.ExportableFor != nil {
+		return o.ExportableFor(leaf)
+	}
+	return o.Exportable
 }
 
 // ImportResult says what [Store.Import] did.

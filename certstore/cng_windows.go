@@ -93,34 +93,20 @@ var securityStatusNames = map[uint32]string{
 	0x80090035:      "NTE_DEVICE_NOT_FOUND",
 }
 
-// cngError is a CNG call that did not return ERROR_SUCCESS.
-type cngError struct {
-	Call   string // the Win32 function, e.g. "NCryptFinalizeKey"
-	Status uint32 // its SECURITY_STATUS
-}
-
-// Error implements error, as "NCryptFinalizeKey returned 0x80090029 (NTE_NOT_SUPPORTED)".
-func (e *cngError) Error() string {
-	if name, ok := securityStatusNames[e.Status]; ok {
-		return fmt.Sprintf("%s returned 0x%08X (%s)", e.Call, e.Status, name)
-	}
-	return fmt.Sprintf("%s returned 0x%08X", e.Call, e.Status)
-}
-
 // isStatus reports whether err is a CNG call that returned status.
 func isStatus(err error, status uint32) bool {
-	var ce *cngError
-	return errors.As(err, &ce) && ce.Status == status
+	var se *SystemError
+	return errors.As(err, &se) && se.Code == status
 }
 
-// callCNG runs a CNG function and turns a failing SECURITY_STATUS into a *cngError.
+// callCNG runs a CNG function and turns a failing SECURITY_STATUS into a *SystemError.
 func callCNG(proc *windows.LazyProc, args ...uintptr) error {
 	if err := proc.Find(); err != nil {
 		return fmt.Errorf("%s is missing from ncrypt.dll: %w", proc.Name, err)
 	}
 	r, _, _ := proc.Call(args...)
 	if uint32(r) != 0 {
-		return &cngError{Call: proc.Name, Status: uint32(r)}
+		return &SystemError{Call: proc.Name, Code: uint32(r), Name: securityStatusNames[uint32(r)]}
 	}
 	return nil
 }

@@ -65,9 +65,9 @@ type keyLink struct {
 func win32Error(call string, err error) error {
 	var errno windows.Errno
 	if errors.As(err, &errno) {
-		return fmt.Errorf("%s returned 0x%08X: %w", call, uint32(errno), err)
+		return &SystemError{Call: call, Code: uint32(errno), Name: errno.Error()}
 	}
-	return fmt.Errorf("%s failed: %w", call, err)
+	return &SystemError{Call: call, Name: fmt.Sprint(err)}
 }
 
 // openSystemStore wraps CertOpenStore for a CurrentUser system store.

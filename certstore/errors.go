@@ -21,6 +21,40 @@ var (
 	ErrKeyMismatch = pkcs12.ErrKeyMismatch
 )
 
+// SystemError is a call into the operating system's key or certificate store
+// that failed (a CNG or crypt32 call on Windows): the store itself refused,
+// not the caller's input. Callers show it as a store failure with Call and
+// Code, which is what a help desk needs.
+type SystemError struct {
+	Call string // the OS function, e.g. "NCryptFinalizeKey"
+	Code uint32 // its SECURITY_STATUS or GetLastError code
+	Name string // the code's name, e.g. "NTE_NOT_SUPPORTED", when known
+}
+
+// Error implements error, as "NCryptFinalizeKey returned 0x80090029 (NTE_NOT_SUPPORTED)".
+func (e *SystemError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("%s returned 0x%08X (%s)", e.Call, e.Code, e.Name)
+	}
+	return fmt.Sprintf("%s returned 0x%08X", e.Call, e.Code)
+}
+
+// UnsupportedKeyError says a store cannot make keys of this algorithm (Wine's
+// CNG has no ECDSA keys, for example).
+type UnsupportedKeyError struct {
+	Kind      string
+	Algorithm Algorithm
+	Err       error
+}
+
+// Error implements error.
+func (e *UnsupportedKeyError) Error() string {
+	return fmt.Sprintf("certificate store %q cannot make %s keys: %v", e.Kind, e.Algorithm, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *UnsupportedKeyError) Unwrap() error { return e.Err }
+
 // NotFoundError says an identity is not in the store.
 type NotFoundError struct {
 	What string // what was looked for, e.g. a fingerprint or login ID

@@ -251,7 +251,7 @@ func (s *softStore) Import(ctx context.Context, pfx []byte, password string, opt
 	var added []Fingerprint
 	seen := map[Fingerprint]bool{}
 	for _, item := range items {
-		r := &record{Label: item.FriendlyName, AddedAt: s.now(), Exportable: opts.Exportable, Chain: item.Chain}
+		r := &record{Label: item.FriendlyName, AddedAt: s.now(), Exportable: opts.exportable(item.Chain[0]), Chain: item.Chain}
 		fp := r.fingerprint()
 		if seen[fp] {
 			continue

@@ -104,6 +104,9 @@ func (s *windowsStore) GenerateKey(ctx context.Context, opts KeyOptions) (Key, e
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	h, err := createPersistedKey(prov.handle, cngAlg, container)
+	if isStatus(err, nteNotSupported) {
+		return nil, fmt.Errorf("generate %s key in %s: %w", alg, provName, &UnsupportedKeyError{Kind: KindWindows, Algorithm: alg, Err: err})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("generate %s key in %s: %w", alg, provName, err)
 	}
@@ -418,7 +421,7 @@ func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, 
 				return nil, errors.Join(fmt.Errorf("import %q (%s): replace the certificate whose key is gone: %w", item.FriendlyName, fp, err), undo.revert())
 			}
 		}
-		id, err := s.importItem(item, opts.Exportable, &undo)
+		id, err := s.importItem(item, opts.exportable(item.Chain[0]), &undo)
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("import %q (%s): %w", item.FriendlyName, fp, err), undo.revert())
 		}

@@ -3,15 +3,21 @@ package e2e
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 func TestBackupOfTwoIdentitiesRestoredOntoASecondPCLogsIn(t *testing.T) {
 	ctx := context.Background()
-	b := startBank(t)
+	// A bank that lets general IDs back up too (the default is admin only).
+	b := startBankWithPolicy(t, func(p *server.PolicyConfig) {
+		p.BackupRoles = []wire.Role{wire.RoleAdmin, wire.RoleGeneral}
+	})
 	first, admin, ippan := b.adminAndGeneralOnOnePC()
 	fps := []certstore.Fingerprint{admin.Fingerprint, ippan.Fingerprint}
 
@@ -56,5 +62,34 @@ func TestBackupOfTwoIdentitiesRestoredOntoASecondPCLogsIn(t *testing.T) {
 	again, err := second.Restore(ctx, pfx, "Kinko-Backup-2026")
 	if err != nil || len(again.AlreadyPresent) != 2 || len(again.Added) != 0 {
 		t.Fatalf("restoring twice: %+v, %v", again, err)
+	}
+}
+
+// The seeds' default: only the admin backs up. A general ID's key is made
+// non-exportable at pickup, its backup is refused naming who can, and a
+// restore of the admin's backup keeps the admin's key exportable.
+func TestByDefaultOnlyTheAdminCanBackUp(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	first, admin, ippan := b.adminAndGeneralOnOnePC()
+	if !admin.Exportable || ippan.Exportable {
+		t.Fatalf("exportable: admin %v, general %v; want true, false", admin.Exportable, ippan.Exportable)
+	}
+	_, err := first.Backup(ctx, []certstore.Fingerprint{admin.Fingerprint, ippan.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
+	var ne *agent.NotExportableError
+	if !errors.As(err, &ne) || ne.Label != ippan.Label {
+		t.Fatalf("backup with the general ID: %v", err)
+	}
+	if msg := agent.Message(err, "ja"); !strings.Contains(msg, "管理者ID") || !strings.Contains(msg, ippan.Label) {
+		t.Fatalf("message does not say who can back up: %q", msg)
+	}
+	pfx, err := first.Backup(ctx, []certstore.Fingerprint{admin.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := b.pc()
+	res, err := second.Restore(ctx, pfx, "Kinko-Backup-2026")
+	if err != nil || len(res.Added) != 1 || !res.Added[0].Exportable {
+		t.Fatalf("restore of the admin's backup: %+v, %v", res, err)
 	}
 }

@@ -2,9 +2,12 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -54,11 +57,33 @@ var cheapArgon2 = &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen
 // creates the contract 株式会社インカン商事.
 func startBank(t testing.TB) *bank {
 	t.Helper()
+	return startBankWithPolicy(t, nil)
+}
+
+// startBankWithPolicy is startBank with the policy of the config file changed
+// by edit before the server opens.
+func startBankWithPolicy(t testing.TB, edit func(*server.PolicyConfig)) *bank {
+	t.Helper()
 	clk := &clock{t: time.Now().Truncate(time.Second)}
 	dir := t.TempDir()
 	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫",
 		Hosts: []string{"127.0.0.1"}, Argon2: cheapArgon2, Now: clk.now}); err != nil {
 		t.Fatal(err)
+	}
+	if edit != nil {
+		path := filepath.Join(dir, server.ConfigFile)
+		cfg, err := server.LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(&cfg.Policy)
+		data, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv, err := server.Open(dir, server.Options{Now: clk.now})
 	if err != nil {

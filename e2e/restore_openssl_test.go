@@ -10,6 +10,8 @@ import (
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // reexportWithOpenSSL writes id's certificate and key, from an Inkan backup, into
@@ -54,7 +56,10 @@ func reexportWithOpenSSL(t *testing.T, pc *agent.Agent, id *agent.Identity, extr
 // revoked is reported as revoked by asking the server (OCSP).
 func TestRestoreOfAnOpenSSLFileWithoutTheChainIsThisBanksAndSaysWhenRevoked(t *testing.T) {
 	ctx := context.Background()
-	b := startBank(t)
+	// The general ID's key must be exportable to make its file (default: admin only).
+	b := startBankWithPolicy(t, func(p *server.PolicyConfig) {
+		p.BackupRoles = []wire.Role{wire.RoleAdmin, wire.RoleGeneral}
+	})
 	first, admin, ippan := b.adminAndGeneralOnOnePC()
 	adminFile := reexportWithOpenSSL(t, first, admin)
 	ippanFile := reexportWithOpenSSL(t, first, ippan, "-legacy")

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // ConfigFile is the name of the configuration file inside the data directory.
@@ -101,6 +102,12 @@ type PolicyConfig struct {
 	// means true; false leaves renewal to the user.
 	AutoRenew *bool                  `json:"auto_renew,omitempty"`
 	Argon2    lifecycle.Argon2Params `json:"argon2"`
+	// KeyType is the key PCs generate (csrattrs says so) and every CSR must
+	// carry: ecdsa-p256 (the default), ecdsa-p384, rsa-2048 or rsa-3072.
+	KeyType wire.KeyType `json:"key_type"`
+	// BackupRoles are the roles whose keys are made exportable so that they can
+	// be backed up; default ["admin"], [] for nobody.
+	BackupRoles []wire.Role `json:"backup_roles"`
 }
 
 // SMTPConfig says where expiry notices are sent from. An empty Host turns
@@ -132,6 +139,8 @@ func defaultConfig(bankCode, bankName string) Config {
 			SessionMinutes:   int(p.SessionTTL / time.Minute),
 			RepeatGraceHours: int(p.RepeatGrace / time.Hour),
 			Argon2:           p.Argon2,
+			KeyType:          p.KeyType,
+			BackupRoles:      p.BackupRoles,
 		},
 		Limits: defaultLimits(),
 		SMTP:   SMTPConfig{Port: 25, From: "inkan@localhost", SweepMinutes: 60},
@@ -195,6 +204,8 @@ func (c Config) lifecyclePolicy() lifecycle.Policy {
 		SessionTTL:           time.Duration(c.Policy.SessionMinutes) * time.Minute,
 		RepeatGrace:          time.Duration(c.Policy.RepeatGraceHours) * time.Hour,
 		Argon2:               c.Policy.Argon2,
+		KeyType:              c.Policy.KeyType,
+		BackupRoles:          c.Policy.BackupRoles,
 	}
 }
 
@@ -205,7 +216,7 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	// Fields added after a file was written keep their defaults.
-	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour)}, Limits: defaultLimits()}
+	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour), KeyType: wire.KeyECDSAP256, BackupRoles: lifecycle.DefaultBackupRoles}, Limits: defaultLimits()}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("parse config %s: %w", path, err)
 	}

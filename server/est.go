@@ -2,9 +2,7 @@ package server
 
 import (
 	"bytes"
-	"encoding/asn1"
 	"encoding/base64"
-	"fmt"
 	"net/http"
 	"strconv"
 
@@ -19,43 +17,38 @@ func (s *Server) estCACerts(w http.ResponseWriter, r *http.Request) {
 	s.writePKCS7(w, r, append(append([]byte{}, s.ca.Issuing.Raw...), s.ca.Root.Raw...))
 }
 
-// Object identifiers of the CSR attributes this server asks for.
-var (
-	oidECPublicKey     = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
-	oidP256            = asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7}
-	oidECDSAWithSHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-)
-
-type csrAttribute struct {
-	Type   asn1.ObjectIdentifier
-	Values []asn1.ObjectIdentifier `asn1:"set"`
-}
-
-// csrAttrs is the body of the CSR attributes answer (RFC 7030 §4.5.2): an
-// ECDSA P-256 key signed with SHA-256 is what this server prefers (others in
-// the allowed set are accepted too). The subject is the server's to set, so
-// none is asked for. Open builds it once.
-func csrAttrs() ([]byte, error) {
-	key, err := asn1.Marshal(csrAttribute{Type: oidECPublicKey, Values: []asn1.ObjectIdentifier{oidP256}})
+// csrAttrs is the body of the anonymous CSR attributes answer (RFC 7030
+// §4.5.2): the policy's key type and signature algorithm, and the roles whose
+// keys may be backed up. The subject is the server's to set, so none is asked
+// for. Open builds it once.
+func csrAttrs(attrs wire.CSRAttrs) ([]byte, error) {
+	der, err := wire.MarshalCSRAttrs(attrs)
 	if err != nil {
-		return nil, fmt.Errorf("encode the key attribute: %w", err)
-	}
-	alg, err := asn1.Marshal(oidECDSAWithSHA256)
-	if err != nil {
-		return nil, fmt.Errorf("encode the signature algorithm: %w", err)
-	}
-	der, err := asn1.Marshal([]asn1.RawValue{{FullBytes: key}, {FullBytes: alg}})
-	if err != nil {
-		return nil, fmt.Errorf("encode the CSR attributes: %w", err)
+		return nil, err
 	}
 	return base64Lines(der), nil
 }
 
-// estCSRAttrs answers the CSR attributes request (RFC 7030 §4.5) with csrAttrs.
+// estCSRAttrs answers the CSR attributes request (RFC 7030 §4.5). With HTTP
+// Basic (a pickup asks so, before it makes the key) the password is checked
+// like a pickup's and the answer names the ID's role too, so that the PC makes
+// the key exportable only where the policy lets that role back up.
 func (s *Server) estCSRAttrs(w http.ResponseWriter, r *http.Request) {
+	body := s.csrAttrs
+	if loginID, password, ok := r.BasicAuth(); ok {
+		attrs, err := s.svc.CSRAttrsFor(r.Context(), r.RemoteAddr, loginID, password)
+		if err != nil {
+			s.failEST(w, r, err)
+			return
+		}
+		if body, err = csrAttrs(attrs); err != nil {
+			s.failEST(w, r, err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "application/csrattrs")
 	w.Header().Set("Content-Transfer-Encoding", "base64")
-	w.Write(s.csrAttrs)
+	w.Write(body)
 }
 
 // estSimpleEnroll is pickup (取得, RFC 7030 §4.2.1): HTTP Basic with the login

@@ -17,7 +17,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	// EST, RFC 7030 §3.2.2.
 	mux.HandleFunc("GET /.well-known/est/cacerts", s.estCACerts)
-	mux.HandleFunc("GET /.well-known/est/csrattrs", s.estCSRAttrs)
+	mux.HandleFunc("GET /.well-known/est/csrattrs", s.limitPasswords(s.estCSRAttrs, s.failEST))
 	mux.HandleFunc("POST /.well-known/est/simpleenroll", s.limitPasswords(s.estSimpleEnroll, s.failEST))
 	mux.HandleFunc("POST /.well-known/est/simplereenroll", s.estSimpleReenroll)
 	// JSON API.

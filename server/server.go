@@ -183,7 +183,7 @@ func Open(dir string, opts Options) (*Server, error) {
 		db.Close()
 		return nil, fmt.Errorf("config %s: policy.%w", filepath.Join(dir, ConfigFile), err)
 	}
-	attrs, err := csrAttrs()
+	attrs, err := csrAttrs(svc.CSRAttrs())
 	if err != nil {
 		db.Close()
 		return nil, err

@@ -38,6 +38,61 @@ func ParseCSR(der []byte) (*x509.CertificateRequest, error) {
 	return nil, ErrKeyNotAllowed
 }
 
+// parseCSR is ParseCSR, then the policy's rule: the key is the kind the bank
+// asks for in csrattrs.
+func (s *Service) parseCSR(der []byte) (*x509.CertificateRequest, error) {
+	csr, err := ParseCSR(der)
+	if err != nil {
+		return nil, err
+	}
+	if got := csrKeyType(csr); got != s.Policy.keyType() {
+		return nil, fmt.Errorf("%w (this bank asks for %s keys, the CSR has %s)", ErrKeyNotAllowed, s.Policy.keyType(), got)
+	}
+	return csr, nil
+}
+
+// csrKeyType names the key type of a CSR that ParseCSR accepted.
+func csrKeyType(csr *x509.CertificateRequest) wire.KeyType {
+	switch k := csr.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P384() {
+			return wire.KeyECDSAP384
+		}
+		return wire.KeyECDSAP256
+	case *rsa.PublicKey:
+		return wire.KeyType(fmt.Sprintf("rsa-%d", k.N.BitLen()))
+	}
+	return ""
+}
+
+// CSRAttrs is what csrattrs answers (RFC 7030 §4.5): the policy's key type and
+// the roles that may back up their keys.
+func (s *Service) CSRAttrs() wire.CSRAttrs {
+	return wire.CSRAttrs{KeyType: s.Policy.keyType(), BackupRoles: s.Policy.BackupRoles}
+}
+
+// CSRAttrsFor is CSRAttrs for the ID whose login ID and password came with the
+// request, with its role, so that the PC knows before it makes the key whether
+// the key may be backed up. The password is checked and counted like a pickup's.
+func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password string) (wire.CSRAttrs, error) {
+	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", loginID, err)
+	}
+	attrs := s.CSRAttrs()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := settleAttempt(tx, loginID)
+		if err != nil {
+			return err
+		}
+		attrs.Role = u.Role
+		return nil
+	})
+	if err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", loginID, err)
+	}
+	return attrs, nil
+}
+
 // issueX509 signs the certificate of record rec for u, and turns the record active.
 func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, csr *x509.CertificateRequest, now time.Time) (*x509.Certificate, error) {
 	c, err := tx.Contract(u.ContractID)
@@ -73,7 +128,7 @@ func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, c
 // except that a pickup repeated with the same key within the policy's
 // RepeatGrace gets the certificate already picked up (see repeatedPickup).
 func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password string, csrDER []byte) (*x509.Certificate, error) {
-	csr, err := ParseCSR(csrDER)
+	csr, err := s.parseCSR(csrDER)
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
@@ -130,7 +185,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 // with the superseded certificate and the same new key within the policy's
 // RepeatGrace gets the certificate already issued (see repeatedRenewal).
 func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Certificate, csrDER []byte) (*x509.Certificate, error) {
-	csr, err := ParseCSR(csrDER)
+	csr, err := s.parseCSR(csrDER)
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}

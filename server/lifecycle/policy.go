@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // Day is the unit every rule is written in.
@@ -30,6 +32,24 @@ type Policy struct {
 	// certificate again (24 hours); zero turns repeats off.
 	RepeatGrace time.Duration
 	Argon2      Argon2Params
+	// KeyType is the key every CSR must carry, and what csrattrs asks PCs to
+	// generate; empty means ECDSA P-256.
+	KeyType wire.KeyType
+	// BackupRoles are the roles whose keys PCs make exportable, so that they can
+	// be backed up (the seeds: 管理者ID only).
+	BackupRoles []wire.Role
+}
+
+// DefaultBackupRoles is the default [Policy.BackupRoles]: the seeds have the
+// admin back up certificates, nobody else.
+var DefaultBackupRoles = []wire.Role{wire.RoleAdmin}
+
+// keyType returns the policy's key type, ECDSA P-256 when unset.
+func (p Policy) keyType() wire.KeyType {
+	if p.KeyType == "" {
+		return wire.KeyECDSAP256
+	}
+	return p.KeyType
 }
 
 // DefaultRepeatGrace is the default [Policy.RepeatGrace].
@@ -51,6 +71,8 @@ func DefaultPolicy(bankCode string) Policy {
 		SessionTTL:       30 * time.Minute,
 		RepeatGrace:      DefaultRepeatGrace,
 		Argon2:           DefaultArgon2,
+		KeyType:          wire.KeyECDSAP256,
+		BackupRoles:      DefaultBackupRoles,
 	}
 }
 
@@ -73,6 +95,14 @@ func (p Policy) Validate() error {
 		return fmt.Errorf("session_ttl: %s is shorter than a minute", p.SessionTTL)
 	case p.RepeatGrace < 0 || p.RepeatGrace > MaxRepeatGrace:
 		return fmt.Errorf("repeat_grace_hours: %g must be between 0 and %g", p.RepeatGrace.Hours(), MaxRepeatGrace.Hours())
+	}
+	if p.KeyType != "" && !p.KeyType.Valid() {
+		return fmt.Errorf("key_type: %q is not one of %v", p.KeyType, wire.KeyTypes)
+	}
+	for _, r := range p.BackupRoles {
+		if !r.Valid() {
+			return fmt.Errorf("backup_roles: %q is not a role (admin, approver, general)", r)
+		}
 	}
 	if err := p.Argon2.Validate(); err != nil {
 		return fmt.Errorf("argon2.%w", err)
