@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # `make run`: the bundled Inkan server with demo data, and the GUI agent against it.
-#   scripts/run.sh DATA_DIR
+#   scripts/run.sh DATA_DIR        (INKAN_ADDR=127.0.0.1:PORT to serve elsewhere than :8443)
 # On first use it creates the bank's CA and a demo contract in DATA_DIR. Every time
-# it writes the agent configuration (DATA_DIR/bank.json), serves
-# https://127.0.0.1:8443 and opens the Inkan window; quitting Inkan stops the
-# server. The demo agent keeps its certificates in DATA_DIR/agent-store, so the demo
-# never touches your own keyring. Without a display it serves until Ctrl-C and says
-# how to open the window.
+# it writes the agent configuration (DATA_DIR/bank.json), serves https://INKAN_ADDR
+# (its log in DATA_DIR/server.log) and opens the Inkan window; quitting Inkan stops
+# the server. Everything the demo writes stays in DATA_DIR: the agent's certificates
+# (DATA_DIR/agent-store, never your keyring), and its own and Fyne's settings and
+# state (DATA_DIR/home, which the demo agent takes as its home and XDG directories).
+# Without a display it serves until Ctrl-C and says how to open the window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,36 +15,72 @@ data="${1:?usage: scripts/run.sh DATA_DIR}"
 addr="${INKAN_ADDR:-127.0.0.1:8443}"
 url="https://$addr"
 store="dir:$data/agent-store"
+home="$data/home"
+log="$data/server.log"
 
-echo "Building inkan-server and inkan (the first build of the GUI takes a few minutes)..."
-go build -o bin/inkan-server ./cmd/inkan-server
-go build -o bin/inkan ./cmd/inkan
+echo "Building inkan-server, inkanctl and inkan (the first build of the GUI takes a few minutes)..."
+go build -o bin/ ./cmd/inkan-server ./cmd/inkanctl ./cmd/inkan
 server=bin/inkan-server
 
 if [ ! -e "$data/root-ca.crt" ]; then
   mkdir -p "$data"
-  "$server" init --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫"
-  # The demo passwords are printed once and kept, readable by you only.
+  "$server" init --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" --public-url "$url" >"$data/init.txt" 2>&1
+  # The demo passwords are kept, readable by you only.
   (umask 077 && "$server" demo --data "$data" > "$data/demo-users.txt")
+  echo "Created the demo bank and contract in $data (what init said: $data/init.txt)."
 fi
 "$server" agent-config --data "$data" --url "$url" --out "$data/bank.json"
 
-"$server" serve --data "$data" --addr "$addr" &
+# What is true now, once: the demo IDs whose certificate awaits pickup (with the
+# password to pick it up with) and those picked up already.
+echo
+echo "Demo contract デモ商事株式会社 (passwords: $data/demo-users.txt):"
+"$server" cert list --data "$data" | awk '
+  NR == FNR { if ($1 ~ /^demo-/) pw[$1] = $3; next }
+  FNR > 1 && !seen[$1]++ {
+    if ($2 == "awaiting_pickup") printf "  %-14s 電子証明書取得待ち (awaiting pickup)  password %s\n", $1, pw[$1]
+    else if ($2 == "active") printf "  %-14s picked up, valid until %s\n", $1, $4
+    else printf "  %-14s %s\n", $1, $2
+  }' "$data/demo-users.txt" -
+
+"$server" serve --data "$data" --addr "$addr" --public-url "$url" >>"$log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
 
 for _ in $(seq 1 50); do
   curl -sf --cacert "$data/root-ca.crt" "$url/.well-known/est/cacerts" >/dev/null && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "inkan-server stopped; see its messages above" >&2; exit 1; }
+  kill -0 "$server_pid" 2>/dev/null || { echo "inkan-server stopped; its log: $log" >&2; tail -n 5 "$log" >&2; exit 1; }
   sleep 0.2
 done
 
-cat "$data/demo-users.txt"
+# The demo agent's home: Fyne's and Inkan's settings and state go here, not to ~.
+# The folders Fyne's file dialog offers as favourites exist, so it has none to complain of.
+mkdir -p "$home/.config" "$home/.cache" "$home/.local/share" "$home/.local/state" \
+  "$home/Desktop" "$home/Documents" "$home/Downloads" "$home/Music" "$home/Pictures" "$home/Videos"
+export XAUTHORITY="${XAUTHORITY:-$HOME/.Xauthority}"
+demo_env=(env HOME="$home" XDG_CONFIG_HOME="$home/.config" XDG_CACHE_HOME="$home/.cache"
+  XDG_DATA_HOME="$home/.local/share" XDG_STATE_HOME="$home/.local/state")
+# Fyne cannot parse the C locale's name (C.UTF-8): give it plain C, which means the same.
+case "${LC_ALL:-${LC_MESSAGES:-${LANG:-}}}" in C.*|POSIX.*) demo_env+=(LC_ALL=C LC_MESSAGES=C LANG=C) ;; esac
+# Without a session bus, a private one, so that the tray and notifications have
+# one (dbus-daemon's own complaints, e.g. about the fd limit in a container, dropped).
+bus_pid=
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && command -v dbus-daemon >/dev/null; then
+  if bus=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null); then
+    bus_pid=$(sed -n 2p <<<"$bus")
+    demo_env+=(DBUS_SESSION_BUS_ADDRESS="$(sed -n 1p <<<"$bus")")
+  fi
+fi
+trap 'kill "$server_pid" ${bus_pid:+"$bus_pid"} 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
+inkan=(bin/inkan --config "$data/bank.json" --store "$store")
+inkanctl="bin/inkanctl --config $data/bank.json --store $store --state-dir $home/.config/inkan"
+
 cat <<TXT
 
-Server:  $url   (CA: $data/root-ca.crt, data: $data)
-Agent:   bin/inkan --config $data/bank.json --store $store
-CLI:     bin/inkanctl is built by 'make build'; 'bin/inkanctl --help'
+Server:  $url   (CA: $data/root-ca.crt, data: $data, log: $log)
+Agent:   the Inkan window, with its settings in $home
+CLI:     $inkanctl list
+         (pickup LOGIN-ID, login, renew, backup, restore: '$inkanctl --help')
 Any EST client can pick up a certificate too, e.g. with curl and openssl:
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
     -keyout me.key -subj /CN=me -outform DER | base64 > me.csr.b64
@@ -56,9 +93,9 @@ if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   cat <<TXT
 
 There is no display here, so the Inkan window cannot open. From a desktop session run
-  bin/inkan --config $data/bank.json --store $store
+  HOME=$home ${inkan[*]}
 or, on a headless machine, inside a virtual X server:
-  xvfb-run -s '-screen 0 1280x900x24' bin/inkan --config $data/bank.json --store $store
+  HOME=$home xvfb-run -s '-screen 0 1280x900x24' ${inkan[*]}
 The server keeps running until Ctrl-C.
 TXT
   wait "$server_pid"
@@ -67,4 +104,4 @@ fi
 
 echo
 echo "Opening the Inkan window; quitting Inkan (終了) stops the server."
-bin/inkan --config "$data/bank.json" --store "$store"
+"${demo_env[@]}" "${inkan[@]}"

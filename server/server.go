@@ -126,6 +126,9 @@ type Options struct {
 	// PasswordLimiter replaces the per-IP limit of wrong passwords that the
 	// config's limits section describes; nil means that one.
 	PasswordLimiter PasswordLimiter
+	// PublicURL, when set, replaces the config's public_url for this run (serve
+	// --public-url), e.g. when the demo serves on another port.
+	PublicURL string
 }
 
 // Server is an opened data directory, ready to serve.
@@ -158,6 +161,12 @@ func Open(dir string, opts Options) (*Server, error) {
 	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
 	if err != nil {
 		return nil, err
+	}
+	if opts.PublicURL != "" {
+		cfg.PublicURL = opts.PublicURL
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("--public-url: %w", err)
+		}
 	}
 	if err := restrictDir(dir); err != nil {
 		return nil, err

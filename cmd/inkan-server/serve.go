@@ -55,7 +55,7 @@ func (c *cli) initCmd() *cobra.Command {
 }
 
 func (c *cli) serveCmd() *cobra.Command {
-	var addr string
+	var addr, publicURL string
 	cmd := &cobra.Command{
 		Use:   "serve --data DIR [--addr 127.0.0.1:8443]",
 		Short: "Serve EST, the JSON API, CRL and OCSP over HTTPS until SIGINT or SIGTERM",
@@ -65,7 +65,7 @@ func (c *cli) serveCmd() *cobra.Command {
 				return errors.New("--data is required")
 			}
 			logger := slog.New(slog.NewTextHandler(c.err, nil))
-			s, err := server.Open(c.dataDir, server.Options{Logger: logger})
+			s, err := server.Open(c.dataDir, server.Options{Logger: logger, PublicURL: publicURL})
 			if err != nil {
 				return err
 			}
@@ -92,5 +92,6 @@ func (c *cli) serveCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8443", "address to listen on")
+	cmd.Flags().StringVar(&publicURL, "public-url", "", "how PCs reach the server, for this run (default: the config's public_url)")
 	return cmd
 }
