@@ -48,6 +48,9 @@ type LimitsConfig struct {
 	// many a minute; beyond, 429 rate_limited with Retry-After.
 	WrongPasswordsPerMinute int `json:"wrong_passwords_per_minute"`
 	WrongPasswordBurst      int `json:"wrong_password_burst"`
+	// MaxConnections is how many client connections the HTTPS listener holds
+	// open at once; further clients wait in the kernel's backlog until one closes.
+	MaxConnections int `json:"max_connections"`
 }
 
 // defaultLimits are the limits of a config file that names none.
@@ -56,6 +59,7 @@ func defaultLimits() LimitsConfig {
 		PasswordCheckWaitMS:     int(lifecycle.DefaultCheckWait / time.Millisecond),
 		WrongPasswordsPerMinute: 30,
 		WrongPasswordBurst:      20,
+		MaxConnections:          1024,
 	}
 }
 
@@ -70,6 +74,8 @@ func (l LimitsConfig) Validate() error {
 		return fmt.Errorf("limits.wrong_passwords_per_minute: %d is not between 1 and 60000", l.WrongPasswordsPerMinute)
 	case l.WrongPasswordBurst < 1 || l.WrongPasswordBurst > 100_000:
 		return fmt.Errorf("limits.wrong_password_burst: %d is not between 1 and 100000", l.WrongPasswordBurst)
+	case l.MaxConnections < 1 || l.MaxConnections > 1_000_000:
+		return fmt.Errorf("limits.max_connections: %d is not between 1 and 1000000", l.MaxConnections)
 	}
 	return nil
 }

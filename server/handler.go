@@ -40,7 +40,7 @@ func (s *Server) Handler() http.Handler {
 	// The bank's browser login.
 	mux.Handle("/web/", s.web)
 	mux.Handle("GET /{$}", http.RedirectHandler("/web/", http.StatusSeeOther))
-	return s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.recoverPanics(securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// An OCSP GET carries base64, whose '/' can make "//" in the path: the
 		// mux would clean that and redirect, so these bypass it (RFC 6960 A.1).
 		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.EscapedPath(), ocspGetPrefix) {
@@ -48,7 +48,23 @@ func (s *Server) Handler() http.Handler {
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	})))
+}
+
+// securityHeaders sets, on every answer: HSTS, since this server speaks HTTPS
+// only and a browser that reached it once must never be talked into plain
+// HTTP; nosniff, so that no browser reads a JSON or base64 answer as HTML or
+// script; and Cache-Control: no-store, so that no cache (a proxy, the browser's
+// disk) keeps a session token, a user list or a certificate answer. A handler
+// whose answer is public and cacheable (the CRL) sets its own Cache-Control.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // clientCert is the TLS client certificate of r, unverified (see the package doc), or nil.

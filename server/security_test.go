@@ -3,12 +3,17 @@ package server
 import (
 	"crypto"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/wire"
@@ -111,4 +116,105 @@ func TestPasswordGuessesWithoutCertificateCannotLockCertificateModeID(t *testing
 	}
 	_, r = e.login(general, "", pw("general1"))
 	want(t, "the right password after five wrong ones with the certificate", r, http.StatusForbidden, wire.CodeLocked)
+}
+
+func TestTLS12DowngradeToCBCOrSHA1SuitesIsRefused(t *testing.T) {
+	e := newEnv(t)
+	host := strings.TrimPrefix(e.url, "https://")
+	dial := func(suite uint16) error {
+		conn, err := tls.Dial("tcp", host, &tls.Config{RootCAs: e.roots, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{suite}})
+		if err == nil {
+			conn.Close()
+		}
+		return err
+	}
+	for _, suite := range []uint16{
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+		tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+		tls.TLS_RSA_WITH_AES_128_GCM_SHA256, tls.TLS_RSA_WITH_AES_128_CBC_SHA,
+	} {
+		if err := dial(suite); err == nil {
+			t.Errorf("TLS 1.2 with %s was accepted", tls.CipherSuiteName(suite))
+		}
+	}
+	for _, suite := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256} {
+		if err := dial(suite); err != nil {
+			t.Errorf("TLS 1.2 with %s: %v", tls.CipherSuiteName(suite), err)
+		}
+	}
+}
+
+func TestSessionTokenAnswerIsNeverCachedAndNoAnswerIsSniffed(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	body, _ := json.Marshal(wire.LoginRequest{Password: pw("admin1")})
+	login := e.do(e.client(admin.tls()), e.request("POST", "/api/v1/login", "application/json", body))
+	want(t, "login", login, http.StatusOK, "")
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	answers := map[string]reply{
+		"login":              login,
+		"user list":          e.api(admin, tok, "GET", "/users", nil),
+		"refused login":      e.do(e.client(nil), e.request("POST", "/api/v1/login", "application/json", []byte(`{"login_id":"admin1","password":"x"}`))),
+		"EST cacerts":        e.do(e.client(nil), e.request("GET", "/.well-known/est/cacerts", "", nil)),
+		"unknown API":        e.api(nil, "", "GET", "/nothing", nil),
+		"EST simpleenroll":   e.enroll("admin1", pw("admin1"), csrFor(t, newKey(t))),
+		"the CA certificate": e.do(e.client(nil), e.request("GET", "/ca/root.crt", "", nil)),
+	}
+	for what, r := range answers {
+		if got := r.header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") {
+			t.Errorf("%s: Strict-Transport-Security %q", what, got)
+		}
+		if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q", what, got)
+		}
+	}
+	for _, what := range []string{"login", "user list", "refused login", "EST simpleenroll"} {
+		if got := answers[what].header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", what, got)
+		}
+	}
+}
+
+func TestOversizedRequestHeadersAreRefused(t *testing.T) {
+	e := newEnv(t)
+	req := e.request("GET", "/.well-known/est/cacerts", "", nil)
+	req.Header.Set("X-Padding", strings.Repeat("a", 2*maxHeaderBytes))
+	r := e.do(e.client(nil), req)
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("a %d-byte header: %d, want 431", 2*maxHeaderBytes, r.status)
+	}
+}
+
+func TestIdleConnectionsCannotExhaustTheServer(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Limits.MaxConnections = 2 })
+	host := strings.TrimPrefix(e.url, "https://")
+	var idle []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", host)
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+		defer c.Close()
+	}
+	client := e.client(nil)
+	client.Transport.(*http.Transport).DisableKeepAlives = true
+	client.Timeout = 1500 * time.Millisecond
+	if resp, err := client.Get(e.url + "/ca/root.crt"); err == nil {
+		resp.Body.Close()
+		t.Fatal("a third connection was served while two idle ones held the limit of 2")
+	}
+	idle[0].Close()
+	client.Timeout = 10 * time.Second
+	resp, err := client.Get(e.url + "/ca/root.crt")
+	if err != nil {
+		t.Fatalf("after an idle connection closed: %v", err)
+	}
+	resp.Body.Close()
+	// The bounds that end slow and idle connections on their own.
+	hs := e.srv.newHTTPServer()
+	if hs.WriteTimeout <= 0 || hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes != maxHeaderBytes {
+		t.Fatalf("the HTTP server leaves a bound open: %+v", hs)
+	}
 }

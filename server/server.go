@@ -46,6 +46,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/mail"
@@ -215,6 +217,17 @@ func Open(dir string, opts Options) (*Server, error) {
 // Config returns the configuration the server runs with.
 func (s *Server) Config() Config { return s.cfg }
 
+// tls12AEADSuites are the TLS 1.2 cipher suites the server offers: ECDHE key
+// exchange with AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA certificates.
+var tls12AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
 // TLSConfig is the server side of TLS: the server certificate, and a request
 // (not a requirement) for a client certificate that the handlers verify. The
 // request names the issuing CA (ClientCAs fills certificate_authorities; with
@@ -228,6 +241,9 @@ func (s *Server) TLSConfig() *tls.Config {
 		ClientAuth:   tls.RequestClientCert,
 		ClientCAs:    issuers,
 		MinVersion:   tls.VersionTLS12,
+		// TLS 1.2 with forward secrecy and AEAD only (no CBC, no SHA-1 MAC);
+		// TLS 1.3 suites are not configurable and are all AEAD.
+		CipherSuites: tls12AEADSuites,
 	}
 }
 
@@ -243,13 +259,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.mu.Unlock()
 		return errors.New("serve: already serving")
 	}
-	s.http = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-	}
+	s.http = s.newHTTPServer()
 	srv := s.http
 	if s.cfg.SMTP.Host != "" {
 		ctx, cancel := context.WithCancel(context.Background())
@@ -258,11 +268,39 @@ func (s *Server) Serve(ln net.Listener) error {
 		go s.sweepLoop(ctx, time.Duration(s.cfg.SMTP.SweepMinutes)*time.Minute)
 	}
 	s.mu.Unlock()
-	err := srv.Serve(tls.NewListener(ln, s.TLSConfig()))
+	err := srv.Serve(tls.NewListener(netutil.LimitListener(ln, s.cfg.Limits.MaxConnections), s.TLSConfig()))
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// The bounds on each connection, so that slow or idle clients cannot hold the
+// server's connections (limits.max_connections) or memory: the TLS handshake
+// and the headers within ReadHeaderTimeout, the whole request within
+// ReadTimeout, the answer within WriteTimeout (a handler still running then
+// can no longer write), an idle keep-alive connection closed after IdleTimeout.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 30 * time.Second
+	// maxHeaderBytes bounds the request line and headers: an EST request with
+	// HTTP Basic and a bearer token needs well under 4 KiB.
+	maxHeaderBytes = 16 << 10
+)
+
+// newHTTPServer is the http.Server of Serve, with the bounds above.
+func (s *Server) newHTTPServer() *http.Server {
+	return &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
 }
 
 func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
