@@ -2,9 +2,11 @@
 // server's default storage: one file, nothing to install.
 //
 // It opens the database in WAL mode with foreign keys on and a busy timeout, so
-// that the operator CLI can change records while the server runs. Writes go
-// through a single connection with immediate transactions (SQLite has one writer
-// anyway; queuing in-process avoids busy retries), reads through a small pool.
+// that the operator CLI can change records while the server runs. Writes are
+// durable: synchronous=FULL, so a commit returns only after the WAL is synced
+// to disk. They go through a single connection (SQLite has one writer anyway;
+// queuing in-process avoids busy retries) with group commit: see [DB.Update].
+// Reads go through a small pool. Hot queries are prepared once per connection.
 // The schema is versioned by goose migrations embedded from migrations/.
 package sqlite
 
@@ -15,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -29,15 +30,6 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
-
-// DB is a store.Store over one SQLite file.
-type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	path  string
-}
-
-var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path and brings its schema up
 // to date.
@@ -57,8 +49,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := restrictFiles(path); err != nil {
 		return nil, err
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	base := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + pragmas
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	base := fileURI(path, pragmas)
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
@@ -70,11 +62,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	read.SetMaxOpenConns(4)
-	db := &DB{write: write, read: read, path: path}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
+	if err := migrate(ctx, write); err != nil {
+		errors.Join(read.Close(), write.Close())
 		return nil, fmt.Errorf("migrate database %s: %w", path, err)
 	}
+	db, err := start(ctx, write, read)
+	if err != nil {
+		errors.Join(read.Close(), write.Close())
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.path = path
 	return db, nil
 }
 
@@ -101,51 +98,13 @@ func restrictFiles(path string) error {
 	return nil
 }
 
-func (db *DB) migrate(ctx context.Context) error {
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, mustSub(migrations, "migrations"))
+func migrate(ctx context.Context, write *sql.DB) error {
+	p, err := goose.NewProvider(goose.DialectSQLite3, write, mustSub(migrations, "migrations"))
 	if err != nil {
 		return err
 	}
 	_, err = p.Up(ctx)
 	return err
-}
-
-// Close closes both connection pools.
-func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
-}
-
-// View runs fn in a read-only transaction.
-func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return runTx(ctx, db.read, fn)
-}
-
-// Update runs fn in an immediate (write-locked) transaction.
-func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
-	return runTx(ctx, db.write, fn)
-}
-
-func runTx(ctx context.Context, pool *sql.DB, fn func(store.Tx) error) error {
-	sqlTx, err := pool.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	// A panic in fn must not leave the single write connection inside an open
-	// transaction, where every later Update would wait for it.
-	committed := false
-	defer func() {
-		if !committed {
-			sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{ctx: ctx, tx: sqlTx}); err != nil {
-		return err
-	}
-	committed = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // Exclusive runs fn while holding an exclusive lock on the file PATH-NAME.lock
@@ -176,19 +135,6 @@ func claimFileName(name string) string {
 		}
 		return '_'
 	}, name)
-}
-
-type tx struct {
-	ctx context.Context
-	tx  *sql.Tx
-}
-
-func (t *tx) exec(query string, args ...any) (sql.Result, error) {
-	res, err := t.tx.ExecContext(t.ctx, query, args...)
-	if err != nil && isUniqueViolation(err) {
-		return nil, store.ErrConflict
-	}
-	return res, err
 }
 
 func isUniqueViolation(err error) bool {
@@ -261,11 +207,11 @@ func scanContract(row interface{ Scan(...any) error }) (store.Contract, error) {
 }
 
 func (t *tx) Contract(id string) (store.Contract, error) {
-	return scanContract(t.tx.QueryRowContext(t.ctx, `SELECT `+contractCols+` FROM contracts WHERE id = ?`, id))
+	return scanContract(t.queryRow(`SELECT `+contractCols+` FROM contracts WHERE id = ?`, id))
 }
 
 func (t *tx) Contracts() ([]store.Contract, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+contractCols+` FROM contracts ORDER BY created_at, id`)
+	rows, err := t.query(`SELECT ` + contractCols + ` FROM contracts ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +264,11 @@ func (t *tx) CreateUser(u store.User) error {
 }
 
 func (t *tx) User(loginID string) (store.User, error) {
-	return scanUser(t.tx.QueryRowContext(t.ctx, `SELECT `+userCols+` FROM users WHERE login_id = ?`, loginID))
+	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE login_id = ?`, loginID))
 }
 
 func (t *tx) Users(contractID string) ([]store.User, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+userCols+` FROM users WHERE contract_id = ? ORDER BY created_at, login_id`, contractID)
+	rows, err := t.query(`SELECT `+userCols+` FROM users WHERE contract_id = ? ORDER BY created_at, login_id`, contractID)
 	if err != nil {
 		return nil, err
 	}
@@ -380,11 +326,11 @@ func (t *tx) InsertCertificate(c store.Certificate) (int64, error) {
 }
 
 func (t *tx) Certificate(id int64) (store.Certificate, error) {
-	return scanCert(t.tx.QueryRowContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE id = ?`, id))
+	return scanCert(t.queryRow(`SELECT `+certCols+` FROM certificates WHERE id = ?`, id))
 }
 
 func (t *tx) CertificateBySerial(serial string) (store.Certificate, error) {
-	return scanCert(t.tx.QueryRowContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE serial = ?`, serial))
+	return scanCert(t.queryRow(`SELECT `+certCols+` FROM certificates WHERE serial = ?`, serial))
 }
 
 func (t *tx) UpdateCertificate(c store.Certificate) error {
@@ -394,7 +340,7 @@ func (t *tx) UpdateCertificate(c store.Certificate) error {
 }
 
 func (t *tx) Certificates(loginID string) ([]store.Certificate, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates WHERE ? = '' OR login_id = ? ORDER BY id DESC`, loginID, loginID)
+	rows, err := t.query(`SELECT `+certCols+` FROM certificates WHERE ? = '' OR login_id = ? ORDER BY id DESC`, loginID, loginID)
 	if err != nil {
 		return nil, err
 	}
@@ -402,7 +348,7 @@ func (t *tx) Certificates(loginID string) ([]store.Certificate, error) {
 }
 
 func (t *tx) WithdrawnCertificates() ([]store.Certificate, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates
+	rows, err := t.query(`SELECT ` + certCols + ` FROM certificates
 		WHERE status IN ('revoked', 'superseded') AND serial IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -411,7 +357,7 @@ func (t *tx) WithdrawnCertificates() ([]store.Certificate, error) {
 }
 
 func (t *tx) ActiveCertificatesExpiringBy(by time.Time) ([]store.Certificate, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT `+certCols+` FROM certificates
+	rows, err := t.query(`SELECT `+certCols+` FROM certificates
 		WHERE status = 'active' AND not_after <= ? ORDER BY not_after`, toDB(by))
 	if err != nil {
 		return nil, err
@@ -421,13 +367,13 @@ func (t *tx) ActiveCertificatesExpiringBy(by time.Time) ([]store.Certificate, er
 
 func (t *tx) CRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT number FROM crl_number WHERE id = 1`).Scan(&n)
+	err := t.queryRow(`SELECT number FROM crl_number WHERE id = 1`).Scan(&n)
 	return n, notFound(err)
 }
 
 func (t *tx) NextCRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRowContext(t.ctx, `UPDATE crl_number SET number = number + 1 WHERE id = 1 RETURNING number`).Scan(&n)
+	err := t.queryRow(`UPDATE crl_number SET number = number + 1 WHERE id = 1 RETURNING number`).Scan(&n)
 	return n, notFound(err)
 }
 
@@ -442,7 +388,7 @@ func (t *tx) CreateSession(s store.Session) error {
 func (t *tx) Session(tokenHash string) (store.Session, error) {
 	var s store.Session
 	var created, expires int64
-	err := t.tx.QueryRowContext(t.ctx, `SELECT token_hash, login_id, cert_serial, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
+	err := t.queryRow(`SELECT token_hash, login_id, cert_serial, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
 		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &created, &expires)
 	if err != nil {
 		return s, notFound(err)
@@ -472,7 +418,7 @@ func (t *tx) DeleteExpiredSessions(before time.Time) (int64, error) {
 
 func (t *tx) MailSent(certID int64, days int) (bool, error) {
 	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT COUNT(*) FROM mail_sent WHERE cert_id = ? AND days = ?`, certID, days).Scan(&n)
+	err := t.queryRow(`SELECT COUNT(*) FROM mail_sent WHERE cert_id = ? AND days = ?`, certID, days).Scan(&n)
 	return n > 0, err
 }
 
@@ -490,7 +436,7 @@ func (t *tx) AppendAudit(e store.AuditEntry) error {
 }
 
 func (t *tx) Audit(limit int) ([]store.AuditEntry, error) {
-	rows, err := t.tx.QueryContext(t.ctx, `SELECT at, actor, action, target, remote_addr, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := t.query(`SELECT at, actor, action, target, remote_addr, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func TestForeignKeysAndWALAreOn(t *testing.T) {
 		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
 	}
 	var fk int
-	if err := db.write.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+	if err := db.read.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
 		t.Fatalf("foreign_keys %d (%v), want 1", fk, err)
 	}
 	err := db.Update(context.Background(), func(tx store.Tx) error {

@@ -1,0 +1,325 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/inkan-dev/inkan/server/store"
+)
+
+// maxGroup is the most Update calls one group commit holds.
+const maxGroup = 64
+
+// DB is a store.Store over one SQLite file.
+type DB struct {
+	write *sql.DB // one connection, held by the writer goroutine as wconn
+	read  *sql.DB
+	wconn *sql.Conn
+	path  string // of the database file, for Exclusive's lock file
+
+	wstmts stmtCache // prepared on wconn
+	rstmts stmtCache // prepared on the read pool (database/sql keeps one per connection)
+
+	reqs      chan *writeReq // unbuffered: a send completes when the writer takes the request
+	quit      chan struct{}  // closed by Close
+	stopped   chan struct{}  // closed when the writer has returned
+	closeOnce sync.Once
+	closeErr  error
+
+	// afterCommit, when set (tests), is called by the writer with the size of
+	// each group after its COMMIT returned and before any caller is answered.
+	afterCommit func(n int)
+}
+
+var _ store.Store = (*DB)(nil)
+
+// ErrClosed is returned by Update and View after Close.
+var ErrClosed = errors.New("the database is closed")
+
+// start takes the write pool's one connection for the writer goroutine.
+func start(ctx context.Context, write, read *sql.DB) (*DB, error) {
+	wconn, err := write.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{write: write, read: read, wconn: wconn,
+		reqs: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
+	db.wstmts.prepare = func(q string) (*sql.Stmt, error) { return wconn.PrepareContext(context.Background(), q) }
+	db.rstmts.prepare = func(q string) (*sql.Stmt, error) { return read.PrepareContext(context.Background(), q) }
+	go db.writer()
+	return db, nil
+}
+
+// Close stops the writer (after the group in progress), then closes the
+// prepared statements and both connection pools.
+func (db *DB) Close() error {
+	db.closeOnce.Do(func() {
+		close(db.quit)
+		<-db.stopped
+		db.closeErr = errors.Join(db.wstmts.close(), db.rstmts.close(), db.wconn.Close(), db.read.Close(), db.write.Close())
+	})
+	return db.closeErr
+}
+
+// View runs fn in a read-only transaction of the read pool. A panic in fn
+// rolls the transaction back and goes on up.
+func (db *DB) View(ctx context.Context, fn func(store.Tx) error) (err error) {
+	select {
+	case <-db.quit:
+		return ErrClosed
+	default:
+	}
+	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			sqlTx.Rollback()
+		}
+	}()
+	t := &tx{ctx: ctx, prep: func(q string) (*sql.Stmt, error) {
+		st, err := db.rstmts.get(q)
+		if err != nil {
+			return nil, err
+		}
+		return sqlTx.StmtContext(ctx, st), nil
+	}}
+	if err := fn(t); err != nil {
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("end read transaction: %w", err)
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction and returns once that transaction is
+// on disk (synchronous=FULL: the WAL is synced before COMMIT returns).
+//
+// Group commit: one writer goroutine takes every Update waiting when it is
+// free, up to maxGroup, and runs their fns one after the other in one
+// transaction, each inside its own SAVEPOINT. A fn that returns an error (or
+// panics) is rolled back to its savepoint alone; the others' changes stay. The
+// group then commits once, with one fsync, and every caller is answered only
+// after that commit: nil if its changes are on disk, the commit's error if
+// not. The fns of a group run in order, each seeing the changes of those
+// before it, exactly as if they had run in separate transactions one after
+// the other, so the rules built on Update keep their meaning.
+//
+// fn's statements run without ctx's cancellation once it started (interrupting
+// SQLite inside a transaction may roll back the whole group); an Update whose
+// ctx is done before its turn is skipped and answers ctx's error. Once handed
+// to the writer, Update waits for the group's end even if ctx is cancelled, so
+// it never reports a failure for changes that were committed. A panic in fn is
+// raised again in the caller of Update after the rollback.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case db.reqs <- r:
+	case <-db.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("wait for the database writer: %w", ctx.Err())
+	}
+	<-r.done
+	if r.panicked {
+		panic(r.panicVal)
+	}
+	return r.err
+}
+
+type writeReq struct {
+	ctx      context.Context
+	fn       func(store.Tx) error
+	done     chan struct{}
+	err      error
+	panicked bool
+	panicVal any
+}
+
+func (db *DB) writer() {
+	defer close(db.stopped)
+	for {
+		var first *writeReq
+		select {
+		case first = <-db.reqs:
+		case <-db.quit:
+			return
+		}
+		group := []*writeReq{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case r := <-db.reqs:
+				group = append(group, r)
+			default:
+				break more
+			}
+		}
+		db.commitGroup(group)
+	}
+}
+
+// commitGroup runs group's fns in one transaction, each in a savepoint, commits
+// once and answers every caller.
+func (db *DB) commitGroup(group []*writeReq) {
+	ctx := context.Background()
+	defer func() {
+		for _, r := range group {
+			close(r.done)
+		}
+	}()
+	if _, err := db.wconn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		for _, r := range group {
+			r.err = fmt.Errorf("begin transaction: %w", err)
+		}
+		return
+	}
+	var applied []*writeReq
+	for i, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.err = fmt.Errorf("before the write transaction: %w", err)
+			continue
+		}
+		if err := db.runInSavepoint(r); err != nil {
+			// The transaction is in an unknown state: nothing of the group
+			// is committed.
+			db.wconn.ExecContext(ctx, `ROLLBACK`)
+			for _, o := range append(applied, group[i:]...) {
+				if !o.panicked {
+					o.err = fmt.Errorf("the write transaction failed: %w", err)
+				}
+			}
+			return
+		}
+		if r.err == nil && !r.panicked {
+			applied = append(applied, r)
+		}
+	}
+	if len(applied) == 0 {
+		if _, err := db.wconn.ExecContext(ctx, `ROLLBACK`); err != nil {
+			db.wconn.ExecContext(ctx, `ROLLBACK`)
+		}
+		return
+	}
+	if _, err := db.wconn.ExecContext(ctx, `COMMIT`); err != nil {
+		db.wconn.ExecContext(ctx, `ROLLBACK`)
+		for _, r := range applied {
+			r.err = fmt.Errorf("commit: %w", err)
+		}
+		return
+	}
+	if db.afterCommit != nil {
+		db.afterCommit(len(applied))
+	}
+}
+
+// runInSavepoint runs r.fn inside a savepoint, rolled back to when fn fails or
+// panics; fn's outcome goes into r. It returns an error only when the
+// savepoint itself could not be made, released or rolled back to.
+func (db *DB) runInSavepoint(r *writeReq) error {
+	ctx := context.Background()
+	if _, err := db.wconn.ExecContext(ctx, `SAVEPOINT inkan_update`); err != nil {
+		return err
+	}
+	t := &tx{ctx: context.WithoutCancel(r.ctx), prep: db.wstmts.get}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.panicked, r.panicVal = true, p
+			}
+		}()
+		r.err = r.fn(t)
+	}()
+	if r.err != nil || r.panicked {
+		if _, err := db.wconn.ExecContext(ctx, `ROLLBACK TO inkan_update`); err != nil {
+			return fmt.Errorf("roll back to savepoint: %w", err)
+		}
+	}
+	if _, err := db.wconn.ExecContext(ctx, `RELEASE inkan_update`); err != nil {
+		return fmt.Errorf("release savepoint: %w", err)
+	}
+	return nil
+}
+
+// stmtCache prepares each query text once.
+type stmtCache struct {
+	prepare func(string) (*sql.Stmt, error)
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(q string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := c.prepare(q)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %q: %w", q, err)
+	}
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
+	c.stmts[q] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.stmts {
+		errs = append(errs, st.Close())
+	}
+	c.stmts = nil
+	return errors.Join(errs...)
+}
+
+// tx runs a transaction's statements through prepared statements.
+type tx struct {
+	ctx  context.Context
+	prep func(query string) (*sql.Stmt, error)
+}
+
+func (t *tx) exec(query string, args ...any) (sql.Result, error) {
+	st, err := t.prep(query)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(t.ctx, args...)
+	if err != nil && isUniqueViolation(err) {
+		return nil, store.ErrConflict
+	}
+	return res, err
+}
+
+func (t *tx) query(query string, args ...any) (*sql.Rows, error) {
+	st, err := t.prep(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(t.ctx, args...)
+}
+
+// row is what queryRow returns: *sql.Row, or the error of preparing it.
+type row interface{ Scan(...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+func (t *tx) queryRow(query string, args ...any) row {
+	st, err := t.prep(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(t.ctx, args...)
+}
