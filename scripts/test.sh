@@ -4,8 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== go test (all packages, with a real Secret Service) =="
-scripts/with-secret-service.sh go test -count=1 ./...
+echo "== go test (all packages, with a real Secret Service and a private PostgreSQL 15 cluster) =="
+# with-postgres.sh sets INKAN_TEST_POSTGRES: the store conformance suite runs
+# on SQLite and PostgreSQL; then the life-cycle and server rule tests run
+# again with PostgreSQL as their database.
+scripts/with-postgres.sh bash -c '
+	set -euo pipefail
+	scripts/with-secret-service.sh go test -count=1 ./...
+	echo "== the life-cycle and server rule tests again, on PostgreSQL =="
+	INKAN_TEST_DB=postgres go test -count=1 ./server/ ./server/lifecycle/
+'
 
 echo "== fuzz targets, 10 s each (make fuzz runs them longer) =="
 FUZZTIME=10s scripts/fuzz.sh

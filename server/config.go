@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/server/store/postgres"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -32,6 +34,30 @@ type Config struct {
 	Policy       PolicyConfig `json:"policy"`
 	Limits       LimitsConfig `json:"limits"`
 	SMTP         SMTPConfig   `json:"smtp"`
+	// Database is where the records are kept; empty means SQLite, inkan.db in
+	// the data directory.
+	Database DatabaseConfig `json:"database,omitzero"`
+}
+
+// DatabaseConfig names a PostgreSQL database that several servers share.
+type DatabaseConfig struct {
+	// URL is a postgres:// URL (libpq's form: host, port, dbname, user,
+	// sslmode=verify-full and sslrootcert= for TLS). Leave the password out:
+	// PasswordFile, the PGPASSWORD environment variable or a PGPASSFILE supply it.
+	URL string `json:"url,omitempty"`
+	// PasswordFile is a file whose first line is the database password.
+	PasswordFile string `json:"password_file,omitempty"`
+}
+
+// Validate checks that the URL, when set, is a PostgreSQL one.
+func (d DatabaseConfig) Validate() error {
+	if d.URL != "" && !postgres.IsURL(d.URL) {
+		return fmt.Errorf("database.url: %q is not a postgres:// URL (leave it empty for SQLite in the data directory)", postgres.Redact(d.URL))
+	}
+	if d.URL == "" && d.PasswordFile != "" {
+		return errors.New("database.password_file: set without database.url")
+	}
+	return nil
 }
 
 // LimitsConfig bounds the work that requests checking a password (login,
@@ -181,6 +207,9 @@ func (c Config) Validate() error {
 	if err := c.lifecyclePolicy().Validate(); err != nil {
 		return fmt.Errorf("policy.%w", err)
 	}
+	if err := c.Database.Validate(); err != nil {
+		return err
+	}
 	if err := c.Limits.Validate(); err != nil {
 		return err
 	}
@@ -233,11 +262,14 @@ func LoadConfig(path string) (Config, error) {
 }
 
 func writeConfig(path string, c Config) error {
-	data, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // a database URL's '&' stays readable
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(c); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

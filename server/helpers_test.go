@@ -28,6 +28,7 @@ import (
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/server/store/testdb"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -79,7 +80,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	dir := t.TempDir()
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	argon := cheapArgon2
-	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon, Now: clock.Now}); err != nil {
+	// SQLite in dir, or a fresh PostgreSQL database under INKAN_TEST_DB=postgres.
+	db := DatabaseConfig{URL: testdb.URL(t)}
+	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon, Now: clock.Now, Database: db}); err != nil {
 		t.Fatal(err)
 	}
 	// The bank moves the root key to offline storage: every test serves without it.

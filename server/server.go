@@ -51,6 +51,8 @@ import (
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/mail"
+	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/server/store/postgres"
 	"github.com/inkan-dev/inkan/server/store/sqlite"
 	"github.com/inkan-dev/inkan/server/web"
 	"github.com/inkan-dev/inkan/wire"
@@ -70,6 +72,8 @@ type InitConfig struct {
 	Argon2 *lifecycle.Argon2Params
 	// Now is the clock the CA certificates start from; nil means time.Now.
 	Now func() time.Time
+	// Database is written to the config file; empty means SQLite in the data directory.
+	Database DatabaseConfig
 }
 
 // Init creates a new data directory: CA, TLS certificate, database and config.
@@ -79,6 +83,7 @@ func Init(dir string, cfg InitConfig) error {
 		return fmt.Errorf("init %s: the directory already holds a CA; refusing to overwrite it", dir)
 	}
 	c := defaultConfig(cfg.BankCode, cfg.BankName)
+	c.Database = cfg.Database
 	if cfg.PublicURL != "" {
 		c.PublicURL = cfg.PublicURL
 	}
@@ -105,7 +110,7 @@ func Init(dir string, cfg InitConfig) error {
 	if err := writeConfig(filepath.Join(dir, ConfigFile), c); err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
+	db, err := openStore(dir, c.Database)
 	if err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
@@ -121,10 +126,25 @@ func restrictDir(dir string) error {
 	return nil
 }
 
+// openStore opens the database d names: PostgreSQL for a URL, else SQLite
+// in the data directory.
+func openStore(dir string, d DatabaseConfig) (store.Store, error) {
+	if err := d.Validate(); err != nil {
+		return nil, err
+	}
+	if d.URL != "" {
+		return postgres.Open(context.Background(), d.URL, postgres.Options{PasswordFile: d.PasswordFile})
+	}
+	return sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
+}
+
 // Options are the run-time choices of [Open].
 type Options struct {
-	Now    func() time.Time // nil means time.Now
-	Logger *slog.Logger     // nil discards
+	// Database, when its URL is set, replaces the config file's database
+	// (serve --db postgres://...).
+	Database DatabaseConfig
+	Now      func() time.Time // nil means time.Now
+	Logger   *slog.Logger     // nil discards
 	// PasswordLimiter replaces the per-IP limit of wrong passwords that the
 	// config's limits section describes; nil means that one.
 	PasswordLimiter PasswordLimiter
@@ -137,7 +157,7 @@ type Options struct {
 type Server struct {
 	dir     string
 	cfg     Config
-	db      *sqlite.DB
+	db      store.Store
 	ca      *ca.CA
 	svc     *lifecycle.Service
 	mail    *mail.Sweeper
@@ -185,7 +205,10 @@ func Open(dir string, opts Options) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
+	if opts.Database.URL != "" {
+		cfg.Database = opts.Database
+	}
+	db, err := openStore(dir, cfg.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -261,12 +284,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.http = s.newHTTPServer()
 	srv := s.http
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopSweep = cancel
 	if s.cfg.SMTP.Host != "" {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.stopSweep = cancel
 		s.sweeps.Add(1)
 		go s.sweepLoop(ctx, time.Duration(s.cfg.SMTP.SweepMinutes)*time.Minute)
 	}
+	s.sweeps.Add(1)
+	go s.purgeLoop(ctx, SessionPurgeInterval)
 	s.mu.Unlock()
 	err := srv.Serve(tls.NewListener(netutil.LimitListener(ln, s.cfg.Limits.MaxConnections), s.TLSConfig()))
 	if errors.Is(err, http.ErrServerClosed) {
@@ -310,6 +335,26 @@ func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
 	for {
 		if _, err := s.SendExpiryNotices(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("expiry e-mail sweep", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SessionPurgeInterval is how often a serving server removes expired sessions.
+const SessionPurgeInterval = 10 * time.Minute
+
+// purgeLoop removes expired sessions now and every interval until ctx ends.
+func (s *Server) purgeLoop(ctx context.Context, every time.Duration) {
+	defer s.sweeps.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.svc.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("purge expired sessions", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/store/postgres"
 )
 
 // cli carries what every command shares: the streams, --data and --json.
@@ -21,6 +22,8 @@ type cli struct {
 	out, err io.Writer
 	dataDir  string
 	json     bool
+	// db and dbPasswordFile are --db and --db-password-file.
+	db, dbPasswordFile string
 }
 
 func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
@@ -36,6 +39,8 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	root.SetErr(errOut)
 	root.PersistentFlags().StringVar(&c.dataDir, "data", "", "the server's data directory (CA, config.json, inkan.db)")
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print results as JSON")
+	root.PersistentFlags().StringVar(&c.db, "db", "", "a postgres:// URL to use instead of the config file's database (the password from --db-password-file, PGPASSWORD or PGPASSFILE, never in the URL)")
+	root.PersistentFlags().StringVar(&c.dbPasswordFile, "db-password-file", "", "a file whose first line is the PostgreSQL password")
 	root.AddCommand(c.initCmd(), c.serveCmd(), c.contractCmd(), c.userCmd(), c.certCmd(), c.demoCmd(), c.agentConfigCmd(), c.tlsCmd(), c.dbCmd())
 	return root
 }
@@ -45,7 +50,35 @@ func (c *cli) open() (*server.Server, error) {
 	if c.dataDir == "" {
 		return nil, errors.New("--data is required")
 	}
-	return server.Open(c.dataDir, server.Options{})
+	return c.openWith(server.Options{})
+}
+
+// openWith opens the data directory with opts and the database --db names.
+func (c *cli) openWith(opts server.Options) (*server.Server, error) {
+	d, err := c.database()
+	if err != nil {
+		return nil, err
+	}
+	opts.Database = d
+	return server.Open(c.dataDir, opts)
+}
+
+// database is what --db and --db-password-file ask for; a password in the
+// URL is refused, since every user of the machine can read a command line.
+func (c *cli) database() (server.DatabaseConfig, error) {
+	if c.db == "" {
+		if c.dbPasswordFile != "" {
+			return server.DatabaseConfig{}, errors.New("--db-password-file needs --db with a postgres:// URL")
+		}
+		return server.DatabaseConfig{}, nil
+	}
+	if !postgres.IsURL(c.db) {
+		return server.DatabaseConfig{}, fmt.Errorf("--db %q: データベースは postgres:// の URL で指定してください / give a postgres:// URL; SQLite needs no --db, it is inkan.db in --data", postgres.Redact(c.db))
+	}
+	if postgres.URLHasPassword(c.db) {
+		return server.DatabaseConfig{}, errors.New("--db: URL にパスワードを含めないでください / the URL must not carry the password, which any user of this machine could read on the command line: use --db-password-file FILE, PGPASSWORD or PGPASSFILE")
+	}
+	return server.DatabaseConfig{URL: c.db, PasswordFile: c.dbPasswordFile}, nil
 }
 
 // withServer opens the data directory, runs fn and closes it.

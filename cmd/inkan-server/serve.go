@@ -29,10 +29,15 @@ func (c *cli) initCmd() *cobra.Command {
 				return errors.New("--data is required")
 			}
 			cfg.KeyAlgorithm = ca.KeyAlgorithm(alg)
+			d, err := c.database()
+			if err != nil {
+				return err
+			}
+			cfg.Database = d // init --db writes the database into the config file
 			if err := server.Init(c.dataDir, cfg); err != nil {
 				return err
 			}
-			s, err := server.Open(c.dataDir, server.Options{})
+			s, err := c.openWith(server.Options{})
 			if err != nil {
 				return err
 			}
@@ -57,7 +62,7 @@ func (c *cli) initCmd() *cobra.Command {
 func (c *cli) serveCmd() *cobra.Command {
 	var addr, publicURL string
 	cmd := &cobra.Command{
-		Use:   "serve --data DIR [--addr 127.0.0.1:8443]",
+		Use:   "serve --data DIR [--addr 127.0.0.1:8443] [--db postgres://...]",
 		Short: "Serve EST, the JSON API, CRL and OCSP over HTTPS until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -65,7 +70,7 @@ func (c *cli) serveCmd() *cobra.Command {
 				return errors.New("--data is required")
 			}
 			logger := slog.New(slog.NewTextHandler(c.err, nil))
-			s, err := server.Open(c.dataDir, server.Options{Logger: logger, PublicURL: publicURL})
+			s, err := c.openWith(server.Options{Logger: logger, PublicURL: publicURL})
 			if err != nil {
 				return err
 			}

@@ -67,7 +67,7 @@ func Postgres(t *testing.T) func(t *testing.T) store.Store {
 // a URL whose search_path is that schema: to the store, a database of its
 // own. (A schema takes milliseconds to make; a database a second or two.)
 // It skips the test, loudly, when the variable is unset.
-func PostgresURL(t *testing.T) string {
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
@@ -118,7 +118,7 @@ func PostgresURL(t *testing.T) string {
 const sharedDB = "inkan_tests"
 
 // createShared creates sharedDB, unless a concurrent test did first.
-func createShared(t *testing.T, admin string) {
+func createShared(t testing.TB, admin string) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, admin)
@@ -135,7 +135,7 @@ func createShared(t *testing.T, admin string) {
 }
 
 // WithDatabase returns the URL admin pointing at database name instead.
-func WithDatabase(t *testing.T, admin, name string) string {
+func WithDatabase(t testing.TB, admin, name string) string {
 	t.Helper()
 	u, err := url.Parse(admin)
 	if err != nil {
@@ -165,7 +165,7 @@ func Open(t *testing.T) store.Store {
 
 // URL returns "" for SQLite (the server's default database in its data
 // directory), or the URL of a fresh PostgreSQL database when INKAN_TEST_DB asks for one.
-func URL(t *testing.T) string {
+func URL(t testing.TB) string {
 	t.Helper()
 	if OnPostgres() {
 		return PostgresURL(t)
