@@ -30,7 +30,9 @@ import (
 // are both named by the certificate's fingerprint. Lookups of something absent
 // answer a *NotFoundError. The softStore serialises every call.
 type vault interface {
-	putKey(fp Fingerprint, pkcs8 []byte) error
+	// putKey keeps the key of r's certificate (r says what it is, for
+	// vaults that show it to the user, such as the OS keyring).
+	putKey(r *record, pkcs8 []byte) error
 	getKey(fp Fingerprint) ([]byte, error)
 	deleteKey(fp Fingerprint) error
 
@@ -307,7 +309,7 @@ func (s *softStore) add(r *record, key crypto.Signer) error {
 	if err != nil {
 		return fmt.Errorf("marshal key: %w", err)
 	}
-	if err := s.v.putKey(fp, der); err != nil {
+	if err := s.v.putKey(r, der); err != nil {
 		return fmt.Errorf("store key: %w", err)
 	}
 	if err := s.v.putRecord(r); err != nil {

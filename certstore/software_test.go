@@ -33,11 +33,11 @@ func (f *faultyVault) step(op string) error {
 	return nil
 }
 
-func (f *faultyVault) putKey(fp Fingerprint, der []byte) error {
+func (f *faultyVault) putKey(r *record, der []byte) error {
 	if err := f.step("put key"); err != nil {
 		return err
 	}
-	return f.vault.putKey(fp, der)
+	return f.vault.putKey(r, der)
 }
 
 func (f *faultyVault) deleteKey(fp Fingerprint) error {

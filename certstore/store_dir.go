@@ -47,7 +47,8 @@ func (d *dirVault) keyPath(fp Fingerprint) string {
 	return filepath.Join(string(d.recordDir), string(fp)+".key")
 }
 
-func (d *dirVault) putKey(fp Fingerprint, pkcs8 []byte) error {
+func (d *dirVault) putKey(r *record, pkcs8 []byte) error {
+	fp := r.fingerprint()
 	return writeFileAtomic(d.keyPath(fp), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), 0o600)
 }
 

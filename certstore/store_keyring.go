@@ -19,6 +19,8 @@ import (
 // Each key is one secret: service "inkan:<record directory>", user the
 // certificate's fingerprint, value the base64 of its PKCS#8 DER. The directory in
 // the service name keeps two stores (a test's, the user's) apart in one keyring.
+// On the Secret Service the item is labelled for a person looking at it in
+// Seahorse (keyLabel) and carries attributes that say what it is (keyAttributes).
 
 // openKeyring opens the keyring store of the current user.
 func openKeyring() (*softStore, error) {
@@ -95,8 +97,9 @@ func (k *keyringVault) unavailable(err error) error {
 	return &UnavailableError{Kind: KindKeyring, Reason: reason, Err: err}
 }
 
-func (k *keyringVault) putKey(fp Fingerprint, pkcs8 []byte) error {
-	if err := keyring.Set(k.service, string(fp), base64.StdEncoding.EncodeToString(pkcs8)); err != nil {
+func (k *keyringVault) putKey(r *record, pkcs8 []byte) error {
+	fp := r.fingerprint()
+	if err := setSecret(k.service, r, base64.StdEncoding.EncodeToString(pkcs8)); err != nil {
 		if errors.Is(err, keyring.ErrSetDataTooBig) {
 			return fmt.Errorf("key %s: %w", fp, err)
 		}
@@ -129,4 +132,34 @@ func (k *keyringVault) deleteKey(fp Fingerprint) error {
 		return k.unavailable(err)
 	}
 	return nil
+}
+
+// keyLabel is how the key of r is named where the user sees it:
+// 「Inkan 電子証明書の秘密鍵 demo-general1+1376 (いんかん信用金庫)」, the bank
+// being the issuing CA's organization.
+func keyLabel(r *record) string {
+	label := "Inkan 電子証明書の秘密鍵 " + r.Label
+	if org := r.Chain[0].Issuer.Organization; len(org) > 0 && org[0] != "" {
+		label += " (" + org[0] + ")"
+	}
+	return label
+}
+
+// keyAttributes are the Secret Service attributes of r's key: go-keyring's own
+// two (service, username), by which it finds the item again, and what the item
+// is, for people and tools that search the keyring.
+func keyAttributes(service string, r *record) map[string]string {
+	attrs := map[string]string{
+		"service":      service,
+		"username":     string(r.fingerprint()),
+		"application":  "inkan",
+		"inkan-kind":   "client certificate private key (PKCS#8)",
+		"inkan-label":  r.Label,
+		"inkan-holder": r.Chain[0].Subject.CommonName,
+		"inkan-serial": r.Chain[0].SerialNumber.Text(16),
+	}
+	if org := r.Chain[0].Issuer.Organization; len(org) > 0 {
+		attrs["inkan-bank"] = org[0]
+	}
+	return attrs
 }

@@ -17,7 +17,8 @@ type memoryVault struct {
 	records map[Fingerprint]*record
 }
 
-func (m *memoryVault) putKey(fp Fingerprint, pkcs8 []byte) error {
+func (m *memoryVault) putKey(r *record, pkcs8 []byte) error {
+	fp := r.fingerprint()
 	m.keys[fp] = bytes.Clone(pkcs8)
 	return nil
 }
