@@ -53,6 +53,10 @@ type bank struct {
 // cheapArgon2 keeps password hashing fast in tests.
 var cheapArgon2 = &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16}
 
+// tempDir is t.TempDir, except under Wine (windows_test.go), whose ntdll lacks
+// the POSIX delete that os.RemoveAll uses on Windows.
+var tempDir = func(t testing.TB) string { return t.TempDir() }
+
 // startBank initialises a data directory, opens the server on a loopback port and
 // creates the contract 株式会社インカン商事.
 func startBank(t testing.TB) *bank {
@@ -65,7 +69,7 @@ func startBank(t testing.TB) *bank {
 func startBankWithPolicy(t testing.TB, edit func(*server.PolicyConfig)) *bank {
 	t.Helper()
 	clk := &clock{t: time.Now().Truncate(time.Second)}
-	dir := t.TempDir()
+	dir := tempDir(t)
 	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫",
 		Hosts: []string{"127.0.0.1"}, Argon2: cheapArgon2, Now: clk.now}); err != nil {
 		t.Fatal(err)
@@ -156,7 +160,7 @@ func (b *bank) pcWith(serverURL string, store certstore.Store) *agent.Agent {
 	cfg := b.cfg
 	cfg.ServerURL = serverURL
 	a, err := agent.New(agent.Config{BankConfig: cfg}, store,
-		agent.Options{Now: b.clock.now, StateDir: b.t.TempDir(), RetryWait: time.Millisecond})
+		agent.Options{Now: b.clock.now, StateDir: tempDir(b.t), RetryWait: time.Millisecond})
 	if err != nil {
 		b.t.Fatal(err)
 	}

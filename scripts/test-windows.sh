@@ -53,8 +53,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "test-windows: cross-compiling the certstore tests for windows/amd64"
+echo "test-windows: cross-compiling the certstore and e2e tests for windows/amd64"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/certstore.test.exe" ./certstore
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/e2e.test.exe" ./e2e
 
 echo "test-windows: building the bcryptprimitives.dll stand-in (scripts/wine/)"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$work/bcryptprimitives.dll" \
@@ -70,18 +71,28 @@ system32="$WINEPREFIX/drive_c/windows/system32"
 [ -d "$system32" ] || die "wineboot made no $system32"
 cp "$work/bcryptprimitives.dll" "$system32/"
 
-echo "test-windows: running the tests under Wine"
-cd "$work"
-set +e
-timeout "$WINE_TEST_TIMEOUT" "$wine" ./certstore.test.exe -test.v -test.count=1 -test.run '^TestWindows' "$@" \
-  2>&1 | tr -d '\r'
-status=${PIPESTATUS[0]}
-set -e
-if [ "$status" -eq 124 ]; then
-  echo "FAIL	github.com/inkan-dev/inkan/certstore (windows/amd64 under Wine): timed out after ${WINE_TEST_TIMEOUT}s"
-elif [ "$status" -ne 0 ]; then
-  echo "FAIL	github.com/inkan-dev/inkan/certstore (windows/amd64 under Wine)"
-else
-  echo "ok  	github.com/inkan-dev/inkan/certstore (windows/amd64 under Wine)"
-fi
+# run_under_wine NAME BINARY ARGS...: one test binary under Wine, bounded in time.
+run_under_wine() {
+  local name=$1 binary=$2
+  shift 2
+  echo "test-windows: running the $name tests under Wine"
+  set +e
+  (cd "$work" && timeout "$WINE_TEST_TIMEOUT" "$wine" "$binary" -test.v -test.count=1 -test.run '^TestWindows' "$@") \
+    2>&1 | tr -d '\r'
+  local status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -eq 124 ]; then
+    echo "FAIL	github.com/inkan-dev/inkan/$name (windows/amd64 under Wine): timed out after ${WINE_TEST_TIMEOUT}s"
+  elif [ "$status" -ne 0 ]; then
+    echo "FAIL	github.com/inkan-dev/inkan/$name (windows/amd64 under Wine)"
+  else
+    echo "ok  	github.com/inkan-dev/inkan/$name (windows/amd64 under Wine)"
+  fi
+  return "$status"
+}
+
+status=0
+run_under_wine certstore ./certstore.test.exe "$@" || status=$?
+# The agent against the real server, in one process, on the Windows store.
+run_under_wine e2e ./e2e.test.exe "$@" || status=$?
 exit "$status"
