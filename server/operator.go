@@ -8,7 +8,7 @@ import (
 )
 
 // Operator is the bank's side of the life cycle, as the CLI and in-process
-// tests use it. Every action is audited with actor "operator".
+// tests use it. Every action is audited with actor "operator:<OS user>".
 type Operator struct {
 	svc *lifecycle.Service
 }

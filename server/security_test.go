@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -216,5 +217,38 @@ func TestIdleConnectionsCannotExhaustTheServer(t *testing.T) {
 	hs := e.srv.newHTTPServer()
 	if hs.WriteTimeout <= 0 || hs.ReadHeaderTimeout <= 0 || hs.ReadTimeout <= 0 || hs.IdleTimeout <= 0 || hs.MaxHeaderBytes != maxHeaderBytes {
 		t.Fatalf("the HTTP server leaves a bound open: %+v", hs)
+	}
+}
+
+func TestUserNamedOperatorCannotPassForTheBankInTheAudit(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "operator", wire.RoleGeneral) // a login ID like any other
+	e.mustLogin(nil, "operator", pw("operator"))
+	var bank, user []string
+	err := e.srv.db.View(e.ctx, func(tx store.Tx) error {
+		rows, err := tx.Audit(100)
+		for _, a := range rows {
+			switch a.Action {
+			case "contract.create":
+				bank = append(bank, a.Actor)
+			case "login":
+				user = append(user, a.Actor)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bank) != 1 || !strings.HasPrefix(bank[0], "operator:") || len(bank[0]) == len("operator:") {
+		t.Fatalf("the bank's actor %q is not operator:<OS user>", bank)
+	}
+	if len(user) != 1 || user[0] != "operator" || user[0] == bank[0] {
+		t.Fatalf("the user's actor %q is not its login ID, or equals the bank's %q", user, bank)
+	}
+	err = e.op.CreateUser(e.ctx, cid, bank[0], wire.RoleGeneral, "", "", pw("x"))
+	if code, _ := lifecycleCode(err); code != wire.CodeBadRequest {
+		t.Fatalf("a login ID spelled like the bank's actor %q: %v", bank[0], err)
 	}
 }

@@ -417,5 +417,5 @@ func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
 	}, nil
 }
 
-// Operator returns the bank's actions on this server (actor "operator").
+// Operator returns the bank's actions on this server (actor "operator:<OS user>").
 func (s *Server) Operator() *Operator { return &Operator{svc: s.svc} }

@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"math/big"
 	"net/mail"
+	"os"
+	"os/user"
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/ca"
@@ -18,20 +21,42 @@ import (
 	"github.com/inkan-dev/inkan/wire"
 )
 
-// OperatorName is the actor name of the bank's own actions.
+// OperatorName starts the audit actor of the bank's own actions:
+// "operator:<OS user>" (see [OperatorActor]).
 const OperatorName = "operator"
 
 // Actor is who asks for a change: the bank's operator, or a logged-in user.
 type Actor struct {
-	Name       string // "operator" or the caller's login ID
+	Name       string // "operator:<OS user>" or the caller's login ID
 	Operator   bool
 	Role       wire.Role // the caller's role, for a user
 	ContractID string    // the caller's contract, for a user
 	RemoteAddr string    // where the request came from; empty for the local CLI
 }
 
-// OperatorActor is the bank acting through its CLI or in-process API.
-func OperatorActor() Actor { return Actor{Name: OperatorName, Operator: true} }
+// OperatorActor is the bank acting through its CLI or in-process API, as the
+// OS user running it: the audit trail names it "operator:<OS user>". A login ID
+// cannot hold ':' (loginIDPattern), so no user, not even one named
+// "operator", can pass for the bank in the audit trail.
+func OperatorActor() Actor { return OperatorActorAs(osUser()) }
+
+// OperatorActorAs is the bank acting as the OS user who.
+func OperatorActorAs(who string) Actor {
+	return Actor{Name: OperatorName + ":" + who, Operator: true}
+}
+
+// osUser names the OS account running this process, for the audit trail.
+func osUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, env := range []string{"USER", "USERNAME", "LOGNAME"} {
+		if v := os.Getenv(env); v != "" {
+			return v
+		}
+	}
+	return "uid-" + strconv.Itoa(os.Getuid())
+}
 
 // Service applies the life-cycle rules to the records in Store, signing with CA.
 type Service struct {

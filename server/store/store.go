@@ -176,7 +176,7 @@ type Session struct {
 // AuditEntry records one life-cycle change.
 type AuditEntry struct {
 	At         time.Time
-	Actor      string // a login ID, or "operator"
+	Actor      string // a login ID, or "operator:<OS user>" for the bank (never a login ID)
 	Action     string
 	Target     string
 	RemoteAddr string
