@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/wire"
@@ -21,15 +23,45 @@ func (s *Server) classify(r *http.Request, err error) (wire.Code, int, string) {
 	if errors.As(err, &re) {
 		return re.Code, re.Code.Status(), re.Message
 	}
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "err", err)
+	s.log.Error("request failed", "method", r.Method, "path", logPath(r), "remote", r.RemoteAddr, "err", err)
 	return wire.CodeInternal, wire.CodeInternal.Status(), "a fault on the server: contact the bank"
+}
+
+// statusClientClosedRequest is what a request is "answered" when its client
+// hung up before the answer (the status nginx logs as 499): nobody reads it,
+// and it is no fault of the server's.
+const statusClientClosedRequest = 499
+
+// clientHungUp handles err when it only says that r's client went away (its
+// context was cancelled): an INFO line and a 499, not an ERROR and a 500. It
+// reports whether it did.
+func (s *Server) clientHungUp(w http.ResponseWriter, r *http.Request, err error) bool {
+	if !errors.Is(err, context.Canceled) || r.Context().Err() == nil {
+		return false
+	}
+	s.log.Info("client hung up", "method", r.Method, "path", logPath(r), "remote", r.RemoteAddr)
+	w.WriteHeader(statusClientClosedRequest)
+	return true
+}
+
+// logPath is r's path for the log, with a {loginID} segment that does not
+// have the syntax of a login ID replaced by its lifecycle.LogID.
+func logPath(r *http.Request) string {
+	id := r.PathValue("loginID")
+	if id == "" {
+		return r.URL.Path
+	}
+	return strings.Replace(r.URL.Path, "/"+id, "/"+lifecycle.LogID(id), 1)
 }
 
 // failJSON answers an /api/v1 request with a wire.Error body.
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
+	if s.clientHungUp(w, r, err) {
+		return
+	}
 	code, status, msg := s.classify(r, err)
 	if code != wire.CodeInternal {
-		s.log.Info("refused", "method", r.Method, "path", r.URL.Path, "remote", r.RemoteAddr, "code", code, "err", err)
+		s.log.Info("refused", "method", r.Method, "path", logPath(r), "remote", r.RemoteAddr, "code", code, "err", err)
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="inkan"`)
@@ -41,6 +73,9 @@ func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 // failEST answers an EST request (RFC 7030 §4.2.3: a human-readable text/plain
 // body), with the code in the wire.CodeHeader header for the agent.
 func (s *Server) failEST(w http.ResponseWriter, r *http.Request, err error) {
+	if s.clientHungUp(w, r, err) {
+		return
+	}
 	code, status, msg := s.classify(r, err)
 	if code != wire.CodeInternal {
 		s.log.Info("EST refused", "path", r.URL.Path, "remote", r.RemoteAddr, "code", code, "err", err)

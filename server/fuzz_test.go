@@ -48,6 +48,13 @@ type fuzzServer struct {
 
 func newFuzzServer(tb testing.TB) *fuzzServer {
 	tb.Helper()
+	return newInProcessServer(tb, Options{PasswordLimiter: unlimited{}})
+}
+
+// newInProcessServer opens a fresh data directory with opts (its clock is
+// always the fake one) and calls its handler directly.
+func newInProcessServer(tb testing.TB, opts Options) *fuzzServer {
+	tb.Helper()
 	dir := tb.TempDir()
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	argon := cheapArgon2
@@ -57,7 +64,8 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 	if err := os.RemoveAll(filepath.Join(dir, ca.OfflineDir)); err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := Open(dir, Options{Now: clock.Now, PasswordLimiter: unlimited{}})
+	opts.Now = clock.Now
+	srv, err := Open(dir, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,21 +1,29 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -250,5 +258,83 @@ func TestUserNamedOperatorCannotPassForTheBankInTheAudit(t *testing.T) {
 	err = e.op.CreateUser(e.ctx, cid, bank[0], wire.RoleGeneral, "", "", pw("x"))
 	if code, _ := lifecycleCode(err); code != wire.CodeBadRequest {
 		t.Fatalf("a login ID spelled like the bank's actor %q: %v", bank[0], err)
+	}
+}
+
+// loggedServer is an in-process server whose log lines go to a buffer.
+func loggedServer(t *testing.T) (*fuzzServer, *syncBuffer) {
+	var buf syncBuffer
+	fs := newInProcessServer(t, Options{Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	return fs, &buf
+}
+
+// syncBuffer is a bytes.Buffer that handlers may log into at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func TestClientHangingUpIsNotLoggedAsAServerFault(t *testing.T) {
+	fs, log := loggedServer(t)
+	if _, err := fs.srv.Operator().CreateContract(context.Background(), "Sato Shoji"); err != nil {
+		t.Fatal(err)
+	}
+	gone, hangUp := context.WithCancel(context.Background())
+	hangUp()
+	body := []byte(`{"login_id":"admin1","password":"Kanri-Pass-2026"}`)
+	for _, req := range []*http.Request{
+		jsonRequest(gone, "POST", "/api/v1/login", body),
+		httptest.NewRequestWithContext(gone, "GET", "/crl", nil),
+	} {
+		rec := fs.serve(req)
+		if rec.Code != statusClientClosedRequest {
+			t.Errorf("%s after the client hung up: answered %d, want %d", req.URL.Path, rec.Code, statusClientClosedRequest)
+		}
+	}
+	if strings.Contains(log.String(), "level=ERROR") || !strings.Contains(log.String(), "client hung up") {
+		t.Fatalf("log after clients hung up:\n%s", log)
+	}
+}
+
+func TestPasswordTypedIntoTheLoginIDFieldNeverReachesTheLog(t *testing.T) {
+	fs, log := loggedServer(t)
+	const typed = "Himitsu no パスワード!"
+	enroll := httptest.NewRequest("POST", "/.well-known/est/simpleenroll", strings.NewReader(base64.StdEncoding.EncodeToString(csrFor(t, newKey(t)))))
+	enroll.Header.Set("Content-Type", "application/pkcs10")
+	enroll.SetBasicAuth(typed, "whatever")
+	login, _ := json.Marshal(wire.LoginRequest{LoginID: typed, Password: "whatever"})
+	for _, req := range []*http.Request{
+		enroll,
+		jsonRequest(context.Background(), "POST", "/api/v1/login", login),
+		httptest.NewRequest("POST", "/api/v1/users/"+url.PathEscape(typed)+"/unlock", nil),
+	} {
+		checkRefusal(t, req.URL.Path, fs.serve(req))
+	}
+	if strings.Contains(log.String(), "Himitsu") || strings.Contains(log.String(), url.PathEscape(typed)) {
+		t.Fatalf("the text typed as a login ID is in the log:\n%s", log)
+	}
+	// The pickup's error and the unlock's path name it; the login's error does not name it at all.
+	if n := strings.Count(log.String(), lifecycle.LogID(typed)); n != 2 {
+		t.Fatalf("%d log lines name the typed ID by its hash %s, want 2:\n%s", n, lifecycle.LogID(typed), log)
+	}
+	// A login ID with the syntax of one is logged as it is.
+	enroll = httptest.NewRequest("POST", "/.well-known/est/simpleenroll", strings.NewReader(base64.StdEncoding.EncodeToString(csrFor(t, newKey(t)))))
+	enroll.Header.Set("Content-Type", "application/pkcs10")
+	enroll.SetBasicAuth("ippan7", "whatever")
+	fs.serve(enroll)
+	if !strings.Contains(log.String(), "pick up certificate for ippan7:") {
+		t.Fatalf("a well-formed login ID is not in the log:\n%s", log)
 	}
 }

@@ -16,6 +16,9 @@ import (
 // cached in between (see lifecycle.Service.CRL).
 func (s *Server) crl(w http.ResponseWriter, r *http.Request) {
 	der, err := s.svc.CRL(r.Context())
+	if err != nil && s.clientHungUp(w, r, err) {
+		return
+	}
 	if err != nil {
 		http.Error(w, "the CRL could not be built", http.StatusInternalServerError)
 		s.log.Error("build CRL", "err", err)
@@ -72,6 +75,9 @@ func (s *Server) ocspAnswer(w http.ResponseWriter, r *http.Request, der []byte) 
 		return
 	}
 	st, err := s.svc.OCSPStatus(r.Context(), req.SerialNumber)
+	if err != nil && s.clientHungUp(w, r, err) {
+		return
+	}
 	if err != nil {
 		s.log.Error("OCSP status", "err", err)
 		s.ocspFail(w, ocsp.InternalErrorErrorResponse)

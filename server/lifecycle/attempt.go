@@ -133,7 +133,7 @@ func (s *Service) lockIfUsedUp(ctx context.Context, remoteAddr, loginID string, 
 		return s.lock(tx, u, remoteAddr, now)
 	})
 	if err != nil {
-		return fmt.Errorf("lock %s: %w", loginID, err)
+		return fmt.Errorf("lock %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -160,7 +160,7 @@ func settleAttempt(tx store.Tx, loginID string) (store.User, error) {
 		return store.User{}, ErrInvalidCredentials // deleted while the password was checked
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("load user %s: %w", loginID, err)
+		return store.User{}, fmt.Errorf("load user %s: %w", LogID(loginID), err)
 	}
 	if u.Locked {
 		return store.User{}, ErrLocked

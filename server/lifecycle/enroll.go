@@ -76,7 +76,7 @@ func (s *Service) CSRAttrs() wire.CSRAttrs {
 // the key may be backed up. The password is checked and counted like a pickup's.
 func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password string) (wire.CSRAttrs, error) {
 	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
-		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", loginID, err)
+		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
 	}
 	attrs := s.CSRAttrs()
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
@@ -88,7 +88,7 @@ func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password
 		return nil
 	})
 	if err != nil {
-		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", loginID, err)
+		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
 	}
 	return attrs, nil
 }
@@ -130,10 +130,10 @@ func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, c
 func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password string, csrDER []byte) (*x509.Certificate, error) {
 	csr, err := s.parseCSR(csrDER)
 	if err != nil {
-		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
 	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
-		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
 	now := s.now()
 	var cert *x509.Certificate
@@ -173,7 +173,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		err = refusal
 	}
 	if err != nil {
-		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
 	return cert, nil
 }
@@ -242,7 +242,7 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 	})
 	if err != nil {
 		if loginID != "" {
-			return nil, fmt.Errorf("renew certificate of %s: %w", loginID, err)
+			return nil, fmt.Errorf("renew certificate of %s: %w", LogID(loginID), err)
 		}
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}

@@ -1,6 +1,13 @@
 package lifecycle
 
-import "github.com/inkan-dev/inkan/wire"
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"github.com/inkan-dev/inkan/wire"
+)
 
 // RuleError is a refusal by a life-cycle rule. Code is what the caller is told;
 // Message is English text for the caller that says what to do. Callers compare
@@ -49,3 +56,26 @@ var (
 	ErrAdminUnlockByBank   = rule(wire.CodeForbidden, "an admin ID is unlocked by the bank: ask the bank to unlock it")
 	ErrBusy                = rule(wire.CodeUnavailable, "the server is busy checking other passwords: try again in a moment")
 )
+
+// logKey keys the hashes of LogID. It is made afresh by each process: the
+// same text hashes alike within one run of the server (so that its log lines
+// can be followed) and no table of common passwords can be matched against
+// the log.
+var logKey = func() []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}()
+
+// LogID is how a login ID given by a caller appears in errors and the log: as
+// it is when it has the syntax of a login ID, otherwise as "id-hmac:" and a
+// keyed hash. People type their password into the login-ID field; a log line
+// must never carry it.
+func LogID(id string) string {
+	if loginIDPattern.MatchString(id) {
+		return id
+	}
+	m := hmac.New(sha256.New, logKey)
+	m.Write([]byte(id))
+	return "id-hmac:" + hex.EncodeToString(m.Sum(nil)[:8])
+}

@@ -56,7 +56,7 @@ func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, c
 		return LoginResult{}, err
 	}
 	if loginID != "" && loginID != u.LoginID {
-		return LoginResult{}, fmt.Errorf("login ID %q does not match the certificate's: %w", loginID, ErrBadRequest)
+		return LoginResult{}, fmt.Errorf("login ID %q does not match the certificate's: %w", LogID(loginID), ErrBadRequest)
 	}
 	if now.Before(*rec.NotBefore) {
 		return LoginResult{}, fmt.Errorf("certificate not valid yet: %w", ErrExpired)
@@ -354,7 +354,7 @@ func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, login
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("look up the login mode of %s: %w", loginID, err)
+		return fmt.Errorf("look up the login mode of %s: %w", LogID(loginID), err)
 	}
 	if hash == "" {
 		return nil

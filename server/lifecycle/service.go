@@ -144,7 +144,7 @@ type NewUser struct {
 // admin may add approver and general IDs to its own contract.
 func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) error {
 	if err := s.createUser(ctx, a, nu); err != nil {
-		return fmt.Errorf("create user %s: %w", nu.LoginID, err)
+		return fmt.Errorf("create user %s: %w", LogID(nu.LoginID), err)
 	}
 	return nil
 }
@@ -284,7 +284,7 @@ func (s *Service) openPickup(tx store.Tx, u store.User, now time.Time) error {
 // whatever was there (waiting or picked up) is superseded.
 func (s *Service) Issue(ctx context.Context, a Actor, loginID string) error {
 	if err := s.openWindow(ctx, a, loginID, store.CertSuperseded, "certificate.issue"); err != nil {
-		return fmt.Errorf("issue certificate for %s: %w", loginID, err)
+		return fmt.Errorf("issue certificate for %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -334,7 +334,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, loginID string) error {
 		return audit(tx, now, a, "certificate.revoke", loginID, cur.Serial)
 	})
 	if err != nil {
-		return fmt.Errorf("revoke certificate of %s: %w", loginID, err)
+		return fmt.Errorf("revoke certificate of %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -343,7 +343,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, loginID string) error {
 // admin ID only the operator may reissue; doing so unblocks the contract.
 func (s *Service) Reissue(ctx context.Context, a Actor, loginID string) error {
 	if err := s.openWindow(ctx, a, loginID, store.CertRevoked, "certificate.reissue"); err != nil {
-		return fmt.Errorf("reissue certificate for %s: %w", loginID, err)
+		return fmt.Errorf("reissue certificate for %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -370,7 +370,7 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, loginID string) error
 		return audit(tx, now, a, "user.delete", loginID, "")
 	})
 	if err != nil {
-		return fmt.Errorf("delete user %s: %w", loginID, err)
+		return fmt.Errorf("delete user %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -395,7 +395,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 		return audit(tx, now, a, "user.unlock", loginID, "")
 	})
 	if err != nil {
-		return fmt.Errorf("unlock %s: %w", loginID, err)
+		return fmt.Errorf("unlock %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -404,7 +404,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 // whoever opened them with the old password must log in again.
 func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password string) error {
 	if err := CheckPasswordPolicy(password); err != nil {
-		return fmt.Errorf("set password of %s: %w", loginID, err)
+		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)
 	}
 	hash, err := HashPassword(password, s.Policy.Argon2)
 	if err != nil {
@@ -426,7 +426,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 		return audit(tx, now, a, "user.set_password", loginID, "")
 	})
 	if err != nil {
-		return fmt.Errorf("set password of %s: %w", loginID, err)
+		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)
 	}
 	return nil
 }

@@ -176,7 +176,7 @@ func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User,
 		return nil
 	})
 	if err != nil {
-		return wire.User{}, fmt.Errorf("user %s: %w", loginID, err)
+		return wire.User{}, fmt.Errorf("user %s: %w", LogID(loginID), err)
 	}
 	return out, nil
 }
