@@ -125,6 +125,7 @@ func (a *Agent) syncBrowserLocked(ctx context.Context) error {
 		return err
 	}
 	suffix := "+" + a.cfg.BankCode
+	issuers := a.issuers(ctx, raw)
 	have := map[string]bool{}
 	var errs []error
 	for _, e := range entries {
@@ -139,7 +140,7 @@ func (a *Agent) syncBrowserLocked(ctx context.Context) error {
 		w := want[e.Nickname]
 		ours, current := false, false
 		for _, c := range certs {
-			if a.bankIssued(ctx, db, root, c) {
+			if bankIssued(root, issuers, c) {
 				ours = true
 				current = current || (w != nil && certstore.FingerprintOf(c) == w.Fingerprint)
 			}
@@ -208,20 +209,33 @@ func (a *Agent) addCAs(ctx context.Context, db nssdb.DB, root *x509.Certificate,
 	return errors.Join(errs...)
 }
 
-// bankIssued reports whether c was issued by one of the bank's issuing CAs,
-// found in the database under its common name and signed by the bank's root.
-func (a *Agent) bankIssued(ctx context.Context, db nssdb.DB, root *x509.Certificate, c *x509.Certificate) bool {
+// bankIssued reports whether c was issued by the bank: by its root, or by an
+// issuing CA that the root signed.
+func bankIssued(root *x509.Certificate, issuers []*x509.Certificate, c *x509.Certificate) bool {
 	if c.CheckSignatureFrom(root) == nil {
 		return true
 	}
-	cas, err := db.Certificates(ctx, c.Issuer.CommonName)
-	if err != nil {
-		return false
-	}
-	for _, ca := range cas {
+	for _, ca := range issuers {
 		if ca.CheckSignatureFrom(root) == nil && c.CheckSignatureFrom(ca) == nil {
 			return true
 		}
 	}
 	return false
+}
+
+// issuers are the bank's issuing CAs: from the chains in the store, else (the
+// store holds none of the bank's identities any more) from the bank's server.
+func (a *Agent) issuers(ctx context.Context, raw map[certstore.Fingerprint]*certstore.Identity) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, sid := range raw {
+		for _, c := range sid.Chain {
+			if c.IsCA {
+				out = append(out, c)
+			}
+		}
+	}
+	if len(out) == 0 {
+		out, _ = a.intermediates(ctx) // unreachable server: only root-issued copies are recognized
+	}
+	return out
 }

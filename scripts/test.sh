@@ -25,5 +25,8 @@ GOOS=darwin GOARCH=arm64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./
 echo "== Windows certificate store under Wine =="
 scripts/test-windows.sh
 
+echo "== Chromium logs in to the bank's 電子証明書ログイン page with Inkan's certificate =="
+scripts/test-browser.sh
+
 echo "== GUI smoke test under Xvfb =="
 scripts/smoke-gui.sh
