@@ -435,19 +435,12 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 // window lapsed, so no ID of the contract may do anything until the bank
 // reissues (or issues) the admin certificate.
 func (s *Service) contractBlocked(tx store.Tx, contractID string, now time.Time) (bool, error) {
-	users, err := tx.Users(contractID)
+	certs, err := tx.AdminCurrentCertificates(contractID)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("load the admin certificates of contract %s: %w", contractID, err)
 	}
-	for _, u := range users {
-		if u.Role != wire.RoleAdmin {
-			continue
-		}
-		c, err := currentCert(tx, u)
-		if err != nil {
-			return false, err
-		}
-		if lapsedUnused(c, now) {
+	for i := range certs {
+		if lapsedUnused(&certs[i], now) {
 			return true, nil
 		}
 	}

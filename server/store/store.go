@@ -68,6 +68,11 @@ type Tx interface {
 	CreateUser(u User) error
 	User(loginID string) (User, error)
 	Users(contractID string) ([]User, error)
+	// AdminCurrentCertificates lists the current certificate of every admin ID
+	// of contractID (admin IDs without one are left out), without reading the
+	// contract's other users: the contract-blocked check of every pickup,
+	// renewal and login needs only these.
+	AdminCurrentCertificates(contractID string) ([]Certificate, error)
 	UpdateUser(u User) error
 	DeleteUser(loginID string) error
 

@@ -431,6 +431,25 @@ func (t *tx) Users(contractID string) ([]store.User, error) {
 	return collect(t, scanUser, `SELECT `+userCols+` FROM users WHERE contract_id = $1 ORDER BY created_at, login_id`, contractID)
 }
 
+func (t *tx) AdminCurrentCertificates(contractID string) ([]store.Certificate, error) {
+	admins, err := collect(t, scanUser, `SELECT `+userCols+` FROM users WHERE contract_id = $1 AND role = 'admin' ORDER BY created_at, login_id`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Certificate
+	for _, u := range admins {
+		if u.CurrentCertID == nil {
+			continue
+		}
+		c, err := t.Certificate(*u.CurrentCertID) // takes the owner's lock first, as every certificate read does
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 func (t *tx) UpdateUser(u store.User) error {
 	return mustAffect(t.exec(`UPDATE users SET role = $1, display_name = $2, email = $3, password_hash = $4,
 		failed_logins = $5, locked = $6, last_login_at = $7, current_cert_id = $8 WHERE login_id = $9`,

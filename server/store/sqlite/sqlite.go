@@ -275,6 +275,24 @@ func (t *tx) Users(contractID string) ([]store.User, error) {
 	return collect(rows, scanUser)
 }
 
+func (t *tx) AdminCurrentCertificates(contractID string) ([]store.Certificate, error) {
+	rows, err := t.query(`SELECT `+prefixCols("c.", certCols)+` FROM users u JOIN certificates c ON c.id = u.current_cert_id
+		WHERE u.contract_id = ? AND u.role = 'admin' ORDER BY u.created_at, u.login_id`, contractID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows, scanCert)
+}
+
+// prefixCols qualifies each column of cols (a comma-separated list) with prefix.
+func prefixCols(prefix, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = prefix + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
 func (t *tx) UpdateUser(u store.User) error {
 	return mustAffect(t.exec(`UPDATE users SET role = ?, display_name = ?, email = ?, password_hash = ?,
 		failed_logins = ?, locked = ?, last_login_at = ?, current_cert_id = ? WHERE login_id = ?`,

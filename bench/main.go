@@ -1,0 +1,548 @@
+// Command bench measures the Inkan server against the limits of the machine it
+// runs on, in one run (issue 14): bare Go TLS 1.3 mTLS handshakes per second
+// with P-256 certificates and P-256 certificate signatures per second, then
+// Inkan's renewal, login and pickup at 8 and 32 concurrent clients, in
+// interleaved rounds. It prints each figure's median and spread (min-max over
+// the rounds) and ratios taken round by round against the limit
+// 1/(1/handshakes + 1/signatures) and against bare handshakes, and writes the
+// raw rounds as JSON to bench/results/.
+//
+//	go run ./bench [-rounds 5] [-out bench/results]
+//
+// Everything runs in this one process on 127.0.0.1, clients included, as the
+// baselines do: the ratios compare like with like. Keys and CSRs are made
+// before each timed part. Logins and pickups use the cheapest argon2id
+// parameters the server accepts, so they measure the cost beyond the hash.
+// The database is durable (synchronous=FULL) as in production.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smallstep/pkcs7"
+
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/lifecycle"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+var concurrencies = []int{8, 32}
+
+// cheapest is the cheapest argon2id the server accepts (lifecycle.Argon2Params.Validate).
+var cheapest = lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16}
+
+// measurement is one timed part of one round.
+type measurement struct {
+	Round       int     `json:"round"`
+	Name        string  `json:"name"`
+	Concurrency int     `json:"concurrency"`
+	Ops         int     `json:"ops"`
+	Seconds     float64 `json:"seconds"`
+	PerSecond   float64 `json:"per_second"`
+	P50ms       float64 `json:"p50_ms"`
+	P99ms       float64 `json:"p99_ms"`
+}
+
+func main() {
+	rounds := flag.Int("rounds", 5, "interleaved rounds")
+	out := flag.String("out", "bench/results", "directory for the raw rounds")
+	flag.Parse()
+	log.SetFlags(0)
+
+	base := newBareTLS()
+	b := newBank()
+	defer b.close()
+
+	var all []measurement
+	for r := 1; r <= *rounds; r++ {
+		for _, c := range concurrencies {
+			for _, m := range []measurement{
+				base.handshakes(c, 1500),
+				base.signatures(c, 3000),
+				b.renewals(c, 500),
+				b.logins(c, 500),
+				b.pickups(c, 300),
+			} {
+				m.Round = r
+				all = append(all, m)
+				log.Printf("round %d  %-10s c=%-2d %8.0f/s  p50 %6.1f ms  p99 %6.1f ms", r, m.Name, c, m.PerSecond, m.P50ms, m.P99ms)
+			}
+		}
+	}
+	report(all)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	name := filepath.Join(*out, time.Now().UTC().Format("20060102T150405Z")+".json")
+	raw, _ := json.MarshalIndent(map[string]any{
+		"date": time.Now().UTC().Format(time.RFC3339), "machine": machine(), "go": runtime.Version(),
+		"gomaxprocs": runtime.GOMAXPROCS(0), "rounds": all,
+	}, "", "  ")
+	if err := os.WriteFile(name, raw, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("\nraw rounds: %s\n", name)
+}
+
+// --- the bare baselines
+
+type bareTLS struct {
+	addr       string
+	clientConf *tls.Config
+	caKey      *ecdsa.PrivateKey
+	caCert     *x509.Certificate
+}
+
+func mustKey() *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return k
+}
+
+// newBareTLS serves bare TLS 1.3 with a required, verified P-256 client
+// certificate: the handshake and nothing else.
+func newBareTLS() *bareTLS {
+	caKey := mustKey()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	caCert, _ := x509.ParseCertificate(caDER)
+	leaf := func(eku x509.ExtKeyUsage, ip bool) tls.Certificate {
+		k := mustKey()
+		t := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "bench"},
+			ExtKeyUsage: []x509.ExtKeyUsage{eku}, KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+		if ip {
+			t.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
+		}
+		der, _ := x509.CreateCertificate(rand.Reader, t, caCert, &k.PublicKey, caKey)
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	srvConf := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{leaf(x509.ExtKeyUsageServerAuth, true)},
+		ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				tc := tls.Server(c, srvConf)
+				tc.Handshake()
+				tc.Close()
+			}()
+		}
+	}()
+	return &bareTLS{addr: ln.Addr().String(), caKey: caKey, caCert: caCert,
+		clientConf: &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, Certificates: []tls.Certificate{leaf(x509.ExtKeyUsageClientAuth, false)}}}
+}
+
+func (b *bareTLS) handshakes(c, n int) measurement {
+	return run("handshake", c, n, func(_, _ int) error {
+		conn, err := tls.Dial("tcp", b.addr, b.clientConf)
+		if err != nil {
+			return err
+		}
+		return conn.Close()
+	})
+}
+
+// signatures signs P-256 leaf certificates with the CA key.
+func (b *bareTLS) signatures(c, n int) measurement {
+	keys := make([]*ecdsa.PrivateKey, 16)
+	for i := range keys {
+		keys[i] = mustKey()
+	}
+	return run("signature", c, n, func(_, i int) error {
+		serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+		t := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "user", Organization: []string{"bench"}},
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+			NotBefore: time.Now(), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
+		_, err := x509.CreateCertificate(rand.Reader, t, b.caCert, &keys[i%len(keys)].PublicKey, b.caKey)
+		return err
+	})
+}
+
+// --- Inkan
+
+type bank struct {
+	dir    string
+	srv    *server.Server
+	url    string
+	roots  *x509.CertPool
+	op     *server.Operator
+	done   chan error
+	renew  []*identity // one per client slot, renewed again and again
+	login  []*identity
+	pickup []string // IDs whose pickup windows the pickup rounds reopen
+}
+
+type identity struct {
+	loginID string
+	key     crypto.Signer
+	cert    *x509.Certificate
+}
+
+func (id *identity) tls() tls.Certificate {
+	return tls.Certificate{Certificate: [][]byte{id.cert.Raw}, PrivateKey: id.key, Leaf: id.cert}
+}
+
+func password(loginID string) string { return "Bench-" + loginID + "-2026" }
+
+func newBank() *bank {
+	dir, err := os.MkdirTemp("", "inkan-bench-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	argon := cheapest
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "Bench Shinkin", Argon2: &argon}); err != nil {
+		log.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, server.ConfigFile)
+	cfg, err := server.LoadConfig(cfgPath)
+	if err != nil {
+		log.Fatal(err)
+	}
+	cfg.Policy.RenewBeforeDays = cfg.Policy.ValidityDays // a renewed certificate renews again at once
+	cfg.Limits.PasswordCheckWaitMS = 60_000
+	cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst = 60_000, 100_000
+	if cfg.Limits.MaxConnections < 1024 {
+		cfg.Limits.MaxConnections = 1024
+	}
+	raw, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := os.WriteFile(cfgPath, raw, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	srv, err := server.Open(dir, server.Options{Logger: nil})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	b := &bank{dir: dir, srv: srv, url: "https://" + ln.Addr().String(), op: srv.Operator(), done: make(chan error, 1)}
+	go func() { b.done <- srv.Serve(ln) }()
+	rootPEM, err := os.ReadFile(filepath.Join(dir, "root-ca.crt"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	b.roots = x509.NewCertPool()
+	b.roots.AppendCertsFromPEM(rootPEM)
+
+	ctx := context.Background()
+	cid, err := b.op.CreateContract(ctx, "ベンチ商事")
+	if err != nil {
+		log.Fatal(err)
+	}
+	maxC := concurrencies[len(concurrencies)-1]
+	mk := func(loginID string, role wire.Role) {
+		if err := b.op.CreateUser(ctx, cid, loginID, role, loginID, "", password(loginID)); err != nil {
+			log.Fatal(err)
+		}
+		if err := b.op.IssueCertificate(ctx, loginID); err != nil {
+			log.Fatal(err)
+		}
+	}
+	mk("admin", wire.RoleAdmin)
+	b.renew = append(b.renew, b.mustPickup("admin"))
+	for i := 1; i < maxC; i++ {
+		id := fmt.Sprintf("renew%02d", i)
+		mk(id, wire.RoleGeneral)
+		b.renew = append(b.renew, b.mustPickup(id))
+	}
+	for i := 0; i < maxC; i++ {
+		id := fmt.Sprintf("login%02d", i)
+		mk(id, wire.RoleGeneral)
+		b.login = append(b.login, b.mustPickup(id))
+	}
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("pickup%03d", i)
+		mk(id, wire.RoleGeneral)
+		b.pickup = append(b.pickup, id)
+	}
+	return b
+}
+
+func (b *bank) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	b.srv.Shutdown(ctx)
+	<-b.done
+	os.RemoveAll(b.dir)
+}
+
+// client is a PC's HTTP client: a new TLS connection for every request, as a
+// renewal (new certificate) and a login (a new session from a PC) need.
+func (b *bank) client(cert *tls.Certificate) *http.Client {
+	conf := &tls.Config{RootCAs: b.roots}
+	if cert != nil {
+		conf.Certificates = []tls.Certificate{*cert}
+	}
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: conf, DisableKeepAlives: true}}
+}
+
+type keyCSR struct {
+	key crypto.Signer
+	b64 string
+}
+
+func newKeyCSRs(n int) []keyCSR {
+	out := make([]keyCSR, n)
+	for i := range out {
+		k := mustKey()
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "bench"}}, k)
+		if err != nil {
+			log.Fatal(err)
+		}
+		out[i] = keyCSR{k, base64.StdEncoding.EncodeToString(der)}
+	}
+	return out
+}
+
+func (b *bank) post(client *http.Client, path, ctype, body string, auth func(*http.Request)) ([]byte, error) {
+	req, _ := http.NewRequest("POST", b.url+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	if auth != nil {
+		auth(req)
+	}
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %d %s", path, res.StatusCode, data)
+	}
+	return data, nil
+}
+
+func parseEnrolled(body []byte) (*x509.Certificate, error) {
+	der, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(body)))
+	if err != nil {
+		return nil, err
+	}
+	p7, err := pkcs7.Parse(der)
+	if err != nil {
+		return nil, err
+	}
+	if len(p7.Certificates) == 0 {
+		return nil, fmt.Errorf("no certificate in the answer")
+	}
+	return p7.Certificates[0], nil
+}
+
+func (b *bank) enroll(loginID string, kc keyCSR) (*identity, error) {
+	body, err := b.post(b.client(nil), "/.well-known/est/simpleenroll", "application/pkcs10", kc.b64,
+		func(r *http.Request) { r.SetBasicAuth(loginID, password(loginID)) })
+	if err != nil {
+		return nil, err
+	}
+	cert, err := parseEnrolled(body)
+	if err != nil {
+		return nil, err
+	}
+	return &identity{loginID: loginID, key: kc.key, cert: cert}, nil
+}
+
+func (b *bank) mustPickup(loginID string) *identity {
+	id, err := b.enroll(loginID, newKeyCSRs(1)[0])
+	if err != nil {
+		log.Fatalf("pick up %s: %v", loginID, err)
+	}
+	return id
+}
+
+// renewals: simplereenroll with the current certificate on a new connection
+// and a new key; each client slot renews its own ID again and again.
+func (b *bank) renewals(c, n int) measurement {
+	csrs := newKeyCSRs(n)
+	return run("renewal", c, n, func(worker, i int) error {
+		id := b.renew[worker] // each client renews its own ID
+		cert := id.tls()
+		body, err := b.post(b.client(&cert), "/.well-known/est/simplereenroll", "application/pkcs10", csrs[i].b64, nil)
+		if err != nil {
+			return err
+		}
+		nc, err := parseEnrolled(body)
+		if err != nil {
+			return err
+		}
+		b.renew[worker] = &identity{loginID: id.loginID, key: csrs[i].key, cert: nc}
+		return nil
+	})
+}
+
+// logins: 電子証明書ログイン (certificate + password) on a new connection.
+func (b *bank) logins(c, n int) measurement {
+	return run("login", c, n, func(worker, _ int) error {
+		id := b.login[worker]
+		cert := id.tls()
+		body, _ := json.Marshal(wire.LoginRequest{Password: password(id.loginID)})
+		_, err := b.post(b.client(&cert), "/api/v1/login", "application/json", string(body), nil)
+		return err
+	})
+}
+
+// pickups: 電子証明書取得 with ID and password; the windows are reopened
+// (reissue) before the timed part.
+func (b *bank) pickups(c, n int) measurement {
+	if n > len(b.pickup) {
+		n = len(b.pickup)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for _, id := range b.pickup[:n] {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := b.op.ReissueCertificate(context.Background(), id); err != nil {
+				log.Fatalf("reissue %s: %v", id, err)
+			}
+		}()
+	}
+	wg.Wait()
+	csrs := newKeyCSRs(n)
+	return run("pickup", c, n, func(_, i int) error {
+		_, err := b.enroll(b.pickup[i], csrs[i])
+		return err
+	})
+}
+
+// run does n operations on c goroutines (workers 0..c-1) and times them.
+func run(name string, c, n int, op func(worker, i int) error) measurement {
+	runtime.GC()
+	lat := make([]time.Duration, n)
+	var next atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range c {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				if err := op(w, i); err != nil {
+					failed.Store(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if err, _ := failed.Load().(error); err != nil {
+		log.Fatalf("%s c=%d: %v", name, c, err)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return measurement{Name: name, Concurrency: c, Ops: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
+		P50ms: ms(lat[n/2]), P99ms: ms(lat[n*99/100])}
+}
+
+// --- the report
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func spread(xs []float64) string {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return fmt.Sprintf("%.0f-%.0f", s[0], s[len(s)-1])
+}
+
+func report(all []measurement) {
+	get := func(name string, c int) map[int]measurement {
+		m := map[int]measurement{}
+		for _, x := range all {
+			if x.Name == name && x.Concurrency == c {
+				m[x.Round] = x
+			}
+		}
+		return m
+	}
+	fmt.Printf("\n%s, %s, GOMAXPROCS %d, %s\n\n", time.Now().UTC().Format("2006-01-02"), machine(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Println("| figure | c | median /s | spread /s | p50 ms | p99 ms | ratio to limit 1/(1/hs+1/sig) | ratio to bare handshakes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|")
+	for _, c := range concurrencies {
+		hs, sig := get("handshake", c), get("signature", c)
+		for _, name := range []string{"handshake", "signature", "renewal", "login", "pickup"} {
+			ms := get(name, c)
+			var rates, p50, p99, toLimit, toHS []float64
+			for r, m := range ms {
+				rates, p50, p99 = append(rates, m.PerSecond), append(p50, m.P50ms), append(p99, m.P99ms)
+				limit := 1 / (1/hs[r].PerSecond + 1/sig[r].PerSecond)
+				toLimit, toHS = append(toLimit, m.PerSecond/limit), append(toHS, m.PerSecond/hs[r].PerSecond)
+			}
+			fmt.Printf("| %s | %d | %.0f | %s | %.1f | %.1f | %.2f× | %.2f× |\n", name, c, median(rates), spread(rates), median(p50), median(p99), median(toLimit), median(toHS))
+		}
+	}
+	var r8, r32 []float64
+	for r, m := range get("renewal", 32) {
+		r32 = append(r32, m.PerSecond)
+		r8 = append(r8, get("renewal", 8)[r].PerSecond)
+	}
+	fmt.Printf("\nrenewal c=32 / c=8: %.2f×\n", median(r32)/median(r8))
+}
+
+func machine() string {
+	model := runtime.GOARCH
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range bytes.Split(raw, []byte("\n")) {
+			if k, v, ok := strings.Cut(string(line), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs", model, runtime.NumCPU())
+}
