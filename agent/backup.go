@@ -48,10 +48,39 @@ func CheckBackupPassword(password, confirm string) error {
 	return nil
 }
 
-// Backup writes the certificates fps, with their keys, into one PKCS#12 file
-// protected by password (AES-256, PBKDF2), after [CheckBackupPassword]. A key the
-// store may not export fails the backup, naming it.
+// BackupFormat is the encryption of a backup file.
+type BackupFormat int
+
+// Backup formats.
+const (
+	// BackupModern is AES-256-CBC with PBKDF2-HMAC-SHA256 and a SHA-256 MAC: read
+	// by Windows 10 and Server 2019 or later, current macOS, OpenSSL 1.1 and 3,
+	// and Java 8u301 or later. Use it unless the file must go to an older reader.
+	BackupModern BackupFormat = iota
+	// BackupLegacy is 3DES with SHA-1 (pbeWithSHAAnd3-KeyTripleDES-CBC), for the
+	// readers that cannot decrypt AES: Windows 7, 8.1 and Server 2016 or older,
+	// macOS before 10.15 and Java before 8u301. It is weaker: keep such a file
+	// only as long as the move to the old PC takes.
+	BackupLegacy
+)
+
+// Backup is [Agent.BackupAs] in [BackupModern], the format for every current reader.
 func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error) {
+	return a.BackupAs(ctx, fps, password, confirm, BackupModern)
+}
+
+// BackupAs writes the certificates fps, with their keys, into one PKCS#12 file
+// protected by password in format, after [CheckBackupPassword]. A key the store
+// may not export fails the backup, naming it.
+func (a *Agent) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
+	enc := certstore.PKCS12Modern
+	switch format {
+	case BackupModern:
+	case BackupLegacy:
+		enc = certstore.PKCS12Legacy
+	default:
+		return nil, fmt.Errorf("back up certificates: unknown format %d", format)
+	}
 	if err := CheckBackupPassword(password, confirm); err != nil {
 		return nil, fmt.Errorf("back up certificates: %w", err)
 	}
@@ -67,7 +96,7 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 			return nil, fmt.Errorf("back up certificates: %w", &NotExportableError{Label: id.Label, BackupRoles: a.backupRoles(ctx)})
 		}
 	}
-	pfx, err := a.store.Export(ctx, fps, password, certstore.ExportOptions{Encoding: certstore.PKCS12Modern})
+	pfx, err := a.store.Export(ctx, fps, password, certstore.ExportOptions{Encoding: enc})
 	if err != nil {
 		return nil, fmt.Errorf("back up certificates: %w", err)
 	}

@@ -31,8 +31,8 @@ type Backend interface {
 	Warnings(ctx context.Context, notices []wire.Notice) ([]agent.Warning, error)
 	// Delete removes the certificate fp and its key from this PC.
 	Delete(ctx context.Context, fp certstore.Fingerprint) error
-	// Backup exports the certificates fps into a password-protected PKCS#12 file.
-	Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error)
+	// BackupAs exports the certificates fps into a password-protected PKCS#12 file.
+	BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error)
 	// Restore imports the certificates of a PKCS#12 file.
 	Restore(ctx context.Context, pfx []byte, password string) (*agent.RestoreResult, error)
 	// Close lets go of the agent's connections to the server: on quit, and when

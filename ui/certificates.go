@@ -130,6 +130,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	password := u.newPasswordEntry(nil)
 	confirm := u.newPasswordEntry(func() { save.OnTapped() })
 	errText := errorLabel()
+	legacy := u.newCheck(t("certs.backup.legacy"), nil)
 	form := widget.NewForm(
 		widget.NewFormItem(t("field.file"), pathRow),
 		widget.NewFormItem(t("field.backuppassword"), password),
@@ -160,9 +161,13 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 			return
 		}
 		pw, pw2 := password.Text, confirm.Text
+		format := agent.BackupModern
+		if legacy.Checked {
+			format = agent.BackupLegacy
+		}
 		save.Disable()
 		u.run(func(ctx context.Context) (any, error) {
-			data, err := u.backend.Backup(ctx, fps, pw, pw2)
+			data, err := u.backend.BackupAs(ctx, fps, pw, pw2, format)
 			if err != nil {
 				return nil, err
 			}
@@ -179,7 +184,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 		})
 	}
 	cancel := u.newButton(t("button.cancel"), false, func() { d.Hide() })
-	content := container.NewVBox(wrapped(t("certs.backup.text")), checks, form, errText, buttons(cancel, save))
+	content := container.NewVBox(wrapped(t("certs.backup.text")), checks, form, legacy, wrapped(t("certs.backup.legacy.note")), errText, buttons(cancel, save))
 	d = dialog.NewCustomWithoutButtons(t("certs.backup"), content, u.win)
 	u.showDialog(d, 620)
 }

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
 )
 
@@ -66,6 +67,9 @@ func TestBackupAndRestoreThroughTheirDialogs(t *testing.T) {
 	}
 	if len(f.backupFPs) != 2 || f.backupFPs[0] != f.ids[0].Fingerprint || f.backupFPs[1] != f.ids[1].Fingerprint {
 		t.Fatalf("backed up %v, want both certificates", f.backupFPs)
+	}
+	if f.backupFmt != agent.BackupModern {
+		t.Errorf("backed up in format %d without the 3DES box ticked, want the modern one", f.backupFmt)
 	}
 	confirmDialog(t, u, "OK")
 
@@ -139,4 +143,33 @@ func TestRestoreSaysWhichCertificatesAreNotThisBanks(t *testing.T) {
 	confirmDialog(t, u, "リストア")
 	assertShows(t, u, "取り込んだ電子証明書: restored+1376",
 		"次の電子証明書も取り込みましたが、いんかん信用金庫 の電子証明書ではないため、いんかん信用金庫 へのログインには使えません（電子証明書の選択にも表示されません）: tanaka+0138, e-Tax user")
+}
+
+// TestBackupInTheOld3DESFormat: ticking 古い形式（3DES） in the backup dialog asks
+// the agent for the legacy format, and the dialog says when to use it.
+func TestBackupInTheOld3DESFormat(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	file := filepath.Join(t.TempDir(), "old-pc.pfx")
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	assertShows(t, u, "Windows 7・8.1・Windows Server 2016 以前")
+	var legacy *check
+	for _, o := range test.LaidOutObjects(u.win.Canvas().Overlays().Top()) {
+		if c, ok := o.(*check); ok && c.Text == "古い形式（3DES）で書き出す" {
+			legacy = c
+		}
+	}
+	if legacy == nil {
+		t.Fatal("the backup dialog has no 古い形式（3DES） check box")
+	}
+	test.Tap(legacy)
+	typeInto(t, u, true, 0, file)
+	typeInto(t, u, true, 1, "Natsu-no-Umi-2026")
+	typeInto(t, u, true, 2, "Natsu-no-Umi-2026")
+	confirmDialog(t, u, "バックアップ")
+	assertShows(t, u, "2 件の電子証明書を "+file+" にバックアップしました。")
+	if f.backupFmt != agent.BackupLegacy {
+		t.Errorf("backed up in format %d with the 3DES box ticked, want agent.BackupLegacy", f.backupFmt)
+	}
 }

@@ -49,6 +49,7 @@ type fakeBackend struct {
 
 	backupFPs []certstore.Fingerprint
 	backupPW  string
+	backupFmt agent.BackupFormat
 	// otherInBackup are the certificates of the backup that are not this bank's.
 	otherInBackup []*certstore.Identity
 }
@@ -270,7 +271,7 @@ func (f *fakeBackend) Delete(ctx context.Context, fp certstore.Fingerprint) erro
 	return agent.ErrNoIdentity
 }
 
-func (f *fakeBackend) Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error) {
+func (f *fakeBackend) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
 	if err := f.called("Backup", ""); err != nil {
 		return nil, err
 	}
@@ -279,7 +280,7 @@ func (f *fakeBackend) Backup(ctx context.Context, fps []certstore.Fingerprint, p
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.backupFPs, f.backupPW = fps, password
+	f.backupFPs, f.backupPW, f.backupFmt = fps, password, format
 	var data []byte
 	for _, fp := range fps {
 		data = append(data, fp...)

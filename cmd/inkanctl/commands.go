@@ -272,8 +272,9 @@ func (c *cli) statusCommand() *cobra.Command {
 func (c *cli) backupCommand() *cobra.Command {
 	var refs []string
 	var out string
+	var legacy bool
 	cmd := &cobra.Command{
-		Use:   "backup --id CERT [--id CERT...] --out FILE.p12",
+		Use:   "backup --id CERT [--id CERT...] --out FILE.p12 [--legacy]",
 		Short: "Back up certificates with their keys into one password-protected PKCS#12 file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -293,7 +294,11 @@ func (c *cli) backupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pfx, err := a.Backup(cmd.Context(), fps, pw, confirm)
+			format := agent.BackupModern
+			if legacy {
+				format = agent.BackupLegacy
+			}
+			pfx, err := a.BackupAs(cmd.Context(), fps, pw, confirm, format)
 			if err != nil {
 				return err
 			}
@@ -310,6 +315,7 @@ func (c *cli) backupCommand() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&refs, "id", nil, "a certificate to back up (repeat for several)")
 	cmd.Flags().StringVar(&out, "out", "", "the PKCS#12 file to write")
+	cmd.Flags().BoolVar(&legacy, "legacy", false, "3DES/SHA-1 instead of AES-256, only for a PC that cannot read AES (Windows 7, 8.1, Server 2016 or older, macOS before 10.15, Java before 8u301); weaker, so delete the file once imported")
 	_ = cmd.MarkFlagRequired("id")
 	_ = cmd.MarkFlagRequired("out")
 	return cmd

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -159,6 +160,34 @@ func TestBackupRestoreAndDeleteThroughTheCommands(t *testing.T) {
 	other.ok("", "delete", "--id", "kanri+1376")
 	if code, _, _ := other.run("", "delete", "--id", "kanri+1376"); code != exitStore {
 		t.Fatalf("deleting twice: exit %d, want %d", code, exitStore)
+	}
+}
+
+// TestLegacyBackupIs3DESAndRestores: backup --legacy writes what old Windows
+// reads (openssl -info says so) and restores like any backup.
+func TestLegacyBackupIs3DESAndRestores(t *testing.T) {
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Skip("openssl is not installed")
+	}
+	p, _ := startBankWithAdmin(t)
+	p.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	backup := filepath.Join(t.TempDir(), "kanri-legacy.pfx")
+	p.ok("Kinko-Backup-2026\n", "backup", "--legacy", "--id", "kanri+1376", "--out", backup, "--password-stdin")
+	info, err := exec.Command(openssl, "pkcs12", "-info", "-noout", "-legacy", "-in", backup, "-passin", "pass:Kinko-Backup-2026").CombinedOutput()
+	if err != nil {
+		t.Fatalf("openssl reads the legacy backup: %v\n%s", err, info)
+	}
+	for _, want := range []string{"pbeWithSHA1And3-KeyTripleDES-CBC", "MAC: sha1"} {
+		if !strings.Contains(string(info), want) {
+			t.Errorf("openssl -info does not report %q:\n%s", want, info)
+		}
+	}
+	var cfg wire.BankConfig
+	data, _ := os.ReadFile(p.config)
+	json.Unmarshal(data, &cfg)
+	if out := newPC(t, cfg).ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin"); !strings.Contains(out, "added    kanri+1376") {
+		t.Fatalf("restore of the legacy backup: %s", out)
 	}
 }
 
