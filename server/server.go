@@ -419,3 +419,6 @@ func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
 
 // Operator returns the bank's actions on this server (actor "operator:<OS user>").
 func (s *Server) Operator() *Operator { return &Operator{svc: s.svc} }
+
+// CRL returns the current DER CRL, as GET /crl answers it.
+func (s *Server) CRL(ctx context.Context) ([]byte, error) { return s.svc.CRL(ctx) }

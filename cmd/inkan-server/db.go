@@ -12,7 +12,7 @@ import (
 )
 
 func (c *cli) dbCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "db", Short: "Back up and restore the server's SQLite database"}
+	cmd := &cobra.Command{Use: "db", Short: "Back up and restore the SQLite database, or migrate it to PostgreSQL"}
 	var to, from string
 	backup := &cobra.Command{
 		Use:   "backup --data DIR --to FILE",
@@ -66,7 +66,7 @@ func (c *cli) dbCmd() *cobra.Command {
 		},
 	}
 	restore.Flags().StringVar(&from, "from", "", "the backup file written by db backup")
-	cmd.AddCommand(backup, restore)
+	cmd.AddCommand(backup, restore, c.dbMigrateCmd())
 	return cmd
 }
 
