@@ -179,7 +179,15 @@ func (a *Agent) copyToBrowser(ctx context.Context, db nssdb.DB, sid *certstore.I
 		return err
 	}
 	password := base64.RawURLEncoding.EncodeToString(secret)
-	pfx, err := a.store.Export(ctx, []certstore.Fingerprint{sid.Fingerprint}, password, certstore.ExportOptions{})
+	// The copy stays on this PC for this user: a key the backup policy keeps
+	// out of PKCS#12 backups still goes to the browser, where the store can copy it.
+	var pfx []byte
+	var err error
+	if c, ok := a.store.(certstore.BrowserCopier); ok {
+		pfx, err = c.CopyForBrowser(ctx, sid.Fingerprint, password)
+	} else {
+		pfx, err = a.store.Export(ctx, []certstore.Fingerprint{sid.Fingerprint}, password, certstore.ExportOptions{})
+	}
 	if err != nil {
 		return err
 	}

@@ -80,6 +80,15 @@ type Store interface {
 	Import(ctx context.Context, pfx []byte, password string, opts ImportOptions) (*ImportResult, error)
 }
 
+// BrowserCopier is an optional capability of a store whose keys are software
+// keys of this user on this PC (keyring, dir, memory): it writes one identity
+// into a PKCS#12 file for the user's browser store on the same PC (the NSS
+// database on Linux). That copy is not a backup, so the backup policy
+// ([Identity.Exportable]) does not apply; the file must not leave the PC.
+type BrowserCopier interface {
+	CopyForBrowser(ctx context.Context, fp Fingerprint, password string) ([]byte, error)
+}
+
 // Key is a key pair generated inside a store and not yet bound to a certificate.
 type Key interface {
 	// Signer signs with the private key, which stays inside the store.

@@ -204,6 +204,18 @@ func (s *softStore) Delete(ctx context.Context, fp Fingerprint) error {
 }
 
 func (s *softStore) Export(ctx context.Context, fps []Fingerprint, password string, opts ExportOptions) ([]byte, error) {
+	return s.exportPFX(ctx, fps, password, opts, true)
+}
+
+// CopyForBrowser implements [BrowserCopier]: the key is a software key of this
+// user on this PC, and its copy stays on this PC for the same user.
+func (s *softStore) CopyForBrowser(ctx context.Context, fp Fingerprint, password string) ([]byte, error) {
+	return s.exportPFX(ctx, []Fingerprint{fp}, password, ExportOptions{}, false)
+}
+
+// exportPFX writes the identities into one PKCS#12 file; backup says whether
+// the backup policy (Exportable) applies.
+func (s *softStore) exportPFX(ctx context.Context, fps []Fingerprint, password string, opts ExportOptions, backup bool) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("export: %w", err)
 	}
@@ -224,7 +236,7 @@ func (s *softStore) Export(ctx context.Context, fps []Fingerprint, password stri
 		if err != nil {
 			return nil, fmt.Errorf("export %s: %w", fp, err)
 		}
-		if !r.Exportable {
+		if backup && !r.Exportable {
 			return nil, fmt.Errorf("export %q (%s): %w", r.Label, fp, ErrKeyNotExportable)
 		}
 		key, err := s.loadKey(fp)

@@ -89,7 +89,8 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 	// 1. The admin logs in: login page, certificate, password, ログイン中.
 	f.selectCertificate(`{"SUBJECT":{"CN":"kanri01"}}`)
 	var status, user, notices string
-	var png []byte
+	var png, png200 []byte
+	var fits bool
 	f.browse(chromium, f.home, profile,
 		chromedp.Navigate(f.url+"/web/"),
 		chromedp.WaitVisible(`a.button.primary`),
@@ -102,7 +103,16 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 		chromedp.Text(`#user`, &user),
 		chromedp.Text(`#notices`, &notices),
 		chromedp.CaptureScreenshot(&png),
+		// 200 % zoom on a 1366×768 screen is a 683×384 CSS viewport at scale 2.
+		chromedp.EmulateViewport(683, 384, chromedp.EmulateScale(2)),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#status`),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, &fits),
+		chromedp.CaptureScreenshot(&png200),
 	)
+	if !fits {
+		t.Error("at 200 % zoom the ログイン中 page scrolls sideways")
+	}
 	if status != "ログイン中" || !strings.Contains(user, "kanri01") || !strings.Contains(notices, "重要なお知らせ") {
 		t.Fatalf("ログイン中 page: status %q user %q notices %q", status, user, notices)
 	}
@@ -110,7 +120,10 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 	if err := os.WriteFile(shot, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot of ログイン中: %s", shot)
+	if err := os.WriteFile(filepath.Join("..", "..", "docs", "screenshots", "browser-login-200.png"), png200, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots of ログイン中: %s, and at 200 %% zoom browser-login-200.png", shot)
 
 	// 2. A wrong password: the password page again, with the message.
 	var msg string
@@ -121,7 +134,12 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 		chromedp.Click(`#login`),
 		chromedp.WaitVisible(`.message`),
 		chromedp.Text(`.message`, &msg),
+		chromedp.EmulateViewport(683, 384, chromedp.EmulateScale(2)),
+		chromedp.Evaluate(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, &fits),
 	)
+	if !fits {
+		t.Error("at 200 % zoom the password page scrolls sideways")
+	}
 	if !strings.Contains(msg, "ログインパスワードが正しくありません") || !strings.Contains(msg, string(wire.CodeInvalidCredentials)) {
 		t.Fatalf("wrong password page: %q", msg)
 	}
