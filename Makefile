@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA        ?= $(CURDIR)/.cache/demo
 BIN         := $(CURDIR)/bin
 
-.PHONY: all deps build run test test-go lint windows bench fuzz clean
+.PHONY: all deps build run test test-go lint windows bench bench-compare fuzz clean
 
 all: build
 
@@ -43,6 +43,10 @@ bench: deps
 ## fuzz: every Go fuzz target of the module for FUZZTIME each (10m here; make test runs 10s each).
 fuzz: deps
 	FUZZTIME=$(or $(FUZZTIME),10m) scripts/fuzz.sh
+
+## bench-compare: Inkan against the bare TLS handshake and signature limits measured in the same run (issue 14).
+bench-compare: deps
+	nice -n 10 $(GO) run ./bench -rounds $(or $(ROUNDS),5) -out bench/results
 
 ## windows: cross-compile inkan.exe, inkanctl.exe and inkan-server.exe with mingw-w64.
 windows: deps
