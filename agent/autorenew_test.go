@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -89,5 +91,36 @@ func TestAutoRenewRetriesABusyServerAndKeepsTheOldCertificateOnRefusal(t *testin
 	rs, _ = a.AutoRenew(t.Context(), AutoRenewOptions{Attempts: 3, Backoff: 1})
 	if len(rs) != 1 || rs[0].Attempts != 3 || Code(rs[0].Err) != wire.CodeUnavailable {
 		t.Fatalf("a busy server: %+v; want 3 attempts", rs)
+	}
+}
+
+func TestRunAutoRenewNotifiesTheRenewalAndStopsWithItsContext(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	a := newTestAgent(t, b, memoryStore(t), c)
+	if _, err := a.Pickup(t.Context(), "alice", "pw", nil); err != nil {
+		t.Fatal(err)
+	}
+	c.add(340 * day)
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan Renewal, 4)
+	done := make(chan struct{})
+	go func() {
+		a.RunAutoRenew(ctx, time.Hour, func(r Renewal) { got <- r })
+		close(done)
+	}()
+	select {
+	case r := <-got:
+		if r.Err != nil || r.New == nil || !strings.Contains(RenewedNotice(r, "ja"), "電子証明書を更新しました") {
+			t.Fatalf("notified %+v", r)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no renewal notified")
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunAutoRenew did not stop with its context")
 	}
 }

@@ -164,6 +164,7 @@ type pageData struct {
 	User          wire.User
 	RoleName      string
 	PreviousLogin *time.Time
+	PreviousKnown bool
 	Notices       []wire.Notice
 }
 
@@ -303,7 +304,8 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	d := h.page(r, pageData{User: su.User, Notices: su.Notices, CSRF: token, PreviousLogin: h.previousLogin(c.Value)})
+	prev, known := h.previousLogin(c.Value)
+	d := h.page(r, pageData{User: su.User, Notices: su.Notices, CSRF: token, PreviousLogin: prev, PreviousKnown: known})
 	d.RoleName = d.T.Roles[su.User.Role]
 	h.render(w, r, http.StatusOK, "home", d)
 }
@@ -342,10 +344,13 @@ func (h *Handler) remember(token string, at *time.Time, expires time.Time) {
 	h.previous[sha256.Sum256([]byte(token))] = previousLogin{at: at, expires: expires}
 }
 
-func (h *Handler) previousLogin(token string) *time.Time {
+// previousLogin is the login before the session of token; known is false when
+// this process did not open the session (restarted since, or another instance).
+func (h *Handler) previousLogin(token string) (at *time.Time, known bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.previous[sha256.Sum256([]byte(token))].at
+	p, known := h.previous[sha256.Sum256([]byte(token))]
+	return p.at, known
 }
 
 // csrfToken returns the request's CSRF token, setting a new cookie when it has none.
