@@ -345,3 +345,41 @@ func TestPolicyTellsAgentsWhetherTheBankAllowsSilentRenewal(t *testing.T) {
 		}
 	}
 }
+
+func TestWebLoginLocksTheIDAfterFiveWrongPasswordsLikeTheJSONLogin(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Yamada Trading", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	b := e.browser(admin)
+	for i := range 5 {
+		if p := b.logIn(t, "wrong"); p.code != wire.CodeInvalidCredentials {
+			t.Fatalf("wrong password %d: %d %s", i+1, p.status, p.code)
+		}
+	}
+	p := b.logIn(t, pw("admin1"))
+	if p.status != http.StatusForbidden || p.code != wire.CodeLocked || !strings.Contains(p.body, "ロックされています") {
+		t.Fatalf("the right password on a locked ID: %d %s %s", p.status, p.code, p.body)
+	}
+	if _, r := e.login(admin, "", pw("admin1")); r.code != wire.CodeLocked {
+		t.Fatalf("the JSON login does not see the lock the pages set: %d %s", r.status, r.code)
+	}
+}
+
+func TestWebLoggedInPageInEnglish(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Yamada Trading", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	b := e.browser(admin)
+	b.lang = "en"
+	if p := b.logIn(t, pw("admin1")); p.status != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", p.status, p.body)
+	}
+	e.clock.Advance(340 * day)
+	b.logIn(t, pw("admin1"))
+	home := b.get("/web/home")
+	for _, want := range []string{"Logged in", "Administrator", "Previous login", "1 Apr 2026 18:00 JST", "Important notices", "expires in 25 days", "Log out"} {
+		if !strings.Contains(home.body, want) {
+			t.Errorf("English ログイン中 lacks %q:\n%s", want, home.body)
+		}
+	}
+}
