@@ -58,7 +58,7 @@ func Classify(err error) Category {
 	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch):
 		return CategoryInput
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound), errors.As(err, &exists), errors.As(err, &unavail),
-		errors.As(err, &sysErr), errors.As(err, &unsup),
+		errors.As(err, &sysErr), errors.As(err, &unsup), errors.Is(err, ErrSelfCheckFailed),
 		errors.Is(err, certstore.ErrKeyNotExportable), errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
 		return CategoryStore
 	case isTLSFailure(err), errors.Is(err, ErrCAMismatch), errors.Is(err, ErrNotFromBank),
@@ -243,6 +243,9 @@ func Message(err error, lang string) string {
 		}) + unsupported.Err.Error()
 	case errors.As(err, &sysErr):
 		return pick(msgSystemStore) + sysErr.Error()
+	case errors.Is(err, ErrSelfCheckFailed):
+		return pick(text{"動作環境チェックで失敗した手順があります。上の報告をコピーして当金庫にお知らせください。",
+			"A step of the environment check failed. Copy the report above and send it to the bank."})
 	case errors.Is(err, certstore.ErrWrongPassword):
 		return pick(msgBackupWrongPassword)
 	case errors.Is(err, certstore.ErrDamagedFile):

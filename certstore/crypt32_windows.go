@@ -61,11 +61,25 @@ type keyLink struct {
 	Container string // key name inside it
 }
 
+// cryptErrorNames names the crypt32 codes a report is likeliest to carry
+// (winerror.h), where FormatMessage may know none.
+var cryptErrorNames = map[uint32]string{
+	0x80092004: "CRYPT_E_NOT_FOUND",
+	0x80092005: "CRYPT_E_EXISTS",
+	0x8009200B: "CRYPT_E_NO_KEY_PROPERTY",
+	0x80090016: "NTE_BAD_KEYSET",
+	0x80090029: "NTE_NOT_SUPPORTED",
+}
+
 // win32Error names a Win32 call that failed and the code GetLastError gave.
 func win32Error(call string, err error) error {
 	var errno windows.Errno
 	if errors.As(err, &errno) {
-		return &SystemError{Call: call, Code: uint32(errno), Name: errno.Error()}
+		name, ok := cryptErrorNames[uint32(errno)]
+		if !ok {
+			name = errno.Error()
+		}
+		return &SystemError{Call: call, Code: uint32(errno), Name: name}
 	}
 	return &SystemError{Call: call, Name: fmt.Sprint(err)}
 }

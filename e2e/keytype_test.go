@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/inkan-dev/inkan/server"
@@ -33,5 +34,32 @@ func TestPickupAndLoginWithTheKeyTypeOfThePolicy(t *testing.T) {
 			}
 			b.login(pc, id)
 		})
+	}
+}
+
+// The self-check on a store without one of its own (here memory; the keyring
+// store on Linux runs the same steps through the Secret Service): the bank's
+// key type, a key made, used and discarded, nothing left behind.
+func TestDoctorChecksTheBanksKeyTypeInTheStore(t *testing.T) {
+	b := startBankWithPolicy(t, func(p *server.PolicyConfig) { p.KeyType = wire.KeyECDSAP384 })
+	pc := b.pc()
+	r := pc.Doctor(t.Context())
+	if !r.OK() || r.KeyType != wire.KeyECDSAP384 || len(r.Steps) != 4 {
+		t.Fatalf("report:\n%s", r.Text())
+	}
+	for _, call := range []string{"GET /.well-known/est/csrattrs", "memory: GenerateKey", "memory: Sign", "memory: Discard"} {
+		if !strings.Contains(r.Text(), "[成功] ") || !strings.Contains(r.Text(), call) {
+			t.Fatalf("report lacks %q:\n%s", call, r.Text())
+		}
+	}
+	if ids, err := pc.Identities(t.Context()); err != nil || len(ids) != 0 {
+		t.Fatalf("the self-check left %d identities (%v)", len(ids), err)
+	}
+
+	// A bank that cannot be asked is a failed step, and the check goes on with P-256.
+	off := b.pcVia("https://127.0.0.1:1")
+	r = off.Doctor(t.Context())
+	if r.OK() || r.Steps[0].OK || r.KeyType != wire.KeyECDSAP256 || !r.Steps[1].OK {
+		t.Fatalf("report with the bank unreachable:\n%s", r.Text())
 	}
 }

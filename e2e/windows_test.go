@@ -166,3 +166,54 @@ func TestWindowsDefaultPolicyPickupOrAClearRefusal(t *testing.T) {
 		t.Fatalf("after the refused pickup the store lists %d (%v)", len(ids), err)
 	}
 }
+
+// The self-check on the Windows store, with the bank's RSA-2048 policy: on
+// Windows every step succeeds; under Wine exactly the steps Wine 8 lacks fail,
+// each naming the call and its status.
+func TestWindowsDoctorReportsEachStep(t *testing.T) {
+	b := startBankWithPolicy(t, func(p *server.PolicyConfig) { p.KeyType = wire.KeyRSA2048 })
+	pc, _ := b.windowsPC(t)
+	r := pc.Doctor(context.Background())
+	t.Logf("\n%s", r.Text())
+	if r.KeyType != wire.KeyRSA2048 || r.Store != certstore.KindWindows {
+		t.Fatalf("report for %s on %s", r.KeyType, r.Store)
+	}
+	type want struct {
+		call   string
+		ok     bool
+		detail string // a failure's status, under Wine
+	}
+	wants := []want{
+		{"GET /.well-known/est/csrattrs", true, ""},
+		{"", true, ""},
+		{"NCryptOpenStorageProvider", true, ""},
+		{"NCryptCreatePersistedKey", true, ""},
+		{"NCryptSignHash", true, ""},
+		{"NCryptOpenKey", true, ""},
+		{"CryptAcquireCertificatePrivateKey", true, ""},
+		{"NCryptImportKey", true, ""},
+		{"NCryptDeleteKey", true, ""},
+	}
+	if wineVersion() != "" {
+		wants[5] = want{"NCryptOpenKey", false, "NCryptOpenKey returned 0x80090029 (NTE_NOT_SUPPORTED)"}
+		wants[6] = want{"CryptAcquireCertificatePrivateKey", false, "CryptAcquireCertificatePrivateKey returned 0x8009200B (CRYPT_E_NO_KEY_PROPERTY)"}
+		wants[7] = want{"NCryptImportKey", false, "NCryptImportKey returned 0x80090029 (NTE_NOT_SUPPORTED)"}
+		wants[8] = want{"NCryptDeleteKey", false, "NCryptDeleteKey returned 0x80090029 (NTE_NOT_SUPPORTED)"}
+	}
+	if len(r.Steps) != len(wants) {
+		t.Fatalf("%d steps, want %d", len(r.Steps), len(wants))
+	}
+	for i, w := range wants {
+		s := r.Steps[i]
+		if s.Call != w.call || s.OK != w.ok || s.Skipped || !strings.Contains(s.Detail, w.detail) {
+			t.Errorf("step %d %q: call %q ok %v skipped %v detail %q; want call %q ok %v detail containing %q",
+				i+1, s.Name, s.Call, s.OK, s.Skipped, s.Detail, w.call, w.ok, w.detail)
+		}
+	}
+	if r.OK() == (wineVersion() != "") {
+		t.Errorf("report OK = %v", r.OK())
+	}
+	if ids, err := pc.Identities(context.Background()); err != nil || len(ids) != 0 {
+		t.Errorf("the self-check left %d identities (%v)", len(ids), err)
+	}
+}

@@ -594,3 +594,35 @@ func (c *cli) saving(ctx context.Context, enroll func() (*agent.Identity, error)
 		}
 	}
 }
+
+func (c *cli) doctorCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "doctor",
+		Short: "Check every step a pickup and a browser login take on this PC (動作環境チェック)",
+		Long: `doctor runs, with throw-away keys and certificates that it removes again, every
+step a pickup and a browser login take in this PC's certificate store, with the
+key type the bank asks for: on Windows creating a persisted CNG key, signing,
+reopening it by name, finding it the way Edge and Chrome do
+(CryptAcquireCertificatePrivateKey) and signing, importing a key the way
+restore does, and deleting; elsewhere the store's key and the browser's NSS
+copy. Each step prints 成功 or 失敗 with the call and its status; copy the
+report for the bank's help desk. The exit status is 4 when a step failed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			r := a.Doctor(cmd.Context())
+			if c.jsonOut {
+				c.printJSON(r)
+			} else {
+				fmt.Fprint(c.stdout, r.Text())
+			}
+			if !r.OK() {
+				return agent.ErrSelfCheckFailed
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,244 @@
+package certstore
+
+// The Windows store's self-check: every CNG and crypt32 step a pickup, a
+// restore and a browser login take, made with a throw-away key and
+// certificate, so that a user's own PC says what it can and cannot do.
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/inkan-dev/inkan/certstore/internal/cngblob"
+)
+
+// doctorPrefix names the self-check's keys; it is not containerPrefix, so
+// nothing the check makes is ever listed as an identity.
+const doctorPrefix = "inkancheck-"
+
+// SelfCheck implements SelfChecker.
+func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var steps []CheckStep
+	step := func(name, call string, err error) bool {
+		steps = append(steps, CheckStep{Name: name, Call: call, Err: err})
+		return err == nil
+	}
+	skip := func(name, call string) { steps = append(steps, CheckStep{Name: name, Call: call, Skipped: true}) }
+	if alg == "" {
+		alg = ECDSAP256
+	}
+	cngAlg, bits, err := cngAlgorithm(alg)
+	if !step("鍵の種類 "+string(alg), "", err) {
+		return steps
+	}
+
+	prov, err := openProviderHandle(providerSoftware)
+	if !step("キー記憶域プロバイダーを開く (Microsoft Software Key Storage Provider)", "NCryptOpenStorageProvider", err) {
+		return steps
+	}
+	defer freeObject(prov)
+
+	// 1. Pickup: a persisted key of the bank's type, signing.
+	container := fmt.Sprintf("%s%d", doctorPrefix, time.Now().UnixNano())
+	h, err := createPersistedKey(prov, cngAlg, container)
+	if err == nil {
+		if err = setupKey(h, bits, false, true); err == nil {
+			err = finalizeKey(h)
+		}
+		if err != nil {
+			err = errors.Join(err, freeObject(h))
+		}
+	}
+	later := []struct{ name, call string }{
+		{"秘密鍵で署名する", "NCryptSignHash"},
+		{"鍵を名前で開き直す (別のハンドル)", "NCryptOpenKey"},
+		{"ブラウザーと同じ経路で鍵を見つけて署名する (MY → CryptAcquireCertificatePrivateKey)", "CryptAcquireCertificatePrivateKey"},
+		{"復元と同じ方法で鍵を取り込む (名前付き、NCRYPT_DO_NOT_FINALIZE_FLAG)", "NCryptImportKey"},
+		{"作った鍵を削除する", "NCryptDeleteKey"},
+	}
+	if !step(string(alg)+" の鍵を作って保存する", "NCryptCreatePersistedKey", err) {
+		for _, l := range later[:3] {
+			skip(l.name, l.call)
+		}
+		steps = append(steps, s.checkImport(prov, alg, later[3].name))
+		skip(later[4].name, later[4].call)
+		return steps
+	}
+	p := &cngProvider{name: providerSoftware, handle: prov, persistsKeys: true}
+	key := &cngKey{prov: p, container: container, handle: h}
+	pub, err := readPublic(key)
+	if err == nil {
+		err = checkSigner(key, pub)
+	}
+	step(later[0].name, later[0].call, err)
+
+	// 2. A second handle on the key by its name, as the browser and the next
+	// start of Inkan open it (NCryptOpenKey).
+	if h2, err := openKey(prov, container); step(later[1].name, later[1].call, err) {
+		_ = freeObject(h2)
+	}
+
+	// 3. What Edge and Chrome do: the certificate in MY, its key found by
+	// CryptAcquireCertificatePrivateKey, a signature with that handle.
+	steps = append(steps, CheckStep{Name: later[2].name, Call: later[2].call, Err: checkBrowserPath(key, pub, container)})
+
+	// 4. Restore's import.
+	steps = append(steps, s.checkImport(prov, alg, later[3].name))
+
+	// 5. Deleting what was made.
+	err = deleteKey(h)
+	if err != nil {
+		_ = freeObject(h)
+	}
+	step(later[4].name, later[4].call, err)
+	return steps
+}
+
+// readPublic reads a key's algorithm group and public key.
+func readPublic(k *cngKey) (crypto.PublicKey, error) {
+	group, err := getPropertyString(k.handle, propAlgorithmGroup)
+	if err != nil {
+		return nil, err
+	}
+	k.group = group
+	blob, err := exportKey(k.handle, cngblob.PublicBlobType(group))
+	if err != nil {
+		return nil, err
+	}
+	k.pub, err = cngblob.ParsePublic(blob)
+	return k.pub, err
+}
+
+// checkSigner signs a digest with s and verifies the signature with pub.
+func checkSigner(s crypto.Signer, pub crypto.PublicKey) error {
+	digest := sha256.Sum256([]byte("Inkan 動作環境チェック"))
+	sig, err := s.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return err
+	}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return rsa.VerifyPKCS1v15(p, crypto.SHA256, digest[:], sig)
+	case *ecdsa.PublicKey:
+		if !ecdsa.VerifyASN1(p, digest[:], sig) {
+			return errors.New("the ECDSA signature does not verify")
+		}
+		return nil
+	}
+	return fmt.Errorf("unexpected public key %T", pub)
+}
+
+// checkBrowserPath puts a self-signed certificate for key into MY with its key
+// link, finds the key the way browsers do and signs with it, then removes the
+// certificate.
+func checkBrowserPath(key *cngKey, pub crypto.PublicKey, container string) error {
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: "Inkan 動作環境チェック"},
+		NotBefore:    time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, key)
+	if err != nil {
+		return fmt.Errorf("make the test certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	store, err := openSystemStore(storeMY)
+	if err != nil {
+		return err
+	}
+	added, err := addCert(store, cert)
+	if err != nil {
+		return errors.Join(err, closeStore(store, storeMY))
+	}
+	err = linkCert(added, keyLink{Provider: providerSoftware, Container: container}, "Inkan 動作環境チェック", time.Now())
+	if err == nil {
+		err = signViaCertificate(added, pub)
+	}
+	err = errors.Join(err, deleteCert(added), commitAndCloseStore(store, storeMY))
+	return err
+}
+
+// signViaCertificate is the browsers' path from a certificate to its key:
+// CryptAcquireCertificatePrivateKey with CRYPT_ACQUIRE_ONLY_NCRYPT_KEY_FLAG,
+// then NCryptSignHash on the handle it gives.
+func signViaCertificate(ctx *windows.CertContext, pub crypto.PublicKey) error {
+	var h windows.Handle
+	var spec uint32
+	var mustFree bool
+	err := windows.CryptAcquireCertificatePrivateKey(ctx,
+		windows.CRYPT_ACQUIRE_SILENT_FLAG|windows.CRYPT_ACQUIRE_ONLY_NCRYPT_KEY_FLAG, nil, &h, &spec, &mustFree)
+	if err != nil {
+		return win32Error("CryptAcquireCertificatePrivateKey", err)
+	}
+	k := &cngKey{prov: &cngProvider{name: providerSoftware}, container: "(acquired)", handle: uintptr(h)}
+	if _, err := readPublic(k); err != nil {
+		return err
+	}
+	err = checkSigner(k, pub)
+	if mustFree {
+		err = errors.Join(err, freeObject(uintptr(h)))
+	}
+	return err
+}
+
+// checkImport imports a fresh key of alg the way a restore does on Windows,
+// under a name with NCRYPT_DO_NOT_FINALIZE_FLAG, then deletes it.
+func (s *windowsStore) checkImport(prov uintptr, alg Algorithm, name string) CheckStep {
+	st := CheckStep{Name: name, Call: "NCryptImportKey"}
+	var priv crypto.PrivateKey
+	var err error
+	switch alg {
+	case RSA2048:
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case RSA3072:
+		priv, err = rsa.GenerateKey(rand.Reader, 3072)
+	case ECDSAP384:
+		priv, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	default:
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	blobType, blob, err := cngblob.EncodePrivate(priv)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	h, err := importKey(prov, blobType, blob, fmt.Sprintf("%s%d", doctorPrefix, time.Now().UnixNano()), true)
+	if err != nil {
+		st.Err = err
+		return st
+	}
+	if err = setupKey(h, 0, false, true); err == nil {
+		err = finalizeKey(h)
+	}
+	if err == nil {
+		if derr := deleteKey(h); derr != nil {
+			err = errors.Join(fmt.Errorf("imported, but not deleted: %w", derr), freeObject(h))
+		}
+	} else {
+		err = errors.Join(err, freeObject(h))
+	}
+	st.Err = err
+	return st
+}
