@@ -338,3 +338,66 @@ func TestPasswordTypedIntoTheLoginIDFieldNeverReachesTheLog(t *testing.T) {
 		t.Fatalf("a well-formed login ID is not in the log:\n%s", log)
 	}
 }
+
+func TestWeakPasswordsAreRefusedWithTheRuleStated(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	tok := e.mustLogin(nil, "admin1", pw("admin1")).Token
+	for _, weak := range []string{"aaaaaaaa", "12345678", "abcdefghij", "Password1", "ippan1", "short1!", strings.Repeat("Ab1", 43)} {
+		r := e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "ippan1", Role: wire.RoleGeneral, Password: weak})
+		want(t, "password "+weak, r, http.StatusBadRequest, wire.CodeWeakPassword)
+		var we wire.Error
+		json.Unmarshal(r.body, &we)
+		if !strings.Contains(we.Message, "8 to 128 characters") || !strings.Contains(we.Message, "at least two of upper case, lower case, digits and symbols") {
+			t.Fatalf("the refusal does not state the rule: %q", we.Message)
+		}
+	}
+	err := e.op.CreateUser(e.ctx, "", "ippan1", wire.RoleGeneral, "", "", "Ippan1")
+	if code, _ := lifecycleCode(err); code != wire.CodeWeakPassword {
+		t.Fatalf("the login ID as its own password: %v", err)
+	}
+	if err := e.op.SetPassword(e.ctx, "admin1", "aaaaaaaa"); err == nil {
+		t.Fatal("the bank set a password of one kind of character")
+	}
+	for _, good := range []string{"Ippan-Pass-2026", "にほんごのパスワード1", "correct horse battery"} {
+		r := e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "ok" + strings.Repeat("1", len(good)%5), Role: wire.RoleGeneral, Password: good})
+		if r.status != http.StatusCreated && r.code != wire.CodeAlreadyExists {
+			t.Fatalf("password %q: %d %s", good, r.status, r.body)
+		}
+	}
+}
+
+func TestOversizedOrControlCharacterTextFieldsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	tok := e.mustLogin(nil, "admin1", pw("admin1")).Token
+	before := e.auditCount()
+	for what, req := range map[string]wire.CreateUserRequest{
+		"a 60 KB display name":          {DisplayName: strings.Repeat("あ", 20_000)},
+		"a 101-character display name":  {DisplayName: strings.Repeat("a", 101)},
+		"a display name with a newline": {DisplayName: "Taro\r\nBcc: all@example.jp"},
+		"a 300-byte e-mail address":     {Email: strings.Repeat("a", 288) + "@example.jp"},
+		"a 65-character login ID":       {LoginID: strings.Repeat("a", 65)},
+	} {
+		if req.LoginID == "" {
+			req.LoginID = "ippan1"
+		}
+		req.Role, req.Password = wire.RoleGeneral, "Ippan-Pass-2026"
+		r := e.api(nil, tok, "POST", "/users", req)
+		want(t, what, r, http.StatusBadRequest, wire.CodeBadRequest)
+	}
+	if _, err := e.op.CreateContract(e.ctx, strings.Repeat("社", 201)); err == nil {
+		t.Fatal("a 201-character contract name was accepted")
+	}
+	_, r := e.login(nil, strings.Repeat("a", 10_000), "x")
+	want(t, "a 10,000-character login ID at login", r, http.StatusBadRequest, wire.CodeBadRequest)
+	_, r = e.login(nil, "admin1", strings.Repeat("x", 20_000))
+	want(t, "a 20,000-character password at login", r, http.StatusBadRequest, wire.CodeBadRequest)
+	if e.auditCount() != before || e.storedUser("admin1").FailedLogins != 0 {
+		t.Fatal("a refused text field changed the records")
+	}
+	// Right at the limits is fine.
+	r = e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: strings.Repeat("b", 64), Role: wire.RoleGeneral,
+		DisplayName: strings.Repeat("山", 100), Email: strings.Repeat("a", 242) + "@example.jp", Password: "Ippan-Pass-2026"})
+	want(t, "every field at its limit", r, http.StatusCreated, "")
+}

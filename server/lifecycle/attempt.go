@@ -29,6 +29,9 @@ import (
 // nil only for the right password of an ID that had an attempt left; the caller
 // must then call settleAttempt in the transaction that acts on the login.
 func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, password string) error {
+	if err := checkCredentialLengths(loginID, password); err != nil {
+		return err
+	}
 	release, err := s.enterCheck(ctx)
 	if err != nil {
 		return err

@@ -335,6 +335,9 @@ func (s *Service) CertificateOwner(ctx context.Context, cert *x509.Certificate) 
 // the caller's address by the server's per-IP limit. It returns nil when the
 // login is not of that kind and goes the usual, counted way.
 func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, loginID, password string) error {
+	if err := checkCredentialLengths(loginID, password); err != nil {
+		return err
+	}
 	var hash string
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		u, err := tx.User(loginID)

@@ -7,8 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // Argon2Params are the argon2id parameters new password hashes are made with.
@@ -77,10 +81,67 @@ func VerifyPassword(password, hash string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// CheckPasswordPolicy refuses passwords that are too short or too long.
-func CheckPasswordPolicy(password string) error {
-	if n := len([]rune(password)); n < 8 || n > 128 {
+// The password policy: how long a login password may be, and how many of the
+// four kinds of character (upper case, lower case, digits, symbols) it mixes.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 128
+	MinPasswordKinds  = 2
+)
+
+// commonPasswords are passwords that guessing tools try first; they meet the
+// length and mix rules, so those alone would let them through. Compared in lower case.
+var commonPasswords = map[string]bool{
+	"password1": true, "password123": true, "passw0rd": true, "p@ssw0rd": true, "p@ssword": true,
+	"qwerty123": true, "qwerty12": true, "abc12345": true, "abcd1234": true, "1234abcd": true,
+	"a1234567": true, "1q2w3e4r": true, "1qaz2wsx": true, "zaq12wsx": true, "qwer1234": true,
+	"asdf1234": true, "iloveyou1": true, "welcome1": true, "letmein1": true, "admin123": true,
+	"administrator1": true, "changeme1": true, "password!": true, "12345678a": true, "abc123456": true,
+}
+
+// CheckPasswordPolicy refuses a new login password that breaks the policy:
+// MinPasswordLength to MaxPasswordLength characters, at least MinPasswordKinds
+// of upper case, lower case, digits and symbols, not one of the common
+// passwords, and not the login ID itself. The refusal (ErrWeakPassword) states the whole rule.
+func CheckPasswordPolicy(loginID, password string) error {
+	if n := utf8.RuneCountInString(password); n < MinPasswordLength || n > MaxPasswordLength {
 		return ErrWeakPassword
+	}
+	if passwordKinds(password) < MinPasswordKinds {
+		return ErrWeakPassword
+	}
+	if commonPasswords[strings.ToLower(password)] || strings.EqualFold(password, loginID) {
+		return ErrWeakPassword
+	}
+	return nil
+}
+
+// passwordKinds counts the kinds of character in password: upper case, lower
+// case, digits, and anything else (symbols, spaces, kana and kanji).
+func passwordKinds(password string) int {
+	var upper, lower, digit, other int
+	for _, r := range password {
+		switch {
+		case unicode.IsUpper(r):
+			upper = 1
+		case unicode.IsLower(r):
+			lower = 1
+		case unicode.IsDigit(r):
+			digit = 1
+		default:
+			other = 1
+		}
+	}
+	return upper + lower + digit + other
+}
+
+// checkCredentialLengths refuses, before any work, a login ID or password
+// longer than any that can exist: a login ID has at most 64 characters, a
+// password at most MaxPasswordLength.
+func checkCredentialLengths(loginID, password string) error {
+	if len(loginID) > maxLoginIDLength || utf8.RuneCountInString(password) > MaxPasswordLength {
+		return &RuleError{Code: wire.CodeBadRequest, Message: fmt.Sprintf(
+			"a login ID has at most %d characters and a password at most %d: check what you entered", maxLoginIDLength, MaxPasswordLength)}
 	}
 	return nil
 }

@@ -14,7 +14,10 @@ import (
 	"os/user"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/store"
@@ -100,13 +103,33 @@ func audit(tx store.Tx, at time.Time, a Actor, action, target, detail string) er
 
 var loginIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
+// Length limits of the text fields a caller sets (in characters, e-mail in bytes).
+const (
+	maxLoginIDLength     = 64
+	maxDisplayNameLength = 100
+	maxEmailLength       = 254 // RFC 5321's limit on a forward path
+	maxContractName      = 200
+)
+
+// checkText refuses a text field over max characters or holding control
+// characters (a line break in a display name would travel into e-mail headers and logs).
+func checkText(field, value string, max int) error {
+	if !utf8.ValidString(value) || utf8.RuneCountInString(value) > max || strings.IndexFunc(value, unicode.IsControl) >= 0 {
+		return &RuleError{Code: wire.CodeBadRequest, Message: fmt.Sprintf("%s: at most %d characters, without line breaks or control characters", field, max)}
+	}
+	return nil
+}
+
 // CreateContract records a new contract and returns its ID (ten digits).
 func (s *Service) CreateContract(ctx context.Context, a Actor, name string) (string, error) {
 	if !a.Operator {
 		return "", fmt.Errorf("create contract: %w", ErrForbidden)
 	}
-	if name == "" || len(name) > 200 {
-		return "", fmt.Errorf("create contract: name must be 1 to 200 bytes: %w", ErrBadRequest)
+	if name == "" {
+		return "", fmt.Errorf("create contract: name must not be empty: %w", ErrBadRequest)
+	}
+	if err := checkText("name", name, maxContractName); err != nil {
+		return "", fmt.Errorf("create contract: %w", err)
 	}
 	n, err := rand.Int(rand.Reader, big.NewInt(9_000_000_000))
 	if err != nil {
@@ -165,10 +188,13 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 	if !nu.Role.Valid() {
 		return fmt.Errorf("role %q is not admin, approver or general: %w", nu.Role, ErrBadRequest)
 	}
+	if err := checkText("display_name", nu.DisplayName, maxDisplayNameLength); err != nil {
+		return err
+	}
 	if err := checkEmail(nu.Email); err != nil {
 		return err
 	}
-	if err := CheckPasswordPolicy(nu.Password); err != nil {
+	if err := CheckPasswordPolicy(nu.LoginID, nu.Password); err != nil {
 		return err
 	}
 	hash, err := HashPassword(nu.Password, s.Policy.Argon2)
@@ -210,6 +236,9 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 func checkEmail(email string) error {
 	if email == "" {
 		return nil
+	}
+	if len(email) > maxEmailLength {
+		return &RuleError{Code: wire.CodeBadRequest, Message: fmt.Sprintf("email: at most %d bytes", maxEmailLength)}
 	}
 	addr, err := mail.ParseAddress(email)
 	if err != nil || addr.Name != "" || addr.Address != email {
@@ -403,7 +432,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 // SetPassword replaces loginID's password and unlocks it. Its sessions end:
 // whoever opened them with the old password must log in again.
 func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password string) error {
-	if err := CheckPasswordPolicy(password); err != nil {
+	if err := CheckPasswordPolicy(loginID, password); err != nil {
 		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)
 	}
 	hash, err := HashPassword(password, s.Policy.Argon2)
