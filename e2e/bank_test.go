@@ -70,7 +70,7 @@ func startBankWithPolicy(t testing.TB, edit func(*server.PolicyConfig)) *bank {
 	t.Helper()
 	clk := &clock{t: time.Now().Truncate(time.Second)}
 	dir := tempDir(t)
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫",
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Demo: true,
 		Hosts: []string{"127.0.0.1"}, Argon2: cheapArgon2, Now: clk.now}); err != nil {
 		t.Fatal(err)
 	}

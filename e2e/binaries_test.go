@@ -31,9 +31,12 @@ func TestRealBinariesPickUpAndLogIn(t *testing.T) {
 		}
 	}
 	data, pc := t.TempDir(), t.TempDir()
+	// init encrypts the CA keys; serve decrypts them with the same passphrase.
+	caPassphraseEnv := append(os.Environ(), "INKAN_CA_PASSPHRASE=e2e demo passphrase")
 	server := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, "inkan-server"), append([]string{"--data", data}, args...)...)
+		cmd.Env = caPassphraseEnv
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -54,7 +57,7 @@ func TestRealBinariesPickUpAndLogIn(t *testing.T) {
 		return stdout.String()
 	}
 
-	server("", "init", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
+	server("", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
 	var contract struct{ ID string }
 	if err := json.Unmarshal([]byte(server("", "--json", "contract", "add", "株式会社インカン商事")), &contract); err != nil || contract.ID == "" {
 		t.Fatalf("contract add --json: %v", err)
@@ -69,7 +72,8 @@ func TestRealBinariesPickUpAndLogIn(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	server("", "agent-config", "--url", "https://"+addr, "--out", filepath.Join(pc, "bank.json"))
-	serve := exec.Command(filepath.Join(bin, "inkan-server"), "--data", data, "serve", "--addr", addr)
+	serve := exec.Command(filepath.Join(bin, "inkan-server"), "--data", data, "serve", "--addr", addr, "--http-addr", "127.0.0.1:0")
+	serve.Env = caPassphraseEnv
 	var serveLog bytes.Buffer
 	serve.Stdout, serve.Stderr = &serveLog, &serveLog
 	if err := serve.Start(); err != nil {

@@ -49,6 +49,8 @@ func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 	bin := buildServer(t)
 	data := t.TempDir()
 	db := filepath.Join(data, "inkan.db")
+	// init encrypts the CA keys with it; serve reads it from the environment too.
+	t.Setenv("INKAN_CA_PASSPHRASE", "e2e sqlite3 passphrase")
 	server := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"--data", data}, args...)...)
@@ -68,7 +70,7 @@ func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 		return strings.TrimSpace(string(out))
 	}
 
-	server("", "init", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
+	server("", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
 	var contract struct{ ID string }
 	if err := json.Unmarshal([]byte(server("", "--json", "contract", "add", "株式会社インカン商事")), &contract); err != nil {
 		t.Fatal(err)
@@ -171,7 +173,7 @@ func startServe(t *testing.T, bin, data string) (string, *exec.Cmd) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	serve := exec.Command(bin, "--data", data, "serve", "--addr", addr)
+	serve := exec.Command(bin, "--data", data, "serve", "--addr", addr, "--http-addr", "127.0.0.1:0")
 	var log bytes.Buffer
 	serve.Stdout, serve.Stderr = &log, &log
 	if err := serve.Start(); err != nil {

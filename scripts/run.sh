@@ -3,6 +3,7 @@
 #   scripts/run.sh DATA_DIR        (INKAN_ADDR=127.0.0.1:PORT to serve elsewhere than :8443)
 # On first use it creates the bank's CA and a demo contract in DATA_DIR. Every time
 # it writes the agent configuration (DATA_DIR/bank.json), serves https://INKAN_ADDR
+# (CRL, OCSP and CA certificates on http://INKAN_HTTP_ADDR, default 127.0.0.1:8080)
 # (its log in DATA_DIR/server.log) and opens the Inkan window; quitting Inkan stops
 # the server. Everything the demo writes stays in DATA_DIR: the agent's certificates
 # (DATA_DIR/agent-store, never your keyring), and its own and Fyne's settings and
@@ -13,10 +14,13 @@ cd "$(dirname "$0")/.."
 
 data="${1:?usage: scripts/run.sh DATA_DIR}"
 addr="${INKAN_ADDR:-127.0.0.1:8443}"
+http_addr="${INKAN_HTTP_ADDR:-127.0.0.1:8080}"
 url="https://$addr"
 store="dir:$data/agent-store"
 home="$data/home"
 log="$data/server.log"
+# The CA keys are encrypted; a demo keeps the passphrase beside them (a bank never does).
+passphrase_file="$data/demo-ca-passphrase"
 
 echo "Building inkan-server, inkanctl and inkan (the first build of the GUI takes a few minutes)..."
 go build -o bin/ ./cmd/inkan-server ./cmd/inkanctl ./cmd/inkan
@@ -24,11 +28,23 @@ server=bin/inkan-server
 
 if [ ! -e "$data/root-ca.crt" ]; then
   mkdir -p "$data"
-  "$server" init --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" --public-url "$url" >"$data/init.txt" 2>&1
+  (umask 077 && head -c 24 /dev/urandom | base64 > "$passphrase_file")
+  # --demo: the certificates point at http://$http_addr, reachable from this machine only.
+  "$server" init --demo --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" --public-url "$url" \
+    --http-addr "$http_addr" --passphrase-file "$passphrase_file" >"$data/init.txt" 2>&1
   # The demo passwords are kept, readable by you only.
   (umask 077 && "$server" demo --data "$data" > "$data/demo-users.txt")
   echo "Created the demo bank and contract in $data (what init said: $data/init.txt)."
 fi
+# A demo directory made before the CA keys were encrypted: encrypt them now.
+if [ ! -e "$passphrase_file" ]; then
+  (umask 077 && head -c 24 /dev/urandom | base64 > "$passphrase_file")
+fi
+for key in "$data/offline/root-ca.key" "$data/issuing-ca.key"; do
+  if [ -e "$key" ] && ! grep -q 'ENCRYPTED PRIVATE KEY' "$key"; then
+    "$server" ca encrypt-key --key "$key" --passphrase-file "$passphrase_file"
+  fi
+done
 "$server" agent-config --data "$data" --url "$url" --out "$data/bank.json"
 
 # What is true now, once: the demo IDs whose certificate awaits pickup (with the
@@ -43,7 +59,8 @@ echo "Demo contract デモ商事株式会社 (passwords: $data/demo-users.txt):"
     else printf "  %-14s %s\n", $1, $2
   }' "$data/demo-users.txt" -
 
-"$server" serve --data "$data" --addr "$addr" --public-url "$url" >>"$log" 2>&1 &
+"$server" serve --data "$data" --addr "$addr" --public-url "$url" \
+  --http-addr "$http_addr" --passphrase-file "$passphrase_file" >>"$log" 2>&1 &
 server_pid=$!
 trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null || true' EXIT INT TERM
 
@@ -78,6 +95,7 @@ inkanctl="bin/inkanctl --config $data/bank.json --store $store --state-dir $home
 cat <<TXT
 
 Server:  $url   (CA: $data/root-ca.crt, data: $data, log: $log)
+CRL, OCSP and CA certificates for relying parties: http://$http_addr
 Agent:   the Inkan window, with its settings in $home
 CLI:     $inkanctl list
          (pickup LOGIN-ID, login, renew, backup, restore: '$inkanctl --help')

@@ -52,14 +52,16 @@ server="$work/inkan-server"
 data="$work/data"
 
 echo "== smoke-gui: a bank with a demo contract"
-"$server" init --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" > "$work/init.log"
+# init encrypts the CA keys with this passphrase; serve reads it from the same variable.
+export INKAN_CA_PASSPHRASE="smoke-gui demo passphrase"
+"$server" init --demo --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" > "$work/init.log"
 "$server" demo --data "$data" --json > "$work/demo.json"
 contract=$(sed -n 's/.*"contract_id": *"\([^"]*\)".*/\1/p' "$work/demo.json")
 password=$(grep -A2 '"login_id": *"demo-general1"' "$work/demo.json" | sed -n 's/.*"password": *"\([^"]*\)".*/\1/p')
 [ -n "$contract" ] && [ -n "$password" ] || fail "inkan-server demo printed no contract or password for demo-general1"
 
 # Port 0: the kernel picks a free port, and the server logs the address it got.
-"$server" serve --data "$data" --addr "127.0.0.1:0" > "$work/server.log" 2>&1 &
+"$server" serve --data "$data" --addr "127.0.0.1:0" --http-addr "127.0.0.1:0" > "$work/server.log" 2>&1 &
 pids+=($!)
 server_url() { grep -o 'addr=https://127.0.0.1:[0-9]*' "$work/server.log" | head -n1 | cut -d= -f2; }
 listening() { [ -n "$(server_url)" ]; }

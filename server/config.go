@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
+	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/store/postgres"
 	"github.com/inkan-dev/inkan/wire"
@@ -26,9 +29,23 @@ const DatabaseFile = "inkan.db"
 type Config struct {
 	BankCode string `json:"bank_code"`
 	BankName string `json:"bank_name"`
-	// PublicURL is how PCs reach this server (https://host:port); the AIA and
-	// CRL distribution point of every certificate point at it.
+	// PublicURL is how PCs reach this server (https://host:port).
 	PublicURL string `json:"public_url"`
+	// RevocationURL is the plain-HTTP base URL (http://host[:port]) where relying
+	// parties fetch CRLs, OCSP and the CA certificates: every certificate's AIA and
+	// CRL distribution point start with it. Empty in a config written before it
+	// existed: those certificates point at PublicURL as they always did.
+	RevocationURL string `json:"revocation_url,omitempty"`
+	// HTTPAddr is the address serve's plain-HTTP listener for the revocation
+	// routes listens on (serve --http-addr overrides it); empty means none.
+	HTTPAddr string `json:"http_addr,omitempty"`
+	// CertificatePolicyOID is the bank's certificate policy (its CP/CPS), written
+	// into the certificatePolicies of the issuing CA and of every client
+	// certificate. Empty in a config written before it existed: none is written.
+	CertificatePolicyOID string `json:"certificate_policy_oid,omitempty"`
+	// CAKey is where the issuing CA's key lives: empty for the file
+	// issuing-ca.key, or a pkcs11: URI (RFC 7512) naming the token and key.
+	CAKey string `json:"ca_key,omitempty"`
 	// MaxBodyBytes caps every request body.
 	MaxBodyBytes int64        `json:"max_body_bytes"`
 	Policy       PolicyConfig `json:"policy"`
@@ -192,6 +209,24 @@ func (c Config) Validate() error {
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return fmt.Errorf("public_url: %q is not an https://host[:port] URL", c.PublicURL)
+	}
+	if c.RevocationURL != "" {
+		if err := ca.CheckBaseURL(c.RevocationURL); err != nil {
+			return fmt.Errorf("revocation_url: %w", err)
+		}
+	}
+	if c.HTTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+			return fmt.Errorf("http_addr: %q is not a host:port address (%v)", c.HTTPAddr, err)
+		}
+	}
+	if c.CertificatePolicyOID != "" {
+		if _, err := ca.ParsePolicyOID(c.CertificatePolicyOID); err != nil {
+			return fmt.Errorf("certificate_policy_oid: %w", err)
+		}
+	}
+	if c.CAKey != "" && !strings.HasPrefix(c.CAKey, "pkcs11:") {
+		return fmt.Errorf("ca_key: %q is neither empty (the key file) nor a pkcs11: URI", c.CAKey)
 	}
 	if c.MaxBodyBytes < 4096 {
 		return fmt.Errorf("max_body_bytes: %d is below 4096", c.MaxBodyBytes)

@@ -58,7 +58,7 @@ func newInProcessServer(tb testing.TB, opts Options) *fuzzServer {
 	dir := tb.TempDir()
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	argon := cheapArgon2
-	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon, Now: clock.Now}); err != nil {
+	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Demo: true, Argon2: &argon, Now: clock.Now}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.RemoveAll(filepath.Join(dir, ca.OfflineDir)); err != nil {

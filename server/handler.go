@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -32,23 +31,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/reissue", s.apiReissue)
 	mux.HandleFunc("POST /api/v1/users/{loginID}/unlock", s.apiUnlock)
 	mux.HandleFunc("/api/v1/", s.apiNotFound)
-	// Verification for relying parties.
-	mux.HandleFunc("GET /crl", s.crl)
-	mux.HandleFunc("POST /ocsp", s.ocspPost)
-	mux.HandleFunc("GET /ca/issuing.crt", s.caCert(false))
-	mux.HandleFunc("GET /ca/root.crt", s.caCert(true))
 	// The bank's browser login.
 	mux.Handle("/web/", s.web)
 	mux.Handle("GET /{$}", http.RedirectHandler("/web/", http.StatusSeeOther))
-	return s.recoverPanics(securityHeaders(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// An OCSP GET carries base64, whose '/' can make "//" in the path: the
-		// mux would clean that and redirect, so these bypass it (RFC 6960 A.1).
-		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.EscapedPath(), ocspGetPrefix) {
-			s.ocspGet(w, r)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})))
+	// Verification for relying parties, also on the plain-HTTP listener.
+	s.revocationRoutes(mux)
+	return s.recoverPanics(securityHeaders(s.ocspGetFirst(mux)))
 }
 
 // securityHeaders sets, on every answer: HSTS, since this server speaks HTTPS

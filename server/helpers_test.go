@@ -68,9 +68,13 @@ type env struct {
 	srv   *Server
 	clock *fakeClock
 	url   string
-	roots *x509.CertPool
-	op    *Operator
-	ctx   context.Context
+	// httpURL is the plain-HTTP revocation listener, the certificates' revocation URL.
+	httpURL string
+	// rootKey is the root CA key, kept outside the data directory as a bank does.
+	rootKey string
+	roots   *x509.CertPool
+	op      *Operator
+	ctx     context.Context
 }
 
 type envOption func(*Config)
@@ -80,12 +84,23 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	dir := t.TempDir()
 	clock := &fakeClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
 	argon := cheapArgon2
+	// The plain-HTTP revocation listener comes first: its address is written
+	// into the certificates, as relying parties will fetch from it.
+	plain, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	httpURL := "http://" + plain.Addr().String()
 	// SQLite in dir, or a fresh PostgreSQL database under INKAN_TEST_DB=postgres.
 	db := DatabaseConfig{URL: testdb.URL(t)}
-	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon, Now: clock.Now, Database: db}); err != nil {
+	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Demo: true, RevocationURL: httpURL, Argon2: &argon, Now: clock.Now, Database: db}); err != nil {
 		t.Fatal(err)
 	}
 	// The bank moves the root key to offline storage: every test serves without it.
+	rootKey := filepath.Join(t.TempDir(), "usb-root-ca.key")
+	if err := os.Rename(ca.RootKeyPath(dir), rootKey); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.RemoveAll(filepath.Join(dir, ca.OfflineDir)); err != nil {
 		t.Fatal(err)
 	}
@@ -110,21 +125,24 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
+	done := make(chan error, 2)
 	go func() { done <- srv.Serve(ln) }()
+	go func() { done <- srv.ServeRevocation(plain) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
 		}
 	})
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.ca.Root)
-	e := &env{t: t, dir: dir, srv: srv, clock: clock, url: "https://" + ln.Addr().String(), roots: roots, op: srv.Operator(), ctx: context.Background()}
+	e := &env{t: t, dir: dir, srv: srv, clock: clock, url: "https://" + ln.Addr().String(), httpURL: httpURL, rootKey: rootKey, roots: roots, op: srv.Operator(), ctx: context.Background()}
 	return e
 }
 

@@ -12,7 +12,7 @@ func TestDataDirectoryAndDatabaseAreOwnerOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	argon := cheapArgon2
-	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Argon2: &argon}); err != nil {
+	if err := Init(dir, InitConfig{BankCode: "1376", BankName: "Inkan Shinkin Bank", Demo: true, Argon2: &argon}); err != nil {
 		t.Fatal(err)
 	}
 	db := filepath.Join(dir, DatabaseFile)

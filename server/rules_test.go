@@ -72,9 +72,10 @@ func TestPickupSubjectAndExtensionsComeFromServerRecords(t *testing.T) {
 	if cert.SerialNumber.BitLen() < 120 || cert.SerialNumber.BitLen() > 128 {
 		t.Fatalf("serial has %d bits, want 128 random bits", cert.SerialNumber.BitLen())
 	}
-	base := e.srv.cfg.PublicURL
-	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != base+"/ocsp" || len(cert.IssuingCertificateURL) != 1 ||
-		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != base+"/crl" {
+	base, id := e.srv.cfg.RevocationURL, e.srv.ca.Current().ID()
+	if !strings.HasPrefix(base, "http://") || len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != base+"/ocsp" ||
+		len(cert.IssuingCertificateURL) != 1 || cert.IssuingCertificateURL[0] != base+"/ca/"+id+".crt" ||
+		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != base+"/crl/"+id+".crl" {
 		t.Fatalf("AIA %v %v, CDP %v", cert.OCSPServer, cert.IssuingCertificateURL, cert.CRLDistributionPoints)
 	}
 	if err := cert.CheckSignatureFrom(e.srv.ca.Issuing); err != nil {

@@ -32,6 +32,7 @@ package server
 
 import (
 	"context"
+	"crypto"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -41,8 +42,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +69,25 @@ type InitConfig struct {
 	Hosts []string
 	// PublicURL is how PCs reach the server; default https://127.0.0.1:8443.
 	PublicURL string
+	// RevocationURL is the http:// base URL relying parties fetch CRLs, OCSP and
+	// CA certificates from, written into every certificate. Required unless Demo;
+	// a loopback address is refused unless Demo.
+	RevocationURL string
+	// HTTPAddr is where serve's plain-HTTP revocation listener listens; default
+	// the host and port of RevocationURL (all interfaces for a public host).
+	HTTPAddr string
+	// PolicyOID is the bank's certificate policy OID; required unless Demo (a demo
+	// gets one under the example arc 2.999).
+	PolicyOID string
+	// Demo allows a loopback RevocationURL and the defaults a demo needs.
+	Demo bool
+	// Passphrase encrypts the issuing and root CA keys; empty writes them in
+	// clear (the CLI always gives one; serve refuses a clear root key in DATA).
+	Passphrase []byte
+	// IssuingSigner is the issuing CA key made in an HSM, and CAKey its pkcs11: URI
+	// for the config; nil makes a key file.
+	IssuingSigner crypto.Signer
+	CAKey         string
 	// KeyAlgorithm of the CA and TLS keys; default ECDSA P-256.
 	KeyAlgorithm ca.KeyAlgorithm
 	// Argon2 overrides the password-hashing parameters (tests use cheap ones).
@@ -76,17 +98,67 @@ type InitConfig struct {
 	Database DatabaseConfig
 }
 
+// DemoHTTPAddr is the plain-HTTP listener of a demo that names none.
+const DemoHTTPAddr = "127.0.0.1:8080"
+
+// revocationSettings fills in and checks the revocation URL, listener and
+// policy of cfg, as Init writes them into the config.
+func revocationSettings(cfg *InitConfig) error {
+	if cfg.RevocationURL == "" {
+		if !cfg.Demo {
+			return errors.New("--revocation-url is required: the http:// address (e.g. http://pki.bank.example.jp) where relying parties fetch the CRL, OCSP and CA certificates; it is written into every certificate (証明書に書き込まれる失効確認の公開URLを指定してください)")
+		}
+		if cfg.HTTPAddr == "" {
+			cfg.HTTPAddr = DemoHTTPAddr
+		}
+		cfg.RevocationURL = "http://" + cfg.HTTPAddr
+	}
+	cfg.RevocationURL = strings.TrimRight(cfg.RevocationURL, "/")
+	if err := ca.CheckBaseURL(cfg.RevocationURL); err != nil {
+		return fmt.Errorf("--revocation-url: %w", err)
+	}
+	if ca.IsLoopback(cfg.RevocationURL) && !cfg.Demo {
+		return fmt.Errorf("--revocation-url %s: refusing to write a loopback address into certificates, since no relying party could reach it; give the public address, or --demo for a demo on this machine (ループバックアドレスは証明書に書き込めません)", cfg.RevocationURL)
+	}
+	if cfg.HTTPAddr == "" {
+		u, _ := url.Parse(cfg.RevocationURL)
+		port := u.Port()
+		if port == "" {
+			port = "80"
+		}
+		host := ""
+		if ca.IsLoopback(cfg.RevocationURL) {
+			host = u.Hostname()
+		}
+		cfg.HTTPAddr = net.JoinHostPort(host, port)
+	}
+	if cfg.PolicyOID == "" {
+		if !cfg.Demo {
+			return errors.New("--policy-oid is required: the OID of the bank's certificate policy (CP/CPS), written into every certificate (証明書ポリシーのOIDを指定してください)")
+		}
+		cfg.PolicyOID = "2.999." + strings.TrimLeft(cfg.BankCode, "0") + ".1"
+	}
+	if _, err := ca.ParsePolicyOID(cfg.PolicyOID); err != nil {
+		return fmt.Errorf("--policy-oid: %w", err)
+	}
+	return nil
+}
+
 // Init creates a new data directory: CA, TLS certificate, database and config.
 // It refuses a directory that already holds a CA.
 func Init(dir string, cfg InitConfig) error {
 	if ca.Exists(dir) {
 		return fmt.Errorf("init %s: the directory already holds a CA; refusing to overwrite it", dir)
 	}
+	if err := revocationSettings(&cfg); err != nil {
+		return fmt.Errorf("init %s: %w", dir, err)
+	}
 	c := defaultConfig(cfg.BankCode, cfg.BankName)
 	c.Database = cfg.Database
 	if cfg.PublicURL != "" {
 		c.PublicURL = cfg.PublicURL
 	}
+	c.RevocationURL, c.HTTPAddr, c.CertificatePolicyOID, c.CAKey = cfg.RevocationURL, cfg.HTTPAddr, cfg.PolicyOID, cfg.CAKey
 	if cfg.Argon2 != nil {
 		c.Policy.Argon2 = *cfg.Argon2
 	}
@@ -103,7 +175,10 @@ func Init(dir string, cfg InitConfig) error {
 	if err := restrictDir(dir); err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
-	err := ca.Create(dir, ca.CreateOptions{BankCode: cfg.BankCode, BankName: cfg.BankName, Hosts: cfg.Hosts, Algorithm: cfg.KeyAlgorithm, Now: now()})
+	err := ca.Create(dir, ca.CreateOptions{
+		BankCode: cfg.BankCode, BankName: cfg.BankName, Hosts: cfg.Hosts, Algorithm: cfg.KeyAlgorithm,
+		BaseURL: cfg.RevocationURL, PolicyOID: cfg.PolicyOID, Passphrase: cfg.Passphrase, IssuingSigner: cfg.IssuingSigner, Now: now(),
+	})
 	if err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
@@ -115,6 +190,24 @@ func Init(dir string, cfg InitConfig) error {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}
 	return db.Close()
+}
+
+// CheckRootKeyAway refuses a data directory that holds the root CA key in
+// clear: serve must not run while a copy of the disk would give away the root.
+func CheckRootKeyAway(dir string) error {
+	for _, path := range []string{ca.RootKeyPath(dir), filepath.Join(dir, ca.RootKeyFile)} {
+		enc, err := ca.KeyIsEncrypted(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !enc {
+			return fmt.Errorf("the root CA key %s lies unencrypted inside the data directory: move it to offline storage (an encrypted USB key in the bank's safe), or encrypt it with `inkan-server ca encrypt-key --key %s`, then start serve again (ルートCA鍵が暗号化されずにデータディレクトリにあります)", path, path)
+		}
+	}
+	return nil
 }
 
 // restrictDir makes the data directory the owner's alone (0700): it holds the
@@ -151,6 +244,11 @@ type Options struct {
 	// PublicURL, when set, replaces the config's public_url for this run (serve
 	// --public-url), e.g. when the demo serves on another port.
 	PublicURL string
+	// Passphrase decrypts encrypted CA keys; nil when none is at hand.
+	Passphrase ca.Passphrase
+	// IssuingSigner is the issuing CA key in an HSM when the config's ca_key
+	// names one (see OpenSigner); nil reads issuing-ca.key.
+	IssuingSigner crypto.Signer
 }
 
 // Server is an opened data directory, ready to serve.
@@ -169,8 +267,13 @@ type Server struct {
 	// web is the bank's browser login under /web/.
 	web *web.Handler
 
+	passphrase ca.Passphrase
+	// ocspCache keeps signed OCSP answers so GETs can be cached and revalidated.
+	ocspCache ocspCache
+
 	mu      sync.Mutex
 	http    *http.Server
+	plain   *http.Server
 	sweeps  sync.WaitGroup
 	stopped bool
 	// stopSweep cancels the expiry e-mail sweep's context, ending any SMTP exchange.
@@ -193,17 +296,29 @@ func Open(dir string, opts Options) (*Server, error) {
 	if err := restrictDir(dir); err != nil {
 		return nil, err
 	}
-	authority, err := ca.Load(dir, cfg.PublicURL)
-	if err != nil {
-		return nil, fmt.Errorf("load CA from %s: %w", dir, err)
-	}
-	tlsCert, err := tls.LoadX509KeyPair(filepath.Join(dir, ca.TLSCertFile), filepath.Join(dir, ca.TLSKeyFile))
-	if err != nil {
-		return nil, fmt.Errorf("load TLS certificate from %s: %w", dir, err)
-	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	baseURL := cfg.RevocationURL
+	if baseURL == "" {
+		baseURL = cfg.PublicURL
+		logger.Warn("config.json has no revocation_url: certificates point at public_url over HTTPS for CRL and OCSP, which relying parties such as openssl cannot fetch; add \"revocation_url\": \"http://HOST[:PORT]\" and \"http_addr\" (see docs/server.md, Publishing revocation)", "config", filepath.Join(dir, ConfigFile))
+	}
+	clock := time.Now
+	if opts.Now != nil {
+		clock = opts.Now
+	}
+	if cfg.CAKey != "" && opts.IssuingSigner == nil {
+		return nil, fmt.Errorf("load CA from %s: config.json says the issuing key is in an HSM (%s), and no PKCS#11 session was opened for it", dir, cfg.CAKey)
+	}
+	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: baseURL, PolicyOID: cfg.CertificatePolicyOID, IssuingSigner: opts.IssuingSigner, Now: clock()})
+	if err != nil {
+		return nil, fmt.Errorf("load CA from %s: %w", dir, err)
+	}
+	tlsCert, err := ca.LoadTLS(dir)
+	if err != nil {
+		return nil, fmt.Errorf("load TLS certificate from %s: %w", dir, err)
 	}
 	if opts.Database.URL != "" {
 		cfg.Database = opts.Database
@@ -227,7 +342,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	if limiter == nil {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, csrAttrs: attrs, log: logger, tlsCert: tlsCert}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, csrAttrs: attrs, log: logger, tlsCert: tlsCert, passphrase: opts.Passphrase}
 	s.web = web.New(svc, web.Options{BankName: cfg.BankName, BankCode: cfg.BankCode, Now: svc.Now, Logger: logger,
 		LimitLogin: s.limitPasswords})
 	s.mail = &mail.Sweeper{
@@ -328,6 +443,36 @@ func (s *Server) newHTTPServer() *http.Server {
 	}
 }
 
+// ServeRevocation answers plain HTTP on ln with the revocation routes only
+// (CRLs, OCSP, CA certificates) until Shutdown; it returns nil after Shutdown.
+func (s *Server) ServeRevocation(ln net.Listener) error {
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		return http.ErrServerClosed
+	}
+	if s.plain != nil {
+		s.mu.Unlock()
+		return errors.New("serve revocation: already serving")
+	}
+	s.plain = &http.Server{
+		Handler:           s.RevocationHandler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	srv := s.plain
+	s.mu.Unlock()
+	err := srv.Serve(netutil.LimitListener(ln, s.cfg.Limits.MaxConnections))
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
 func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
 	defer s.sweeps.Done()
 	t := time.NewTicker(every)
@@ -382,7 +527,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.stopped = true
-	srv := s.http
+	srv, plain := s.http, s.plain
 	if s.stopSweep != nil {
 		s.stopSweep()
 	}
@@ -390,6 +535,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	if srv != nil {
 		err = srv.Shutdown(ctx)
+	}
+	if plain != nil {
+		err = errors.Join(err, plain.Shutdown(ctx))
 	}
 	swept := make(chan struct{})
 	go func() { s.sweeps.Wait(); close(swept) }()
@@ -420,5 +568,15 @@ func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
 // Operator returns the bank's actions on this server (actor "operator:<OS user>").
 func (s *Server) Operator() *Operator { return &Operator{svc: s.svc} }
 
-// CRL returns the current DER CRL, as GET /crl answers it.
-func (s *Server) CRL(ctx context.Context) ([]byte, error) { return s.svc.CRL(ctx) }
+// CRL returns the current issuing CA's DER CRL, as GET /crl answers it.
+func (s *Server) CRL(ctx context.Context) ([]byte, error) { return s.svc.CRL(ctx, s.ca.Current()) }
+
+// Unlock decrypts the CA keys that Open left locked, with the passphrase of
+// Options, so that a wrong or missing passphrase stops serve at its start and
+// not at the first pickup.
+func (s *Server) Unlock() error {
+	if err := s.ca.Unlock(s.passphrase); err != nil {
+		return fmt.Errorf("unlock the CA keys in %s: %w", s.dir, err)
+	}
+	return nil
+}

@@ -25,7 +25,7 @@ func startRealBank(t *testing.T) (wire.BankConfig, string) {
 	t.Helper()
 	dir := t.TempDir()
 	cheap := &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16} // keeps hashing fast
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "いんかん信用金庫",
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "いんかん信用金庫", Demo: true,
 		Hosts: []string{"127.0.0.1"}, Argon2: cheap}); err != nil {
 		t.Fatal(err)
 	}

@@ -30,17 +30,25 @@ func runErr(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// testPassphrase encrypts the CA keys of every data directory these tests make.
+const testPassphrase = "correct horse battery staple"
+
+func TestMain(m *testing.M) {
+	os.Setenv(passphraseEnv, testPassphrase)
+	os.Exit(m.Run())
+}
+
 func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "bank")
-	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin", "--host", "bank.example.jp")
-	if _, err := runErr(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin"); err == nil ||
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin", "--host", "bank.example.jp")
+	if _, err := runErr(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin"); err == nil ||
 		!strings.Contains(err.Error(), "already holds a CA") {
 		t.Fatalf("second init: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(data, "root-ca.key")); !os.IsNotExist(err) {
 		t.Fatalf("init left the root key in the data directory: %v", err)
 	}
-	for _, key := range []string{"offline/root-ca.key", "issuing-ca.key", "tls.key"} {
+	for _, key := range []string{"offline/root-ca.key", "issuing-ca.key", "tls.pem"} {
 		st, err := os.Stat(filepath.Join(data, key))
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("%s: %v %v, want mode 0600", key, st.Mode(), err)
@@ -88,7 +96,7 @@ func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
 
 func TestDemoAndAgentConfig(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "bank")
-	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
 	var demo struct {
 		ContractID string     `json:"contract_id"`
 		Users      []demoUser `json:"users"`
@@ -124,7 +132,7 @@ func TestDemoAndAgentConfig(t *testing.T) {
 
 func TestServeRefusesInvalidConfigNamingTheField(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "bank")
-	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
 	path := filepath.Join(data, "config.json")
 	raw, _ := os.ReadFile(path)
 	os.WriteFile(path, bytes.Replace(raw, []byte(`"pickup_window_days": 80`), []byte(`"pickup_window_days": 0`), 1), 0o600)
@@ -136,7 +144,7 @@ func TestServeRefusesInvalidConfigNamingTheField(t *testing.T) {
 
 func TestTLSRenewNeedsTheRootKeyAndServeDoesNot(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "bank")
-	run(t, "", "init", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
 	offline := filepath.Join(t.TempDir(), "usb-root-ca.key")
 	if err := os.Rename(filepath.Join(data, "offline", "root-ca.key"), offline); err != nil {
 		t.Fatal(err)
@@ -144,15 +152,15 @@ func TestTLSRenewNeedsTheRootKeyAndServeDoesNot(t *testing.T) {
 	if _, err := runErr(t, "", "tls", "renew", "--data", data); err == nil {
 		t.Fatal("tls renew without the root key succeeded")
 	}
-	before, _ := os.ReadFile(filepath.Join(data, "tls.crt"))
+	before, _ := os.ReadFile(filepath.Join(data, "tls.pem"))
 	var renewed struct{ Names []string }
 	out := run(t, "", "tls", "renew", "--data", data, "--root-key", offline, "--host", "bank.example.jp", "--json")
 	if err := json.Unmarshal([]byte(out), &renewed); err != nil {
 		t.Fatal(err)
 	}
-	after, _ := os.ReadFile(filepath.Join(data, "tls.crt"))
+	after, _ := os.ReadFile(filepath.Join(data, "tls.pem"))
 	if bytes.Equal(before, after) || !strings.Contains(strings.Join(renewed.Names, " "), "bank.example.jp") {
-		t.Fatalf("tls renew printed %s and left tls.crt unchanged: %v", out, bytes.Equal(before, after))
+		t.Fatalf("tls renew printed %s and left tls.pem unchanged: %v", out, bytes.Equal(before, after))
 	}
 	// Every operator command, serve's Open included, works without the root key.
 	run(t, "", "contract", "add", "Yamada Trading", "--data", data)

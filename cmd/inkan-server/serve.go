@@ -19,10 +19,10 @@ import (
 
 func (c *cli) initCmd() *cobra.Command {
 	var cfg server.InitConfig
-	var alg string
+	var alg, passFile string
 	cmd := &cobra.Command{
-		Use:   "init --data DIR --bank-code CODE --bank-name NAME [--host NAME...]",
-		Short: "Create a data directory: root and issuing CA, TLS certificate, database, config",
+		Use:   "init --data DIR --bank-code CODE --bank-name NAME --revocation-url http://HOST[:PORT] --policy-oid OID [--host NAME...]",
+		Short: "Create a data directory: root and issuing CA (keys encrypted), root CRL, TLS certificate, database, config",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if c.dataDir == "" {
@@ -34,6 +34,14 @@ func (c *cli) initCmd() *cobra.Command {
 				return err
 			}
 			cfg.Database = d // init --db writes the database into the config file
+			pass, err := c.readPassphrase(passFile, true)
+			if err != nil {
+				return err
+			}
+			if len(pass) < minPassphrase {
+				return fmt.Errorf("the CA key passphrase is %d characters: give at least %d (パスフレーズが短すぎます)", len(pass), minPassphrase)
+			}
+			cfg.Passphrase = pass
 			if err := server.Init(c.dataDir, cfg); err != nil {
 				return err
 			}
@@ -46,57 +54,97 @@ func (c *cli) initCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.err, "The root CA key is in %s.\nMove it to offline storage (an encrypted USB key in the bank's safe): the server never needs it,\nonly `inkan-server tls renew` does, every two years.\n", ca.RootKeyPath(c.dataDir))
-			return c.print(bc, fmt.Sprintf("Initialised %s for %s (%s).\nRoot CA SHA-256: %s\nPolicy: %s\n",
-				c.dataDir, cfg.BankName, cfg.BankCode, bc.CAFingerprint, server.ConfigFile))
+			sc := s.Config()
+			fmt.Fprintf(c.err, "The root CA key is in %s, encrypted with the passphrase.\nMove it to offline storage (an encrypted USB key in the bank's safe): serve refuses to start while it is inside %s unencrypted,\nand only `tls renew`, `ca root-crl` and `ca rollover` need it.\n", ca.RootKeyPath(c.dataDir), c.dataDir)
+			return c.print(bc, fmt.Sprintf("Initialised %s for %s (%s).\nRoot CA SHA-256: %s\nRevocation (CRL, OCSP, CA certificates): %s, served on %s\nPolicy: %s\n",
+				c.dataDir, cfg.BankName, cfg.BankCode, bc.CAFingerprint, sc.RevocationURL, sc.HTTPAddr, server.ConfigFile))
 		},
 	}
 	cmd.Flags().StringVar(&cfg.BankCode, "bank-code", "", "the bank's four-digit code")
 	cmd.Flags().StringVar(&cfg.BankName, "bank-name", "", "the bank's name")
 	cmd.Flags().StringArrayVar(&cfg.Hosts, "host", nil, "an extra DNS name or IP address for the TLS certificate (repeatable)")
 	cmd.Flags().StringVar(&cfg.PublicURL, "public-url", "", "how PCs reach the server (default https://127.0.0.1:8443)")
+	cmd.Flags().StringVar(&cfg.RevocationURL, "revocation-url", "", "the public http:// base URL of CRL, OCSP and CA certificates, written into every certificate")
+	cmd.Flags().StringVar(&cfg.HTTPAddr, "http-addr", "", "where serve's plain-HTTP revocation listener listens (default the revocation URL's port)")
+	cmd.Flags().StringVar(&cfg.PolicyOID, "policy-oid", "", "the OID of the bank's certificate policy, written into every certificate")
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "a demo on this machine: allows a loopback revocation URL (default http://"+server.DemoHTTPAddr+") and an example policy OID")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the passphrase that encrypts the CA keys (else $"+passphraseEnv+" or a prompt)")
 	cmd.Flags().StringVar(&alg, "key-algorithm", string(ca.ECDSAP256), "CA key: ecdsa-p256, ecdsa-p384 or rsa-3072")
 	return cmd
 }
 
 func (c *cli) serveCmd() *cobra.Command {
-	var addr, publicURL string
+	var addr, httpAddr, passFile, publicURL string
 	cmd := &cobra.Command{
-		Use:   "serve --data DIR [--addr 127.0.0.1:8443] [--db postgres://...]",
-		Short: "Serve EST, the JSON API, CRL and OCSP over HTTPS until SIGINT or SIGTERM",
+		Use:   "serve --data DIR [--addr 127.0.0.1:8443] [--http-addr HOST:PORT] [--db postgres://...]",
+		Short: "Serve EST and the JSON API over HTTPS, and CRL, OCSP and CA certificates over plain HTTP, until SIGINT or SIGTERM",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if c.dataDir == "" {
 				return errors.New("--data is required")
 			}
+			if err := server.CheckRootKeyAway(c.dataDir); err != nil {
+				return err
+			}
 			logger := slog.New(slog.NewTextHandler(c.err, nil))
-			s, err := c.openWith(server.Options{Logger: logger, PublicURL: publicURL})
+			s, err := c.openWith(server.Options{Logger: logger, PublicURL: publicURL, Passphrase: c.passphrase(passFile, false)})
 			if err != nil {
 				return err
+			}
+			if err := s.Unlock(); err != nil {
+				s.Shutdown(context.Background())
+				return err
+			}
+			if httpAddr == "" {
+				httpAddr = s.Config().HTTPAddr
 			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				s.Shutdown(context.Background())
 				return fmt.Errorf("listen on %s: %w", addr, err)
 			}
+			done := make(chan error, 2)
+			serving := 1
+			if httpAddr != "" {
+				plain, err := net.Listen("tcp", httpAddr)
+				if err != nil {
+					ln.Close()
+					s.Shutdown(context.Background())
+					return fmt.Errorf("listen on %s (http_addr, the plain-HTTP revocation listener): %w", httpAddr, err)
+				}
+				serving++
+				go func() { done <- s.ServeRevocation(plain) }()
+				logger.Info("serving revocation", "addr", "http://"+plain.Addr().String(), "published_as", s.Config().RevocationURL)
+			} else {
+				logger.Warn("no http_addr in config.json and no --http-addr: CRL and OCSP are served over HTTPS only, where relying parties cannot fetch them")
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			done := make(chan error, 1)
 			go func() { done <- s.Serve(ln) }()
 			logger.Info("serving", "addr", "https://"+ln.Addr().String(), "data", c.dataDir)
 			select {
 			case err := <-done:
+				serving--
 				s.Shutdown(context.Background())
+				for ; serving > 0; serving-- {
+					err = errors.Join(err, <-done)
+				}
 				return err
 			case <-ctx.Done():
 			}
 			logger.Info("shutting down")
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
-			return errors.Join(s.Shutdown(shutdownCtx), <-done)
+			err = s.Shutdown(shutdownCtx)
+			for ; serving > 0; serving-- {
+				err = errors.Join(err, <-done)
+			}
+			return err
 		},
 	}
-	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8443", "address to listen on")
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8443", "address to listen on for HTTPS")
 	cmd.Flags().StringVar(&publicURL, "public-url", "", "how PCs reach the server, for this run (default: the config's public_url)")
+	cmd.Flags().StringVar(&httpAddr, "http-addr", "", "address of the plain-HTTP revocation listener (default http_addr from config.json)")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the CA key passphrase (else $"+passphraseEnv+" or a prompt; only asked when the keys are encrypted)")
 	return cmd
 }

@@ -12,11 +12,11 @@ import (
 
 func (c *cli) tlsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "tls", Short: "Manage the server's TLS certificate"}
-	var rootKey string
+	var rootKey, passFile string
 	var hosts []string
 	renew := &cobra.Command{
 		Use:   "renew --data DIR [--root-key PATH] [--host NAME...]",
-		Short: "Sign a new TLS certificate and key with the root key (restart serve to use them)",
+		Short: "Sign a new TLS certificate and key with the root key, swapped in by one rename of DIR/tls.pem (restart serve to use them)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if c.dataDir == "" {
@@ -25,7 +25,7 @@ func (c *cli) tlsCmd() *cobra.Command {
 			if rootKey == "" {
 				rootKey = ca.RootKeyPath(c.dataDir)
 			}
-			cert, err := ca.RenewTLS(c.dataDir, rootKey, hosts, time.Now())
+			cert, err := ca.RenewTLS(c.dataDir, rootKey, c.passphrase(passFile, false), hosts, time.Now())
 			if err != nil {
 				return fmt.Errorf("renew the TLS certificate: %w", err)
 			}
@@ -39,6 +39,7 @@ func (c *cli) tlsCmd() *cobra.Command {
 		},
 	}
 	renew.Flags().StringVar(&rootKey, "root-key", "", "the root CA key (default DIR/offline/root-ca.key)")
+	renew.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the root key's passphrase (else $"+passphraseEnv+" or a prompt)")
 	renew.Flags().StringArrayVar(&hosts, "host", nil, "an extra DNS name or IP address for the certificate (repeatable)")
 	cmd.AddCommand(renew)
 	return cmd

@@ -34,7 +34,7 @@ type pc struct {
 func startBankWithAdmin(t *testing.T) (*pc, *server.Operator) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Hosts: []string{"127.0.0.1"},
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Demo: true, Hosts: []string{"127.0.0.1"},
 		Argon2: &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16}}); err != nil {
 		t.Fatal(err)
 	}

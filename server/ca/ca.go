@@ -1,27 +1,40 @@
 // Package ca is the bank's certificate authority as the Inkan server runs it: a
 // root CA, an issuing CA below it that signs the users' client certificates, the
-// CRL and the OCSP responses, and the server's own TLS certificate (signed by the
+// CRLs and the OCSP responses, and the server's own TLS certificate (signed by the
 // root).
 //
 // # Keys online and offline
 //
 // The server holds the issuing CA's key, so the issuing CA is constrained to what
-// it is for: its certificate carries the extended key usages clientAuth and
-// OCSPSigning, and verifiers that nest EKUs down the chain (Go, Windows CryptoAPI)
-// refuse anything it signs for another purpose, a TLS server certificate in
-// particular. The root key signs only the issuing CA and the TLS certificate; it
-// is written under offline/ for the bank to move to offline storage, the server
-// never loads it, and [RenewTLS] takes it from wherever the bank keeps it.
+// it is for: its certificate carries the extended key usage clientAuth only, and
+// verifiers that nest EKUs down the chain (Go, Windows CryptoAPI) refuse anything
+// it signs for another purpose, a TLS server certificate in particular. It signs
+// its own CRLs and OCSP responses as the CA itself (RFC 6960 §4.2.2.2), so it
+// needs no id-kp-OCSPSigning. The root key signs only issuing CAs, the TLS
+// certificate and the root CRL; it is written under offline/ for the bank to move
+// to offline storage, the server never loads it, and [RenewTLS], [Rollover] and
+// [SignRootCRL] take it from wherever the bank keeps it.
 //
 // It signs what it is told to sign. Who may get a certificate, with which subject
 // and for how long is decided by package lifecycle; ca only lays out the
 // certificate (extensions, serial, distribution points) and keeps the keys.
 //
+// # Where relying parties find revocation
+//
+// Every URL written into a certificate starts with the revocation base URL (a
+// plain http:// one, as RFC 5280 §4.2.1.13 and relying parties expect): a leaf
+// points at /ocsp, at /ca/ID.crt (its issuing CA) and at /crl/ID.crl (that
+// issuing CA's CRL), where ID is the issuing CA's subject key identifier in hex;
+// the issuing CA points at /ca/root.crt and /crl/root.crl, the CRL the offline
+// root key signs.
+//
 // # Files
 //
-// [Create] writes, into one directory, root-ca.crt, issuing-ca.crt/.key,
-// tls.crt/.key and offline/root-ca.key: certificates in PEM, private keys in
-// PKCS#8 PEM with mode 0600 (the offline directory 0700).
+// [Create] writes, into one directory, root-ca.crt, root.crl, issuing-ca.crt/.key,
+// tls.pem (the TLS key and certificate in one file) and offline/root-ca.key:
+// certificates in PEM, private keys in PKCS#8 PEM (encrypted with a passphrase
+// when one is given) with mode 0600, the offline directory 0700. [Rollover]
+// moves an issuing CA it replaces into retired/.
 package ca
 
 import (
@@ -30,18 +43,22 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,16 +66,34 @@ import (
 const (
 	RootCertFile    = "root-ca.crt"
 	RootKeyFile     = "root-ca.key"
+	RootCRLFile     = "root.crl"
 	IssuingCertFile = "issuing-ca.crt"
 	IssuingKeyFile  = "issuing-ca.key"
-	TLSCertFile     = "tls.crt"
-	TLSKeyFile      = "tls.key"
+	// TLSFile holds the TLS key and certificate together, so that renewing them is
+	// one rename.
+	TLSFile = "tls.pem"
+	// TLSCertFile and TLSKeyFile are the separate files of data directories made
+	// before TLSFile; [LoadTLS] still reads them.
+	TLSCertFile = "tls.crt"
+	TLSKeyFile  = "tls.key"
 	// OfflineDir is where Create leaves the root key, for the bank to move away.
 	OfflineDir = "offline"
+	// RetiredDir holds the issuing CAs that [Rollover] replaced, as ID.crt and
+	// ID.key, so their certificates keep their CRL and OCSP until they expire.
+	RetiredDir = "retired"
 )
 
-// TLSValidity is the lifetime of the server's TLS certificate; [RenewTLS] makes a new one.
-const TLSValidity = 2 * 365 * 24 * time.Hour
+// Validities of what the CA makes.
+const (
+	// TLSValidity is the lifetime of the server's TLS certificate; [RenewTLS] makes a new one.
+	TLSValidity = 2 * 365 * 24 * time.Hour
+	// RootValidity and IssuingValidity are the lifetimes of the CA certificates.
+	RootValidity    = 20 * 365 * 24 * time.Hour
+	IssuingValidity = 10 * 365 * 24 * time.Hour
+	// RootCRLValidity is the default lifetime of a root CRL: the root key is
+	// offline, so the bank signs one a year (see [SignRootCRL]).
+	RootCRLValidity = 400 * 24 * time.Hour
+)
 
 // RootKeyPath is where [Create] writes the root key inside dir.
 func RootKeyPath(dir string) string { return filepath.Join(dir, OfflineDir, RootKeyFile) }
@@ -81,7 +116,17 @@ type CreateOptions struct {
 	// localhost and 127.0.0.1.
 	Hosts     []string
 	Algorithm KeyAlgorithm // empty means ECDSAP256
-	Now       time.Time
+	// BaseURL is the revocation base URL (http://host[:port]) written into the
+	// issuing CA's CRL distribution point and AIA.
+	BaseURL string
+	// PolicyOID is the bank's certificate policy, written into the issuing CA.
+	PolicyOID string
+	// Passphrase encrypts the CA keys (issuing and root); nil writes them in clear.
+	Passphrase []byte
+	// IssuingSigner, when set, is the issuing CA's key, made elsewhere (an HSM):
+	// Create writes no issuing key file then.
+	IssuingSigner crypto.Signer
+	Now           time.Time
 }
 
 // Exists reports whether dir already holds a CA.
@@ -94,11 +139,50 @@ func Exists(dir string) bool {
 	return false
 }
 
-// Create makes a root CA, an issuing CA and a TLS server certificate in dir. It
-// refuses to run when dir already holds a CA.
+// CheckBaseURL reports whether u can be the revocation base URL: http://host[:port]
+// with an optional path prefix, no query.
+func CheckBaseURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil || p.Scheme != "http" || p.Host == "" || p.RawQuery != "" || p.Fragment != "" || p.User != nil {
+		return fmt.Errorf("%q is not an http://host[:port] URL: CRLs and OCSP are fetched over plain HTTP (RFC 5280 §4.2.1.13, RFC 6960 appendix A)", u)
+	}
+	return nil
+}
+
+// IsLoopback reports whether the host of URL u is localhost or a loopback address.
+func IsLoopback(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	h := p.Hostname()
+	if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback() || ip.IsUnspecified()
+	}
+	return h == "localhost" || strings.HasSuffix(h, ".localhost")
+}
+
+// ParsePolicyOID reads a dotted certificate policy OID.
+func ParsePolicyOID(s string) (x509.OID, error) {
+	oid, err := x509.ParseOID(s)
+	if err != nil || strings.Count(s, ".") < 2 {
+		return x509.OID{}, fmt.Errorf("%q is not a dotted OID of at least three arcs, such as 1.2.392.200000.1.1", s)
+	}
+	return oid, nil
+}
+
+// Create makes a root CA, an issuing CA, a first root CRL and a TLS server
+// certificate in dir. It refuses to run when dir already holds a CA.
 func Create(dir string, opts CreateOptions) error {
 	if Exists(dir) {
 		return fmt.Errorf("%s already holds a CA: refusing to overwrite it", dir)
+	}
+	if err := CheckBaseURL(opts.BaseURL); err != nil {
+		return fmt.Errorf("revocation base URL: %w", err)
+	}
+	policy, err := ParsePolicyOID(opts.PolicyOID)
+	if err != nil {
+		return fmt.Errorf("certificate policy: %w", err)
 	}
 	if opts.Algorithm == "" {
 		opts.Algorithm = ECDSAP256
@@ -111,30 +195,26 @@ func Create(dir string, opts CreateOptions) error {
 	root := &x509.Certificate{
 		Subject:               pkix.Name{Country: []string{"JP"}, Organization: []string{opts.BankName}, CommonName: opts.BankName + " Inkan Root CA " + opts.BankCode},
 		NotBefore:             now,
-		NotAfter:              now.AddDate(20, 0, 0),
+		NotAfter:              now.Add(RootValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
+		SubjectKeyId:          keyID(rootKey.Public()),
+		// The root CRL covers the root itself too, and verifiers that check every
+		// link (openssl verify -crl_check_all) fetch it from here.
+		CRLDistributionPoints: []string{strings.TrimRight(opts.BaseURL, "/") + "/crl/root.crl"},
 	}
 	rootDER, rootCert, err := sign(root, root, rootKey.Public(), rootKey)
 	if err != nil {
 		return fmt.Errorf("create root CA: %w", err)
 	}
-	issKey, err := newKey(opts.Algorithm)
-	if err != nil {
-		return err
+	issKey := opts.IssuingSigner
+	if issKey == nil {
+		if issKey, err = newKey(opts.Algorithm); err != nil {
+			return err
+		}
 	}
-	iss := &x509.Certificate{
-		Subject:               pkix.Name{Country: []string{"JP"}, Organization: []string{opts.BankName}, CommonName: opts.BankName + " Inkan Issuing CA " + opts.BankCode},
-		NotBefore:             now,
-		NotAfter:              now.AddDate(10, 0, 0),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageOCSPSigning},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		MaxPathLenZero:        true,
-	}
-	issDER, _, err := sign(iss, rootCert, issKey.Public(), rootKey)
+	issDER, _, err := sign(issuingTemplate(rootCert, opts.BaseURL, policy, issKey.Public(), now), rootCert, issKey.Public(), rootKey)
 	if err != nil {
 		return fmt.Errorf("create issuing CA: %w", err)
 	}
@@ -146,26 +226,58 @@ func Create(dir string, opts CreateOptions) error {
 	if err != nil {
 		return fmt.Errorf("create TLS certificate: %w", err)
 	}
+	crlDER, err := rootCRL(rootCert, rootKey, 1, opts.Now, RootCRLValidity)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Join(dir, OfflineDir), 0o700); err != nil {
 		return fmt.Errorf("create CA directory: %w", err)
 	}
 	for _, f := range []struct {
 		name string
 		der  []byte
-	}{{RootCertFile, rootDER}, {IssuingCertFile, issDER}, {TLSCertFile, tlsDER}} {
+	}{{RootCertFile, rootDER}, {IssuingCertFile, issDER}} {
 		if err := writePEM(filepath.Join(dir, f.name), "CERTIFICATE", f.der, 0o644); err != nil {
 			return err
 		}
 	}
-	for _, f := range []struct {
-		name string
-		key  crypto.Signer
-	}{{filepath.Join(OfflineDir, RootKeyFile), rootKey}, {IssuingKeyFile, issKey}, {TLSKeyFile, tlsKey}} {
-		if err := writeKey(filepath.Join(dir, f.name), f.key); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, RootCRLFile), crlDER, 0o644); err != nil {
+		return err
+	}
+	if err := writeTLS(filepath.Join(dir, TLSFile), tlsKey, tlsDER); err != nil {
+		return err
+	}
+	if opts.IssuingSigner == nil {
+		if err := WriteKey(filepath.Join(dir, IssuingKeyFile), issKey, opts.Passphrase); err != nil {
 			return err
 		}
 	}
-	return nil
+	return WriteKey(RootKeyPath(dir), rootKey, opts.Passphrase)
+}
+
+// issuingTemplate is an issuing CA below root: clientAuth only, path length 0,
+// the bank's policy, and where to find the root's certificate and CRL.
+func issuingTemplate(root *x509.Certificate, baseURL string, policy x509.OID, pub crypto.PublicKey, now time.Time) *x509.Certificate {
+	bank := firstOr(root.Subject.Organization, "Inkan")
+	code := root.Subject.CommonName[strings.LastIndexByte(root.Subject.CommonName, ' ')+1:]
+	notAfter := now.Add(IssuingValidity)
+	if notAfter.After(root.NotAfter) {
+		notAfter = root.NotAfter
+	}
+	return &x509.Certificate{
+		Subject:               pkix.Name{Country: []string{"JP"}, Organization: []string{bank}, CommonName: bank + " Inkan Issuing CA " + code + " " + now.UTC().Format("2006")},
+		NotBefore:             now,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		MaxPathLenZero:        true,
+		SubjectKeyId:          keyID(pub),
+		Policies:              []x509.OID{policy},
+		IssuingCertificateURL: []string{strings.TrimRight(baseURL, "/") + "/ca/root.crt"},
+		CRLDistributionPoints: []string{strings.TrimRight(baseURL, "/") + "/crl/root.crl"},
+	}
 }
 
 // tlsTemplate is the server's TLS certificate: serverAuth for localhost, the
@@ -192,32 +304,43 @@ func tlsTemplate(bankName string, hosts []string, now time.Time) *x509.Certifica
 	return tmpl
 }
 
+// loadRoot reads dir's root certificate and the root key at rootKeyPath, and
+// checks that they belong together.
+func loadRoot(dir, rootKeyPath string, passphrase Passphrase) (*x509.Certificate, crypto.Signer, error) {
+	root, err := readCert(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	rootKey, err := ReadKey(rootKeyPath, passphrase)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the root key: %w", err)
+	}
+	if !samePublicKey(rootKey.Public(), root.PublicKey) {
+		return nil, nil, fmt.Errorf("%s is not the key of the root CA in %s", rootKeyPath, dir)
+	}
+	return root, rootKey, nil
+}
+
 // RenewTLS replaces the TLS certificate and key in dir with new ones signed by
 // the root key at rootKeyPath, valid from now for [TLSValidity]. The new
 // certificate keeps the names of the current one and adds hosts. The root key
-// must belong to dir's root certificate.
-func RenewTLS(dir, rootKeyPath string, hosts []string, now time.Time) (*x509.Certificate, error) {
-	root, err := readCert(filepath.Join(dir, RootCertFile))
+// must belong to dir's root certificate. Key and certificate are one file,
+// replaced by one rename: a crash leaves the old pair or the new one.
+func RenewTLS(dir, rootKeyPath string, passphrase Passphrase, hosts []string, now time.Time) (*x509.Certificate, error) {
+	root, rootKey, err := loadRoot(dir, rootKeyPath, passphrase)
 	if err != nil {
 		return nil, err
 	}
-	rootKey, err := readKey(rootKeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("read the root key: %w", err)
-	}
-	if !samePublicKey(rootKey.Public(), root.PublicKey) {
-		return nil, fmt.Errorf("%s is not the key of the root CA in %s", rootKeyPath, dir)
-	}
-	current, err := readCert(filepath.Join(dir, TLSCertFile))
+	current, err := LoadTLS(dir)
 	if err != nil {
 		return nil, err
 	}
-	names := slices.Clone(current.DNSNames)
-	for _, ip := range current.IPAddresses {
+	names := slices.Clone(current.Leaf.DNSNames)
+	for _, ip := range current.Leaf.IPAddresses {
 		names = append(names, ip.String())
 	}
 	tmpl := tlsTemplate(firstOr(root.Subject.Organization, "Inkan"), append(names, hosts...), now.Add(-time.Minute))
-	key, err := newKey(algorithmOf(current.PublicKey))
+	key, err := newKey(algorithmOf(current.Leaf.PublicKey))
 	if err != nil {
 		return nil, err
 	}
@@ -225,20 +348,15 @@ func RenewTLS(dir, rootKeyPath string, hosts []string, now time.Time) (*x509.Cer
 	if err != nil {
 		return nil, fmt.Errorf("sign the TLS certificate: %w", err)
 	}
-	// Write the new pair beside the old one, then move it in: a server reading the
-	// files meanwhile sees the old pair or the new one, never one of each.
-	certTmp, keyTmp := filepath.Join(dir, TLSCertFile+".new"), filepath.Join(dir, TLSKeyFile+".new")
-	if err := writePEM(certTmp, "CERTIFICATE", der, 0o644); err != nil {
+	if err := writeTLS(filepath.Join(dir, TLSFile), key, der); err != nil {
 		return nil, err
 	}
-	if err := writeKey(keyTmp, key); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(keyTmp, filepath.Join(dir, TLSKeyFile)); err != nil {
-		return nil, fmt.Errorf("install the TLS key: %w", err)
-	}
-	if err := os.Rename(certTmp, filepath.Join(dir, TLSCertFile)); err != nil {
-		return nil, fmt.Errorf("install the TLS certificate: %w", err)
+	// The separate files of an older data directory would otherwise shadow nothing
+	// but confuse the operator: the one file is what LoadTLS reads from now on.
+	for _, f := range []string{TLSCertFile, TLSKeyFile} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("remove the old %s: %w", f, err)
+		}
 	}
 	return cert, nil
 }
@@ -255,7 +373,7 @@ func firstOr(values []string, fallback string) string {
 	return values[0]
 }
 
-// algorithmOf names the kind of pub, so a renewed TLS key is of the same kind.
+// algorithmOf names the kind of pub, so a renewed key is of the same kind.
 func algorithmOf(pub crypto.PublicKey) KeyAlgorithm {
 	switch k := pub.(type) {
 	case *ecdsa.PublicKey:
@@ -266,14 +384,6 @@ func algorithmOf(pub crypto.PublicKey) KeyAlgorithm {
 		return RSA3072
 	}
 	return ECDSAP256
-}
-
-func writeKey(path string, key crypto.Signer) error {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
-	}
-	return writePEM(path, "PRIVATE KEY", der, 0o600)
 }
 
 func newKey(alg KeyAlgorithm) (crypto.Signer, error) {
@@ -302,6 +412,24 @@ func sign(tmpl, parent *x509.Certificate, pub crypto.PublicKey, key crypto.Signe
 	return der, cert, err
 }
 
+// keyID is the subject key identifier of pub: the SHA-1 of its subjectPublicKey
+// bits (RFC 5280 §4.2.1.2, method 1).
+func keyID(pub crypto.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(der, &spki); err != nil {
+		return nil
+	}
+	sum := sha1.Sum(spki.PublicKey.Bytes)
+	return sum[:]
+}
+
 // NewSerial returns a random 128-bit certificate serial number.
 func NewSerial() (*big.Int, error) {
 	b := make([]byte, 16)
@@ -316,42 +444,40 @@ func NewSerial() (*big.Int, error) {
 func SerialHex(n *big.Int) string { return n.Text(16) }
 
 func writePEM(path, blockType string, der []byte, mode os.FileMode) error {
-	data := pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der})
-	if err := os.WriteFile(path, data, mode); err != nil {
+	return writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: blockType, Bytes: der}), mode)
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// directory and one rename, so a reader sees the old file or the new one.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Chmod(path, mode)
-}
-
-// CA is a loaded certificate authority: the root and issuing certificates and the
-// issuing key.
-type CA struct {
-	Root    *x509.Certificate
-	Issuing *x509.Certificate
-	key     crypto.Signer
-	// BaseURL is this server's address (https://host:port), used for the AIA and
-	// CRL distribution point extensions of the certificates it issues.
-	BaseURL string
-}
-
-// Load reads the CA in dir.
-func Load(dir, baseURL string) (*CA, error) {
-	root, err := readCert(filepath.Join(dir, RootCertFile))
-	if err != nil {
-		return nil, err
+	defer os.Remove(tmp.Name()) // after the rename, there is nothing left to remove
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	iss, err := readCert(filepath.Join(dir, IssuingCertFile))
-	if err != nil {
-		return nil, err
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	key, err := readKey(filepath.Join(dir, IssuingKeyFile))
-	if err != nil {
-		return nil, err
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := iss.CheckSignatureFrom(root); err != nil {
-		return nil, fmt.Errorf("issuing CA is not signed by the root CA: %w", err)
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return &CA{Root: root, Issuing: iss, key: key, BaseURL: baseURL}, nil
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		d.Sync() // best effort: the rename reaches the disk with the directory
+		d.Close()
+	}
+	return nil
 }
 
 func readCert(path string) (*x509.Certificate, error) {
@@ -370,71 +496,8 @@ func readCert(path string) (*x509.Certificate, error) {
 	return cert, nil
 }
 
-func readKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read key: %w", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, fmt.Errorf("%s holds no PEM key", path)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", path, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("%s is not a signing key", path)
-	}
-	return signer, nil
-}
-
 // Fingerprint is the SHA-256 of cert's DER, lower-case hex.
 func Fingerprint(cert *x509.Certificate) string {
 	sum := sha256.Sum256(cert.Raw)
 	return hex.EncodeToString(sum[:])
-}
-
-// CRLURL, OCSPURL and IssuerURL are where this server publishes verification data.
-func (c *CA) CRLURL() string    { return c.BaseURL + "/crl" }
-func (c *CA) OCSPURL() string   { return c.BaseURL + "/ocsp" }
-func (c *CA) IssuerURL() string { return c.BaseURL + "/ca/issuing.crt" }
-
-// Issue signs a client certificate for the key of csr, with subject name, valid
-// from notBefore to notAfter. csr must have been checked by the caller.
-func (c *CA) Issue(csr *x509.CertificateRequest, name pkix.Name, notBefore, notAfter time.Time) (*x509.Certificate, error) {
-	serial, err := NewSerial()
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               name,
-		NotBefore:             notBefore,
-		NotAfter:              notAfter,
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		OCSPServer:            []string{c.OCSPURL()},
-		IssuingCertificateURL: []string{c.IssuerURL()},
-		CRLDistributionPoints: []string{c.CRLURL()},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, c.Issuing, csr.PublicKey, c.key)
-	if err != nil {
-		return nil, fmt.Errorf("sign certificate: %w", err)
-	}
-	return x509.ParseCertificate(der)
-}
-
-// ErrNotIssuedHere is returned by [CA.CheckIssued] for a certificate this CA did not sign.
-var ErrNotIssuedHere = errors.New("the certificate was not issued by this CA")
-
-// CheckIssued reports whether cert was signed by the issuing CA. It deliberately
-// ignores validity dates: an expired certificate may still renew.
-func (c *CA) CheckIssued(cert *x509.Certificate) error {
-	if err := cert.CheckSignatureFrom(c.Issuing); err != nil {
-		return fmt.Errorf("%w: %v", ErrNotIssuedHere, err)
-	}
-	return nil
 }

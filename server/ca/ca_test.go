@@ -16,14 +16,19 @@ import (
 
 var t0 = time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)
 
+const (
+	testBase   = "http://pki.bank.example.jp"
+	testPolicy = "2.999.1376.1"
+)
+
 // newCA creates a CA in a temporary directory and loads it.
 func newCA(t *testing.T) (*CA, string) {
 	t.Helper()
 	dir := t.TempDir()
-	if err := Create(dir, CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", Now: t0}); err != nil {
+	if err := Create(dir, CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", BaseURL: testBase, PolicyOID: testPolicy, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(dir, "https://bank.example.jp")
+	c, err := Load(dir, LoadOptions{BaseURL: testBase, PolicyOID: testPolicy, Now: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +68,7 @@ func TestIssuingCACannotSignAServerCertificate(t *testing.T) {
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, err := x509.CreateCertificate(rand.Reader, forged, c.Issuing, key.Public(), c.key)
+	der, err := x509.CreateCertificate(rand.Reader, forged, c.Issuing, key.Public(), c.Current().key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +121,13 @@ func TestRootKeyIsWrittenOfflineOnly(t *testing.T) {
 
 func TestTLSRenewSignsANewServerCertificateWithTheRootKey(t *testing.T) {
 	c, dir := newCA(t)
-	old, err := readCert(filepath.Join(dir, TLSCertFile))
+	oldPair, err := LoadTLS(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	old := oldPair.Leaf
 	later := t0.Add(700 * 24 * time.Hour)
-	cert, err := RenewTLS(dir, RootKeyPath(dir), []string{"bank.example.jp", "192.0.2.10"}, later)
+	cert, err := RenewTLS(dir, RootKeyPath(dir), nil, []string{"bank.example.jp", "192.0.2.10"}, later)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,10 +143,10 @@ func TestTLSRenewSignsANewServerCertificateWithTheRootKey(t *testing.T) {
 		}
 	}
 	other := t.TempDir()
-	if err := Create(other, CreateOptions{BankCode: "1376", BankName: "Another Bank", Now: t0}); err != nil {
+	if err := Create(other, CreateOptions{BankCode: "1376", BankName: "Another Bank", BaseURL: testBase, PolicyOID: testPolicy, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := RenewTLS(dir, RootKeyPath(other), nil, later); err == nil {
+	if _, err := RenewTLS(dir, RootKeyPath(other), nil, nil, later); err == nil {
 		t.Fatal("renewed the TLS certificate with another CA's root key")
 	}
 }
@@ -161,10 +167,14 @@ func TestIssuedCertificateLayout(t *testing.T) {
 	if n := cert.SerialNumber.BitLen(); n < 127 || n > 128 {
 		t.Fatalf("serial has %d bits, want a 128-bit random serial (bit 127 or 126 set)", n)
 	}
-	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != "https://bank.example.jp/ocsp" ||
-		len(cert.IssuingCertificateURL) != 1 || cert.IssuingCertificateURL[0] != "https://bank.example.jp/ca/issuing.crt" ||
-		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != "https://bank.example.jp/crl" {
+	id := c.Current().ID()
+	if len(cert.OCSPServer) != 1 || cert.OCSPServer[0] != testBase+"/ocsp" ||
+		len(cert.IssuingCertificateURL) != 1 || cert.IssuingCertificateURL[0] != testBase+"/ca/"+id+".crt" ||
+		len(cert.CRLDistributionPoints) != 1 || cert.CRLDistributionPoints[0] != testBase+"/crl/"+id+".crl" {
 		t.Fatalf("AIA %v %v, CDP %v", cert.OCSPServer, cert.IssuingCertificateURL, cert.CRLDistributionPoints)
+	}
+	if len(cert.SubjectKeyId) != 20 || len(cert.Policies) != 1 || cert.Policies[0].String() != testPolicy {
+		t.Fatalf("subject key ID %x, policies %v", cert.SubjectKeyId, cert.Policies)
 	}
 	if err := c.CheckIssued(cert); err != nil {
 		t.Fatal(err)
@@ -178,7 +188,7 @@ func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
 		t.Fatal(err)
 	}
 	revokedAt := t0.Add(time.Hour)
-	der, err := c.CRL([]Withdrawn{{Serial: cert.SerialNumber, RevokedAt: revokedAt, Reason: ocsp.Superseded}}, 7, t0.Add(2*time.Hour))
+	der, err := c.CRL(c.Current(), []Withdrawn{{Serial: cert.SerialNumber, RevokedAt: revokedAt, Reason: ocsp.Superseded}}, 7, t0.Add(2*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,15 +207,15 @@ func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, err := ocsp.ParseRequest(reqDER)
+	req, err := ParseOCSPRequest(reqDER)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.IssuedByUs(req) {
-		t.Fatal("the CA does not recognise a request about its own certificate")
+	if c.IssuerFor(req) != c.Current() || req.Nonce != nil {
+		t.Fatalf("the CA does not recognise a request about its own certificate (nonce %x)", req.Nonce)
 	}
-	for _, st := range []OCSPStatus{{Status: ocsp.Good}, {Status: ocsp.Revoked, RevokedAt: revokedAt, Reason: ocsp.KeyCompromise}} {
-		der, err := c.OCSPResponse(req, st, t0.Add(2*time.Hour))
+	for _, st := range []OCSPStatus{{Status: ocsp.Good}, {Status: ocsp.Revoked, RevokedAt: revokedAt, Reason: ocsp.KeyCompromise}, {Status: ocsp.Unknown}} {
+		der, err := c.OCSPResponse(c.Current(), req, st, t0.Add(2*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,6 +225,9 @@ func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
 		}
 		if resp.Status != st.Status || (st.Status == ocsp.Revoked && (!resp.RevokedAt.Equal(revokedAt) || resp.RevocationReason != st.Reason)) {
 			t.Fatalf("OCSP response %+v, want %+v", resp, st)
+		}
+		if resp.ProducedAt.Before(resp.ThisUpdate) || !resp.NextUpdate.Equal(resp.ThisUpdate.Add(OCSPValidity)) {
+			t.Fatalf("producedAt %s, thisUpdate %s, nextUpdate %s", resp.ProducedAt, resp.ThisUpdate, resp.NextUpdate)
 		}
 	}
 }

@@ -1,15 +1,14 @@
 package ca
 
 import (
-	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
-	"encoding/asn1"
 	"fmt"
 	"math/big"
+	"os"
+	"path/filepath"
 	"time"
-
-	"golang.org/x/crypto/ocsp"
 )
 
 // Withdrawn is one certificate a CRL or an OCSP response reports as revoked.
@@ -25,76 +24,91 @@ type Withdrawn struct {
 // CRL at once; this only bounds how long relying parties may cache one.
 const CRLValidity = 24 * time.Hour
 
-// CRL returns a DER CRL (RFC 5280 §5) signed by the issuing CA, listing entries.
-// number must grow with every change of entries.
-func (c *CA) CRL(entries []Withdrawn, number int64, now time.Time) ([]byte, error) {
+// CRL returns a DER CRL (RFC 5280 §5) signed by issuer, listing entries.
+// number must never be used twice.
+func (c *CA) CRL(issuer *Issuer, entries []Withdrawn, number int64, now time.Time) ([]byte, error) {
 	tmpl := &x509.RevocationList{
 		Number:     big.NewInt(number),
 		ThisUpdate: now,
 		NextUpdate: now.Add(CRLValidity),
 	}
 	for _, e := range entries {
-		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, x509.RevocationListEntry{
-			SerialNumber:   e.Serial,
-			RevocationTime: e.RevokedAt,
-			ReasonCode:     e.Reason,
-		})
+		entry := x509.RevocationListEntry{SerialNumber: e.Serial, RevocationTime: e.RevokedAt}
+		if e.Reason != 0 {
+			entry.ReasonCode = e.Reason // RFC 5280 §5.3.1: unspecified is left out
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries, entry)
 	}
-	der, err := x509.CreateRevocationList(rand.Reader, tmpl, c.Issuing, c.key)
+	key, err := issuer.signer()
+	if err != nil {
+		return nil, fmt.Errorf("sign CRL: %w", err)
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, issuer.Cert, key)
 	if err != nil {
 		return nil, fmt.Errorf("sign CRL: %w", err)
 	}
 	return der, nil
 }
 
-// OCSPStatus is what the records say about one serial.
-type OCSPStatus struct {
-	Status    int // ocsp.Good, ocsp.Revoked or ocsp.Unknown
-	RevokedAt time.Time
-	Reason    int
-}
-
-// OCSPResponse answers req (RFC 6960 §4.2), signed directly by the issuing CA.
-func (c *CA) OCSPResponse(req *ocsp.Request, st OCSPStatus, now time.Time) ([]byte, error) {
-	tmpl := ocsp.Response{
-		Status:       st.Status,
-		SerialNumber: req.SerialNumber,
-		ThisUpdate:   now,
-		NextUpdate:   now.Add(time.Hour),
-		RevokedAt:    st.RevokedAt,
-	}
-	if st.Status == ocsp.Revoked {
-		tmpl.RevocationReason = st.Reason
-	}
-	der, err := ocsp.CreateResponse(c.Issuing, c.Issuing, tmpl, c.key)
+// rootCRL is a CRL of the root CA: it lists no issuing CA, since none has been
+// revoked (an issuing CA whose key is compromised is a new root's matter).
+func rootCRL(root *x509.Certificate, key crypto.Signer, number int64, now time.Time, validity time.Duration) ([]byte, error) {
+	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number:     big.NewInt(number),
+		ThisUpdate: now,
+		NextUpdate: now.Add(validity),
+	}, root, key)
 	if err != nil {
-		return nil, fmt.Errorf("sign OCSP response: %w", err)
+		return nil, fmt.Errorf("sign the root CRL: %w", err)
 	}
 	return der, nil
 }
 
-// IssuedByUs reports whether an OCSP request names this CA as the issuer.
-func (c *CA) IssuedByUs(req *ocsp.Request) bool {
-	if !req.HashAlgorithm.Available() {
-		return false
+// SignRootCRL signs a new root CRL for dir with the root key at rootKeyPath,
+// valid from now for validity, numbered one above the current DIR/root.crl,
+// and puts it in place of that file (serve publishes it at /crl/root.crl).
+func SignRootCRL(dir, rootKeyPath string, passphrase Passphrase, validity time.Duration, now time.Time) (*x509.RevocationList, error) {
+	if validity < 24*time.Hour {
+		return nil, fmt.Errorf("a root CRL valid for %s would lapse before anyone could sign the next one: give a day or more", validity)
 	}
-	h := req.HashAlgorithm.New()
-	h.Write(c.Issuing.RawSubject)
-	nameHash := h.Sum(nil)
-	var spki struct {
-		Algorithm asn1AlgorithmIdentifier
-		PublicKey asn1.BitString
+	root, key, err := loadRoot(dir, rootKeyPath, passphrase)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := asn1.Unmarshal(c.Issuing.RawSubjectPublicKeyInfo, &spki); err != nil {
-		return false
+	number := int64(1)
+	if cur, err := ReadRootCRL(dir); err == nil {
+		number = cur.Number.Int64() + 1
+	} else if !os.IsNotExist(err) {
+		return nil, err
 	}
-	h = req.HashAlgorithm.New()
-	h.Write(spki.PublicKey.RightAlign())
-	keyHash := h.Sum(nil)
-	return bytes.Equal(nameHash, req.IssuerNameHash) && bytes.Equal(keyHash, req.IssuerKeyHash)
+	der, err := rootCRL(root, key, number, now, validity)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(filepath.Join(dir, RootCRLFile), der, 0o644); err != nil {
+		return nil, err
+	}
+	return x509.ParseRevocationList(der)
 }
 
-type asn1AlgorithmIdentifier struct {
-	Algorithm  asn1.ObjectIdentifier
-	Parameters asn1.RawValue `asn1:"optional"`
+// ReadRootCRL reads DIR/root.crl and checks that the root signed it. A missing
+// file is an error satisfying os.IsNotExist.
+func ReadRootCRL(dir string) (*x509.RevocationList, error) {
+	path := filepath.Join(dir, RootCRLFile)
+	der, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	crl, err := x509.ParseRevocationList(der)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", path, err)
+	}
+	root, err := readCert(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := crl.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("%s is not signed by the root CA: %w", path, err)
+	}
+	return crl, nil
 }

@@ -32,10 +32,10 @@ func newBench(t *testing.T, policy func(*Policy)) *bench {
 	t.Helper()
 	dir := t.TempDir()
 	b := &bench{t: t, ctx: context.Background(), now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	if err := ca.Create(dir, ca.CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", Now: b.now}); err != nil {
+	if err := ca.Create(dir, ca.CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", BaseURL: "http://pki.bank.example.jp", PolicyOID: "2.999.1376.1", Now: b.now}); err != nil {
 		t.Fatal(err)
 	}
-	authority, err := ca.Load(dir, "https://127.0.0.1:8443")
+	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: "http://pki.bank.example.jp", Now: b.now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/big"
@@ -181,21 +182,28 @@ func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User,
 	return out, nil
 }
 
-// crlCache is the last CRL signed, kept until the records change (its number
-// moves on) or until half its validity has passed.
+// crlCache is the last CRL signed for each issuing CA, kept until the records
+// change (the CRL number moves on) or until half its validity has passed.
 type crlCache struct {
 	mu      sync.Mutex
+	issuers map[string]*cachedCRL
+}
+
+type cachedCRL struct {
 	number  int64
 	der     []byte
 	refresh time.Time
 }
 
-// CRL returns the current DER CRL: every picked-up certificate revoked or
-// superseded. It is signed again only when the records changed since (every
-// such change bumps the CRL number in its own transaction, by this process or
-// the CLI) or when half of the last one's validity has passed; a CRL signed
-// again without a change takes a new number, so no two CRLs share one.
-func (s *Service) CRL(ctx context.Context) ([]byte, error) {
+// CRL returns the current DER CRL of issuer (the current issuing CA or a
+// retired one): every certificate it issued that was picked up and then
+// revoked or superseded. It is signed again only when the records changed
+// since (every such change bumps the CRL number in its own transaction, by this
+// process or the CLI) or when half of the last one's validity has passed. Every
+// signing takes a new number from the store, in the same transaction that reads
+// the entries, so no two CRLs ever share a number, across restarts and across
+// several servers on one database.
+func (s *Service) CRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 	now := s.now()
 	var number int64
 	err := s.Store.View(ctx, func(tx store.Tx) error {
@@ -208,19 +216,13 @@ func (s *Service) CRL(ctx context.Context) ([]byte, error) {
 	}
 	s.crl.mu.Lock()
 	defer s.crl.mu.Unlock()
-	if s.crl.der != nil && s.crl.number == number && now.Before(s.crl.refresh) {
-		return s.crl.der, nil
+	if c := s.crl.issuers[issuer.ID()]; c != nil && c.number == number && now.Before(c.refresh) {
+		return c.der, nil
 	}
-	stale := s.crl.der != nil && s.crl.number == number
 	var entries []ca.Withdrawn
-	build := func(tx store.Tx) error {
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
 		var err error
-		if stale {
-			number, err = tx.NextCRLNumber()
-		} else {
-			number, err = tx.CRLNumber()
-		}
-		if err != nil {
+		if number, err = tx.NextCRLNumber(); err != nil {
 			return err
 		}
 		certs, err := tx.WithdrawnCertificates()
@@ -232,24 +234,37 @@ func (s *Service) CRL(ctx context.Context) ([]byte, error) {
 			if !ok {
 				return fmt.Errorf("certificate %d has a bad serial %q", c.ID, c.Serial)
 			}
+			if !s.issuedBy(issuer, c) {
+				continue
+			}
 			entries = append(entries, ca.Withdrawn{Serial: serial, RevokedAt: *c.WithdrawnAt, Reason: reasonOf(c.Status)})
 		}
 		return nil
-	}
-	if stale {
-		err = s.Store.Update(ctx, build)
-	} else {
-		err = s.Store.View(ctx, build)
-	}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("build CRL: %w", err)
 	}
-	der, err := s.CA.CRL(entries, number, now)
+	der, err := s.CA.CRL(issuer, entries, number, now)
 	if err != nil {
 		return nil, err
 	}
-	s.crl.number, s.crl.der, s.crl.refresh = number, der, now.Add(ca.CRLValidity/2)
+	if s.crl.issuers == nil {
+		s.crl.issuers = map[string]*cachedCRL{}
+	}
+	s.crl.issuers[issuer.ID()] = &cachedCRL{number: number, der: der, refresh: now.Add(ca.CRLValidity / 2)}
 	return der, nil
+}
+
+// issuedBy reports whether the certificate of record c was signed by issuer.
+// The records are the server's own, so the authority key identifier decides;
+// a record whose DER cannot be read counts as the current issuer's, so that it
+// is never left off every CRL.
+func (s *Service) issuedBy(issuer *ca.Issuer, c store.Certificate) bool {
+	cert, err := x509.ParseCertificate(c.DER)
+	if err != nil {
+		return issuer == s.CA.Current()
+	}
+	return issuer.Named(cert)
 }
 
 func reasonOf(st store.CertStatus) int {
@@ -260,12 +275,13 @@ func reasonOf(st store.CertStatus) int {
 }
 
 // OCSPStatus says what the records know of the certificate with serial, issued
-// by this CA: good, revoked (or superseded), or unknown.
-func (s *Service) OCSPStatus(ctx context.Context, serial *big.Int) (ca.OCSPStatus, error) {
+// by issuer: good, revoked (or superseded), or unknown (no such certificate of
+// that issuer).
+func (s *Service) OCSPStatus(ctx context.Context, issuer *ca.Issuer, serial *big.Int) (ca.OCSPStatus, error) {
 	var st ca.OCSPStatus
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		c, err := tx.CertificateBySerial(ca.SerialHex(serial))
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || (err == nil && c.DER != nil && !s.issuedBy(issuer, c)) {
 			st.Status = ocsp.Unknown
 			return nil
 		}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/ca"
+)
+
+// passphraseEnv is the environment variable the CA key passphrase may come from.
+const passphraseEnv = "INKAN_CA_PASSPHRASE"
+
+// minPassphrase is the shortest CA key passphrase init accepts.
+const minPassphrase = 12
+
+// passphrase returns the CA key passphrase source of a command: --passphrase-file,
+// else $INKAN_CA_PASSPHRASE, else a prompt on the terminal (twice when confirm),
+// asked at most once. Never argv.
+func (c *cli) passphrase(file string, confirm bool) ca.Passphrase {
+	var once sync.Once
+	var pass []byte
+	var err error
+	return func() ([]byte, error) {
+		once.Do(func() { pass, err = c.readPassphrase(file, confirm) })
+		return pass, err
+	}
+}
+
+func (c *cli) readPassphrase(file string, confirm bool) ([]byte, error) {
+	switch {
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read the passphrase file: %w", err)
+		}
+		return []byte(strings.TrimRight(string(data), "\r\n")), nil
+	case os.Getenv(passphraseEnv) != "":
+		return []byte(os.Getenv(passphraseEnv)), nil
+	}
+	f, ok := c.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil, fmt.Errorf("the CA keys need a passphrase: give --passphrase-file FILE or %s, or run on a terminal to be prompted (CA鍵のパスフレーズを指定してください)", passphraseEnv)
+	}
+	fmt.Fprint(c.err, "CA key passphrase: ")
+	first, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(c.err)
+	if err != nil {
+		return nil, err
+	}
+	if confirm {
+		fmt.Fprint(c.err, "Again: ")
+		second, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.err)
+		if err != nil {
+			return nil, err
+		}
+		if string(first) != string(second) {
+			return nil, errors.New("the two passphrases differ")
+		}
+	}
+	return first, nil
+}
+
+func (c *cli) caCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "ca", Short: "The offline root key's jobs: root CRL, issuing CA rollover, key encryption"}
+	var rootKey, passFile string
+	rootFlags := func(sub *cobra.Command) {
+		sub.Flags().StringVar(&rootKey, "root-key", "", "the root CA key (default DIR/offline/root-ca.key)")
+		sub.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the CA key passphrase (else $"+passphraseEnv+" or a prompt)")
+	}
+	rootKeyPath := func() (string, error) {
+		if c.dataDir == "" {
+			return "", errors.New("--data is required")
+		}
+		if rootKey == "" {
+			return ca.RootKeyPath(c.dataDir), nil
+		}
+		return rootKey, nil
+	}
+
+	var days int
+	rootCRL := &cobra.Command{
+		Use:   "root-crl --data DIR [--root-key PATH] [--days 400]",
+		Short: "Sign a new root CRL with the offline root key (serve publishes DIR/root.crl at /crl/root.crl)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := rootKeyPath()
+			if err != nil {
+				return err
+			}
+			crl, err := ca.SignRootCRL(c.dataDir, path, c.passphrase(passFile, false), time.Duration(days)*24*time.Hour, time.Now())
+			if err != nil {
+				return fmt.Errorf("sign the root CRL: %w", err)
+			}
+			return c.print(map[string]any{"number": crl.Number, "this_update": crl.ThisUpdate, "next_update": crl.NextUpdate},
+				fmt.Sprintf("Root CRL number %s signed, valid until %s: sign the next one before then.\nPut the root key back in offline storage.\n",
+					crl.Number, crl.NextUpdate.Local().Format("2006-01-02")))
+		},
+	}
+	rootFlags(rootCRL)
+	rootCRL.Flags().IntVar(&days, "days", int(ca.RootCRLValidity/(24*time.Hour)), "how many days the root CRL stays current (its nextUpdate)")
+
+	rollover := &cobra.Command{
+		Use:   "rollover --data DIR [--root-key PATH]",
+		Short: "Make a new issuing CA signed with the root key; the old one keeps answering CRL and OCSP until it expires",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := rootKeyPath()
+			if err != nil {
+				return err
+			}
+			cfg, err := server.LoadConfig(c.dataDir + "/" + server.ConfigFile)
+			if err != nil {
+				return err
+			}
+			if cfg.RevocationURL == "" || cfg.CertificatePolicyOID == "" {
+				return errors.New("config.json needs revocation_url and certificate_policy_oid before a rollover: they are written into the new issuing CA (see docs/server.md)")
+			}
+			if cfg.CAKey != "" {
+				return errors.New("the issuing key is in an HSM (ca_key): make the new key in the token and run init's --kms path on a new data directory; rollover makes key files only")
+			}
+			cert, err := ca.Rollover(c.dataDir, path, c.passphrase(passFile, false), cfg.RevocationURL, cfg.CertificatePolicyOID, time.Now())
+			if err != nil {
+				return fmt.Errorf("roll the issuing CA over: %w", err)
+			}
+			return c.print(map[string]any{"subject": cert.Subject.String(), "not_after": cert.NotAfter, "id": fmt.Sprintf("%x", cert.SubjectKeyId)},
+				fmt.Sprintf("New issuing CA %q, valid until %s.\nRestart inkan-server serve: new certificates come from it; the old CA's keep their CRL and OCSP until they expire.\nPut the root key back in offline storage.\n",
+					cert.Subject.CommonName, cert.NotAfter.Local().Format("2006-01-02")))
+		},
+	}
+	rootFlags(rollover)
+
+	var keyPath string
+	encrypt := &cobra.Command{
+		Use:   "encrypt-key --key PATH [--passphrase-file FILE]",
+		Short: "Encrypt a CA key file written in clear by an earlier version (PKCS#8, passphrase from file, env or prompt)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if keyPath == "" {
+				return errors.New("--key is required: the key file to encrypt (DIR/issuing-ca.key or the root key)")
+			}
+			enc, err := ca.KeyIsEncrypted(keyPath)
+			if err != nil {
+				return err
+			}
+			if enc {
+				return fmt.Errorf("%s is already encrypted", keyPath)
+			}
+			key, err := ca.ReadKey(keyPath, nil)
+			if err != nil {
+				return err
+			}
+			pass, err := c.readPassphrase(passFile, true)
+			if err != nil {
+				return err
+			}
+			if len(pass) < minPassphrase {
+				return fmt.Errorf("the passphrase is %d characters: give at least %d", len(pass), minPassphrase)
+			}
+			if err := ca.WriteKey(keyPath, key, pass); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(c.err, "%s is encrypted now.\n", keyPath)
+			return err
+		},
+	}
+	encrypt.Flags().StringVar(&keyPath, "key", "", "the key file to encrypt in place")
+	encrypt.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the passphrase (else $"+passphraseEnv+" or a prompt)")
+
+	cmd.AddCommand(rootCRL, rollover, encrypt)
+	return cmd
+}

@@ -1,0 +1,371 @@
+package ca
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Issuer is one issuing CA: the current one signs new certificates, a retired
+// one still signs the CRL and OCSP answers for the certificates it issued.
+type Issuer struct {
+	Cert *x509.Certificate
+	key  crypto.Signer
+	// locked names the encrypted key file when no passphrase was given: the
+	// operator's commands never sign, so they never ask for it.
+	locked string
+}
+
+// signer is the issuer's key, or an error when it was left locked.
+func (i *Issuer) signer() (crypto.Signer, error) {
+	if i.key == nil {
+		return nil, fmt.Errorf("%s: %w", i.locked, ErrNoPassphrase)
+	}
+	return i.key, nil
+}
+
+// ID names the issuer in URLs: its subject key identifier in lower-case hex.
+func (i *Issuer) ID() string { return hex.EncodeToString(i.Cert.SubjectKeyId) }
+
+// Named reports whether cert names this issuer as its issuer, by authority key
+// identifier (or, without one, by issuer name), without checking the signature:
+// for certificates from the server's own records.
+func (i *Issuer) Named(cert *x509.Certificate) bool {
+	if len(cert.AuthorityKeyId) > 0 {
+		return bytes.Equal(cert.AuthorityKeyId, i.Cert.SubjectKeyId)
+	}
+	return bytes.Equal(cert.RawIssuer, i.Cert.RawSubject)
+}
+
+// Signed reports whether cert names this issuer as its issuer (authority key
+// identifier, or else the signature).
+func (i *Issuer) Signed(cert *x509.Certificate) bool {
+	if len(cert.AuthorityKeyId) > 0 && len(i.Cert.SubjectKeyId) > 0 {
+		return bytes.Equal(cert.AuthorityKeyId, i.Cert.SubjectKeyId) && cert.CheckSignatureFrom(i.Cert) == nil
+	}
+	return cert.CheckSignatureFrom(i.Cert) == nil
+}
+
+// CA is a loaded certificate authority: the root certificate, the current
+// issuing CA and the retired ones still within their validity.
+type CA struct {
+	Root *x509.Certificate
+	// Issuing is the current issuing CA's certificate, Issuers[0].Cert.
+	Issuing *x509.Certificate
+	// Issuers are the current issuing CA and then the retired ones, newest first.
+	Issuers []*Issuer
+	// BaseURL is the revocation base URL written into the certificates issued.
+	BaseURL string
+	// Policy is the bank's certificate policy written into each certificate; the
+	// zero OID writes none (a configuration made before the field existed).
+	Policy x509.OID
+}
+
+// LoadOptions says how [Load] reads the CA.
+type LoadOptions struct {
+	// BaseURL is the revocation base URL (see the package doc).
+	BaseURL string
+	// PolicyOID is the bank's certificate policy; empty writes none.
+	PolicyOID string
+	// Passphrase decrypts encrypted issuing keys.
+	Passphrase Passphrase
+	// IssuingSigner, when set, is the current issuing CA's key (in an HSM);
+	// issuing-ca.key is not read then.
+	IssuingSigner crypto.Signer
+	// Now drops retired issuers that have expired; zero means time.Now.
+	Now time.Time
+}
+
+// Load reads the CA in dir: the root certificate, the current issuing CA with
+// its key, and each retired issuing CA that has not expired.
+func Load(dir string, opts LoadOptions) (*CA, error) {
+	root, err := readCert(filepath.Join(dir, RootCertFile))
+	if err != nil {
+		return nil, err
+	}
+	c := &CA{Root: root, BaseURL: strings.TrimRight(opts.BaseURL, "/")}
+	if opts.PolicyOID != "" {
+		if c.Policy, err = ParsePolicyOID(opts.PolicyOID); err != nil {
+			return nil, err
+		}
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if opts.IssuingSigner == nil {
+		if err := finishRollover(dir, opts.Passphrase); err != nil {
+			return nil, err
+		}
+	}
+	current, err := loadIssuer(root, filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile), opts.IssuingSigner, opts.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	c.Issuers = []*Issuer{current}
+	retired, err := filepath.Glob(filepath.Join(dir, RetiredDir, "*.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("list retired issuing CAs: %w", err)
+	}
+	for _, crt := range retired {
+		iss, err := loadIssuer(root, crt, strings.TrimSuffix(crt, ".crt")+".key", nil, opts.Passphrase)
+		if err != nil {
+			return nil, fmt.Errorf("retired issuing CA: %w", err)
+		}
+		if now.After(iss.Cert.NotAfter) || slices.ContainsFunc(c.Issuers, func(o *Issuer) bool { return o.ID() == iss.ID() }) {
+			continue // expired, so are its certificates; or a rollover stopped before it removed nothing
+		}
+		c.Issuers = append(c.Issuers, iss)
+	}
+	slices.SortStableFunc(c.Issuers[1:], func(a, b *Issuer) int { return b.Cert.NotBefore.Compare(a.Cert.NotBefore) })
+	c.Issuing = current.Cert
+	return c, nil
+}
+
+func loadIssuer(root *x509.Certificate, certPath, keyPath string, signer crypto.Signer, passphrase Passphrase) (*Issuer, error) {
+	cert, err := readCert(certPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := cert.CheckSignatureFrom(root); err != nil {
+		return nil, fmt.Errorf("%s is not signed by the root CA: %w", certPath, err)
+	}
+	if len(cert.SubjectKeyId) == 0 {
+		return nil, fmt.Errorf("%s has no subject key identifier", certPath)
+	}
+	if signer == nil {
+		if enc, err := KeyIsEncrypted(keyPath); err != nil {
+			return nil, err
+		} else if enc && passphrase == nil {
+			return &Issuer{Cert: cert, locked: keyPath}, nil
+		}
+		if signer, err = ReadKey(keyPath, passphrase); err != nil {
+			return nil, err
+		}
+	}
+	if !samePublicKey(signer.Public(), cert.PublicKey) {
+		return nil, fmt.Errorf("the key for %s does not belong to it", certPath)
+	}
+	return &Issuer{Cert: cert, key: signer}, nil
+}
+
+// Unlock decrypts the keys Load left locked (encrypted, no passphrase given).
+func (c *CA) Unlock(passphrase Passphrase) error {
+	for _, i := range c.Issuers {
+		if i.key != nil {
+			continue
+		}
+		key, err := ReadKey(i.locked, passphrase)
+		if err != nil {
+			return err
+		}
+		if !samePublicKey(key.Public(), i.Cert.PublicKey) {
+			return fmt.Errorf("the key %s does not belong to its issuing CA certificate", i.locked)
+		}
+		i.key = key
+	}
+	return nil
+}
+
+// Current is the issuing CA that signs new certificates.
+func (c *CA) Current() *Issuer { return c.Issuers[0] }
+
+// Issuer returns the issuer with the given ID, or nil.
+func (c *CA) Issuer(id string) *Issuer {
+	for _, i := range c.Issuers {
+		if i.ID() == id {
+			return i
+		}
+	}
+	return nil
+}
+
+// IssuerOf returns the issuer, current or retired, that signed cert, or nil.
+func (c *CA) IssuerOf(cert *x509.Certificate) *Issuer {
+	for _, i := range c.Issuers {
+		if i.Signed(cert) {
+			return i
+		}
+	}
+	return nil
+}
+
+// OCSPURL is where this server answers OCSP; CRLURL and IssuerURL are where it
+// publishes the CRL and the certificate of issuer.
+func (c *CA) OCSPURL() string              { return c.BaseURL + "/ocsp" }
+func (c *CA) CRLURL(issuer *Issuer) string { return c.BaseURL + "/crl/" + issuer.ID() + ".crl" }
+func (c *CA) IssuerURL(i *Issuer) string   { return c.BaseURL + "/ca/" + i.ID() + ".crt" }
+
+// Issue signs a client certificate for the key of csr, with subject name, valid
+// from notBefore to notAfter, or to the current issuing CA's notAfter if that
+// comes first. csr must have been checked by the caller.
+func (c *CA) Issue(csr *x509.CertificateRequest, name pkix.Name, notBefore, notAfter time.Time) (*x509.Certificate, error) {
+	iss := c.Current()
+	serial, err := NewSerial()
+	if err != nil {
+		return nil, err
+	}
+	if notAfter.After(iss.Cert.NotAfter) {
+		notAfter = iss.Cert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               name,
+		NotBefore:             notBefore,
+		NotAfter:              notAfter,
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		SubjectKeyId:          keyID(csr.PublicKey),
+		OCSPServer:            []string{c.OCSPURL()},
+		IssuingCertificateURL: []string{c.IssuerURL(iss)},
+		CRLDistributionPoints: []string{c.CRLURL(iss)},
+	}
+	if !c.Policy.Equal(x509.OID{}) {
+		tmpl.Policies = []x509.OID{c.Policy}
+	}
+	key, err := iss.signer()
+	if err != nil {
+		return nil, fmt.Errorf("sign certificate: %w", err)
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, iss.Cert, csr.PublicKey, key)
+	if err != nil {
+		return nil, fmt.Errorf("sign certificate: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// ErrNotIssuedHere is returned by [CA.CheckIssued] for a certificate this CA did not sign.
+var ErrNotIssuedHere = errors.New("the certificate was not issued by this CA")
+
+// CheckIssued reports whether cert was signed by one of the issuing CAs,
+// current or retired. It deliberately ignores validity dates: an expired
+// certificate may still renew.
+func (c *CA) CheckIssued(cert *x509.Certificate) error {
+	if c.IssuerOf(cert) == nil {
+		return fmt.Errorf("%w: no issuing CA of this bank signed it", ErrNotIssuedHere)
+	}
+	return nil
+}
+
+// Rollover makes a new issuing CA in dir, signed with the root key at
+// rootKeyPath, with a new key of the current one's kind, and retires the
+// current one into retired/ID.crt and .key: the server keeps answering CRL and
+// OCSP for its certificates until it expires. passphrase decrypts the root key
+// and encrypts the new issuing key (none writes it in clear, as before).
+func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID string, now time.Time) (*x509.Certificate, error) {
+	if err := CheckBaseURL(baseURL); err != nil {
+		return nil, fmt.Errorf("revocation base URL: %w", err)
+	}
+	policy, err := ParsePolicyOID(policyOID)
+	if err != nil {
+		return nil, fmt.Errorf("certificate policy: %w", err)
+	}
+	root, rootKey, err := loadRoot(dir, rootKeyPath, passphrase)
+	if err != nil {
+		return nil, err
+	}
+	oldCertPath, oldKeyPath := filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile)
+	old, err := readCert(oldCertPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(old.SubjectKeyId) == 0 {
+		return nil, fmt.Errorf("%s has no subject key identifier", oldCertPath)
+	}
+	encrypted, err := KeyIsEncrypted(oldKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("the current issuing key: %w (an issuing key in an HSM is rolled over with the HSM's tools)", err)
+	}
+	var pass []byte
+	if encrypted {
+		if passphrase == nil {
+			return nil, ErrNoPassphrase
+		}
+		if pass, err = passphrase(); err != nil {
+			return nil, err
+		}
+	}
+	key, err := newKey(algorithmOf(old.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	der, cert, err := sign(issuingTemplate(root, baseURL, policy, key.Public(), now.Add(-time.Minute)), root, key.Public(), rootKey)
+	if err != nil {
+		return nil, fmt.Errorf("sign the new issuing CA: %w", err)
+	}
+	// Retire the old pair first (copies), then replace the current files: a crash
+	// in between leaves the old CA current and also retired, which Load ignores.
+	id := hex.EncodeToString(old.SubjectKeyId)
+	if err := os.MkdirAll(filepath.Join(dir, RetiredDir), 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", RetiredDir, err)
+	}
+	for _, f := range []struct {
+		from, to string
+		mode     os.FileMode
+	}{{oldKeyPath, id + ".key", 0o600}, {oldCertPath, id + ".crt", 0o644}} {
+		data, err := os.ReadFile(f.from)
+		if err != nil {
+			return nil, fmt.Errorf("retire the old issuing CA: %w", err)
+		}
+		if err := writeFileAtomic(filepath.Join(dir, RetiredDir, f.to), data, f.mode); err != nil {
+			return nil, fmt.Errorf("retire the old issuing CA: %w", err)
+		}
+	}
+	// The new pair goes in by two renames, key first; Load finishes a rollover
+	// stopped between them (see finishRollover).
+	if err := WriteKey(oldKeyPath+nextSuffix, key, pass); err != nil {
+		return nil, err
+	}
+	if err := writePEM(oldCertPath+nextSuffix, "CERTIFICATE", der, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(oldKeyPath+nextSuffix, oldKeyPath); err != nil {
+		return nil, fmt.Errorf("install the new issuing key: %w", err)
+	}
+	if err := os.Rename(oldCertPath+nextSuffix, oldCertPath); err != nil {
+		return nil, fmt.Errorf("install the new issuing CA certificate: %w", err)
+	}
+	return cert, nil
+}
+
+// nextSuffix marks the files of a rollover not yet moved in.
+const nextSuffix = ".next"
+
+// finishRollover completes a rollover that stopped after the new issuing key was
+// moved in but before its certificate was: it moves the certificate in. A
+// rollover stopped earlier left the old pair in place, and is simply done again.
+func finishRollover(dir string, passphrase Passphrase) error {
+	certPath := filepath.Join(dir, IssuingCertFile)
+	next, err := readCert(certPath + nextSuffix)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, IssuingKeyFile) + nextSuffix); err == nil {
+		return nil // the key was not moved in yet: the old pair is whole
+	}
+	key, err := ReadKey(filepath.Join(dir, IssuingKeyFile), passphrase)
+	if err != nil {
+		return err
+	}
+	if !samePublicKey(key.Public(), next.PublicKey) {
+		return nil
+	}
+	if err := os.Rename(certPath+nextSuffix, certPath); err != nil {
+		return fmt.Errorf("finish the interrupted rollover: %w", err)
+	}
+	return nil
+}
