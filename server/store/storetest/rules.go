@@ -52,10 +52,10 @@ func newBank(t *testing.T, open Opener, handles int) *bank {
 	t.Helper()
 	dir := t.TempDir()
 	c := &clock{now: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)}
-	if err := ca.Create(dir, ca.CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", Now: c.Now()}); err != nil {
+	if err := ca.Create(dir, ca.CreateOptions{BankCode: "1376", BankName: "Inkan Shinkin Bank", BaseURL: "http://pki.bank.example.jp", PolicyOID: "2.999.1376.1", Now: c.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	authority, err := ca.Load(dir, "https://127.0.0.1:8443")
+	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: "http://pki.bank.example.jp", Now: c.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
