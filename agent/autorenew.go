@@ -161,6 +161,9 @@ func (a *Agent) RunAutoRenew(ctx context.Context, interval time.Duration, notify
 	retry := time.Minute
 	for {
 		next := interval
+		// A browser copy that failed before (tools missing, database locked)
+		// is tried again each round.
+		a.syncBrowserAfter(ctx)
 		rs, err := a.AutoRenew(ctx, AutoRenewOptions{})
 		failed := err != nil && !errors.Is(err, ErrAutoRenewOff)
 		if failed {

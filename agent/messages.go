@@ -44,9 +44,12 @@ func Classify(err error) Category {
 		urlErr   *url.Error
 	)
 	var notSaved *NotSavedError
+	var browser *BrowserCopyError
 	switch {
 	case err == nil:
 		return CategoryNone
+	case errors.As(err, &browser):
+		return CategoryStore
 	case Code(err) != "":
 		return CategoryRefused
 	case errors.As(err, &notSaved):

@@ -93,7 +93,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	if c.started != nil {
 		// The browser's copy never fails a command: its problem is a warning.
-		if problem := c.started.BrowserCopyProblem(); problem != nil {
+		var copyErr *agent.BrowserCopyError
+		if problem := c.started.BrowserCopyProblem(); problem != nil && !errors.As(err, &copyErr) {
 			fmt.Fprintf(c.stderr, "inkanctl: %s\n", agent.Message(problem, c.lang))
 		}
 		_ = c.started.Close() // idle connections, and any key kept for a retry this command did not make
@@ -181,7 +182,7 @@ configuration file.
 	f.BoolVar(&c.trustRoot, "trust-bank-root", false, "in the browser's copy, also trust the bank's root CA for TLS servers (only if you agree to)")
 	f.StringVar(&c.nssDir, "nss-dir", "", "the browser's NSS database for --browser-copy (default ~/.pki/nssdb)")
 	root.AddCommand(c.pickupCommand(), c.listCommand(), c.loginCommand(), c.renewCommand(), c.statusCommand(),
-		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.adminCommand(), c.doctorCommand())
+		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.browserCopyCommand(), c.adminCommand(), c.doctorCommand())
 	return root
 }
 

@@ -396,6 +396,38 @@ type otherJSON struct {
 	NotAfter    time.Time             `json:"not_after"`
 }
 
+func (c *cli) browserCopyCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "browser-copy",
+		Short: "Bring the browser's copy of the certificates (the NSS database ~/.pki/nssdb) up to date now",
+		Long: `Bring the browser's copy of the certificates up to date now: every certificate
+of this bank in the store, under <loginID>+<bankCode>, in the NSS database that
+Chromium reads on Linux. Pickup, renewal, delete and restore do this by
+themselves; run it after fixing what their warning named (libnss3-tools
+missing, a primary password on the database).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			a, err := c.agent()
+			if err != nil {
+				return err
+			}
+			dir := a.BrowserCopyDir()
+			if dir == "" {
+				return &usageError{"the browser copy is off for this store: turn it on with --browser-copy (or \"browser_copy\": true)"}
+			}
+			if err := a.SyncBrowser(cmd.Context()); err != nil {
+				return err
+			}
+			if c.lang == "en" {
+				fmt.Fprintf(c.stdout, "The browser's copy in %s is up to date.\n", dir)
+			} else {
+				fmt.Fprintf(c.stdout, "ブラウザ用の電子証明書(%s)を最新の状態にしました。\n", dir)
+			}
+			return nil
+		},
+	}
+}
+
 func (c *cli) deleteCommand() *cobra.Command {
 	var ref string
 	cmd := &cobra.Command{
