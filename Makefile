@@ -36,9 +36,9 @@ lint: deps
 test: deps lint
 	@scripts/test.sh
 
-## bench: the performance benchmarks (see README).
+## bench: the performance benchmarks (see README), PostgreSQL ones on a private cluster.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./server/... ./agent/... ./e2e/... ./ui/...
+	scripts/with-postgres.sh nice -n 10 $(GO) test -run '^$$' -bench . -benchtime 2s -timeout 60m ./server/... ./agent/... ./e2e/... ./ui/...
 
 ## fuzz: every Go fuzz target of the module for FUZZTIME each (10m here; make test runs 10s each).
 fuzz: deps

@@ -448,7 +448,7 @@ func memStore(t *testing.T) certstore.Store {
 	return s
 }
 
-func readCert(t *testing.T, path string) *x509.Certificate {
+func readCert(t testing.TB, path string) *x509.Certificate {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -231,6 +231,16 @@ func openStore(dir string, d DatabaseConfig) (store.Store, error) {
 	return sqlite.Open(context.Background(), filepath.Join(dir, DatabaseFile))
 }
 
+// OpenStore opens the database of the data directory dir, as its config
+// file names it, for tools that work on the records alone.
+func OpenStore(dir string) (store.Store, error) {
+	cfg, err := LoadConfig(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	return openStore(dir, cfg.Database)
+}
+
 // Options are the run-time choices of [Open].
 type Options struct {
 	// Database, when its URL is set, replaces the config file's database
