@@ -73,6 +73,12 @@ func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, passwor
 // protected by password in format, after [CheckBackupPassword]. A key the store
 // may not export fails the backup, naming it.
 func (a *Agent) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
+	return a.backupAs(ctx, fps, password, confirm, format, func(context.Context, certstore.Fingerprint) (*Agent, error) { return a, nil })
+}
+
+// backupAs is BackupAs with each certificate checked by the agent of its bank.
+func (a *Agent) backupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat,
+	owner func(context.Context, certstore.Fingerprint) (*Agent, error)) ([]byte, error) {
 	enc := certstore.PKCS12Modern
 	switch format {
 	case BackupModern:
@@ -88,12 +94,16 @@ func (a *Agent) BackupAs(ctx context.Context, fps []certstore.Fingerprint, passw
 		return nil, fmt.Errorf("back up certificates: %w", ErrNoIdentity)
 	}
 	for _, fp := range fps {
-		id, sid, err := a.identity(ctx, fp)
+		bank, err := owner(ctx, fp)
+		if err != nil {
+			return nil, fmt.Errorf("back up certificates: %w", err)
+		}
+		id, sid, err := bank.identity(ctx, fp)
 		if err != nil {
 			return nil, fmt.Errorf("back up certificates: %w", err)
 		}
 		if !sid.Exportable {
-			return nil, fmt.Errorf("back up certificates: %w", &NotExportableError{Label: id.Label, BackupRoles: a.backupRoles(ctx)})
+			return nil, fmt.Errorf("back up certificates: %w", &NotExportableError{Label: id.Label, BackupRoles: bank.backupRoles(ctx)})
 		}
 	}
 	pfx, err := a.store.Export(ctx, fps, password, certstore.ExportOptions{Encoding: enc})

@@ -97,6 +97,7 @@ func (a *Agent) describe(ca *x509.Certificate, sid *certstore.Identity, st certS
 	id := &Identity{
 		Fingerprint: sid.Fingerprint,
 		Label:       subj.Label(),
+		BankName:    a.cfg.BankName,
 		Subject:     subj,
 		Certificate: cert,
 		NotBefore:   cert.NotBefore,

@@ -65,6 +65,7 @@ func (s State) Usable() bool {
 type Identity struct {
 	Fingerprint certstore.Fingerprint
 	Label       string       // "<loginID>+<bankCode>"
+	BankName    string       // the bank's name, from its configuration: one chooser may list several banks
 	Subject     wire.Subject // login ID, role, contract, bank code
 	Certificate *x509.Certificate
 	NotBefore   time.Time

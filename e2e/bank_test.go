@@ -68,9 +68,15 @@ func startBank(t testing.TB) *bank {
 // by edit before the server opens.
 func startBankWithPolicy(t testing.TB, edit func(*server.PolicyConfig)) *bank {
 	t.Helper()
-	clk := &clock{t: time.Now().Truncate(time.Second)}
+	return startBankAs(t, "1376", "インカン信用金庫", &clock{t: time.Now().Truncate(time.Second)}, edit)
+}
+
+// startBankAs is startBankWithPolicy for the bank with this code and name, on
+// clk (which several banks may share).
+func startBankAs(t testing.TB, code, name string, clk *clock, edit func(*server.PolicyConfig)) *bank {
+	t.Helper()
 	dir := tempDir(t)
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Demo: true,
+	if err := server.Init(dir, server.InitConfig{BankCode: code, BankName: name, Demo: true,
 		Hosts: []string{"127.0.0.1"}, Argon2: cheapArgon2, Now: clk.now}); err != nil {
 		t.Fatal(err)
 	}

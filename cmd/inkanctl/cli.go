@@ -73,7 +73,8 @@ type cli struct {
 	passwords      []string // lines of --password-file, or read from stdin, in order
 	passwordsRead  bool
 	stdinLines     *bufio.Reader
-	started        *agent.Agent // the agent the command started, closed when it ends
+	started        *agent.Banks // the agents the command started, closed when it ends
+	bank           string       // --bank
 	flags          *pflag.FlagSet
 }
 
@@ -94,8 +95,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if c.started != nil {
 		// The browser's copy never fails a command: its problem is a warning.
 		var copyErr *agent.BrowserCopyError
-		if problem := c.started.BrowserCopyProblem(); problem != nil && !errors.As(err, &copyErr) {
-			fmt.Fprintf(c.stderr, "inkanctl: %s\n", agent.Message(problem, c.lang))
+		for _, a := range c.started.All() {
+			if problem := a.BrowserCopyProblem(); problem != nil && !errors.As(err, &copyErr) {
+				fmt.Fprintf(c.stderr, "inkanctl: %s\n", agent.Message(problem, c.lang))
+			}
 		}
 		_ = c.started.Close() // idle connections, and any key kept for a retry this command did not make
 	}
@@ -171,6 +174,7 @@ configuration file.
 	f := root.PersistentFlags()
 	c.flags = f
 	f.StringVar(&c.configPath, "config", defaultConfigPath(), "the bank's configuration file (JSON); $INKAN_CONFIG")
+	f.StringVar(&c.bank, "bank", "", "the bank, by its four-digit code, when several are configured (default: the only one, or the one of --id's certificate)")
 	f.StringVar(&c.storeKind, "store", "", `certificate store: windows, keyring, dir:PATH or memory (default: the configuration's, else the OS default)`)
 	f.StringVar(&c.stateDir, "state-dir", "", "directory of the agent's state file (default: inkan under the user's config directory)")
 	f.StringVar(&c.lang, "lang", "", `language of messages: ja or en (default: the configuration's, else ja)`)
@@ -182,7 +186,7 @@ configuration file.
 	f.BoolVar(&c.trustRoot, "trust-bank-root", false, "in the browser's copy, also trust the bank's root CA for TLS servers (only if you agree to)")
 	f.StringVar(&c.nssDir, "nss-dir", "", "the browser's NSS database for --browser-copy (default ~/.pki/nssdb)")
 	root.AddCommand(c.pickupCommand(), c.listCommand(), c.loginCommand(), c.renewCommand(), c.statusCommand(),
-		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.browserCopyCommand(), c.adminCommand(), c.doctorCommand())
+		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.browserCopyCommand(), c.adminCommand(), c.doctorCommand(), c.bankCommand())
 	return root
 }
 
@@ -198,21 +202,40 @@ func defaultConfigPath() string {
 	return filepath.Join(dir, "inkan", "bank.json")
 }
 
-// agent loads the configuration, opens the store and starts the agent.
-func (c *cli) agent() (*agent.Agent, error) {
+// bankDir is where the bank configurations live: banks/ beside the
+// configuration file (~/.config/inkan/banks by default).
+func (c *cli) bankDir() string {
+	return filepath.Join(filepath.Dir(c.configPath), "banks")
+}
+
+// banks loads every bank configuration (banks/*.json, and the single
+// configuration file of earlier versions), opens the store and starts the agent
+// of each bank.
+func (c *cli) banks() (*agent.Banks, error) {
+	if c.started != nil {
+		return c.started, nil
+	}
 	if c.lang != "" && c.lang != "ja" && c.lang != "en" {
 		return nil, &usageError{fmt.Sprintf("--lang %q: use ja or en", c.lang)}
 	}
-	cfg, err := agent.LoadConfig(c.configPath)
+	cfgs, err := agent.LoadBanks(c.bankDir(), c.configPath)
 	if err != nil {
 		return nil, err
 	}
+	if len(cfgs) == 0 {
+		// No bank: say so as for the single configuration file of old, which is missing.
+		if _, err := agent.LoadConfig(c.configPath); err != nil {
+			return nil, err
+		}
+		return nil, &agent.ConfigError{Problem: "no bank is configured", Fix: "add the configuration file your bank sent: inkanctl bank add FILE"}
+	}
+	first := cfgs[0]
 	if c.lang == "" {
-		c.lang = cfg.Language
+		c.lang = first.Language
 	}
 	kind := c.storeKind
 	if kind == "" {
-		kind = cfg.Store
+		kind = first.Store
 	}
 	if kind == "" {
 		kind = certstore.DefaultKind()
@@ -221,18 +244,52 @@ func (c *cli) agent() (*agent.Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open certificate store: %w", err)
 	}
-	if c.flagSet("browser-copy") {
-		cfg.BrowserCopy = &c.browserCopy
+	for i := range cfgs {
+		if c.flagSet("browser-copy") {
+			cfgs[i].BrowserCopy = &c.browserCopy
+		}
+		if c.flagSet("trust-bank-root") {
+			cfgs[i].TrustBankRoot = c.trustRoot
+		}
 	}
-	if c.flagSet("trust-bank-root") {
-		cfg.TrustBankRoot = c.trustRoot
-	}
-	a, err := agent.New(cfg, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout, NSSDir: c.nssDir})
+	b, err := agent.NewBanks(cfgs, store, agent.Options{StateDir: c.stateDir, HTTPTimeout: c.timeout, NSSDir: c.nssDir})
 	if err != nil {
 		return nil, err
 	}
-	c.started = a
-	return a, nil
+	c.started = b
+	return b, nil
+}
+
+// agent is the agent of the bank the command is for: --bank, else the only
+// bank configured.
+func (c *cli) agent() (*agent.Agent, error) {
+	return c.agentFor(context.Background(), "")
+}
+
+// agentFor is the agent of the bank of the certificate ref (a label
+// <loginID>+<bankCode> or a fingerprint) when --bank is not given and several
+// banks are configured.
+func (c *cli) agentFor(ctx context.Context, ref string) (*agent.Agent, error) {
+	b, err := c.banks()
+	if err != nil {
+		return nil, err
+	}
+	if c.bank != "" || len(b.All()) == 1 {
+		return b.Bank(c.bank)
+	}
+	if i := strings.LastIndex(ref, "+"); i >= 0 {
+		return b.Bank(ref[i+1:])
+	}
+	if ref != "" {
+		for _, a := range b.All() {
+			if _, err := c.choose(ctx, a, ref); err == nil {
+				return a, nil
+			}
+		}
+		return nil, fmt.Errorf("certificate %q: %w", ref, agent.ErrNoIdentity)
+	}
+	_, err = b.Bank("")
+	return nil, &usageError{err.Error() + ": use --bank CODE"}
 }
 
 // password returns the next password: the next line of --password-file or

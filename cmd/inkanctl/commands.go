@@ -72,14 +72,10 @@ func (c *cli) show(id *agent.Identity) error {
 func (c *cli) listCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
-		Short: "List this bank's certificates on this PC, last used first",
+		Short: "List the certificates of every configured bank (or of --bank) on this PC, by bank, last used first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
-			if err != nil {
-				return err
-			}
-			ids, err := a.Identities(cmd.Context())
+			ids, err := c.identities(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -136,7 +132,7 @@ func (c *cli) loginCommand() *cobra.Command {
 		Short: "Log in (電子証明書ログイン) and show the bank's notices, then log out",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
+			a, err := c.agentFor(cmd.Context(), s.id)
 			if err != nil {
 				return err
 			}
@@ -178,15 +174,26 @@ and fails (exit status of the first failure) when a renewal failed after its
 retries; the old certificate stays until the new one is stored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
-			if err != nil {
-				return err
-			}
 			if auto {
 				if ref != "" {
 					return &usageError{"use --id or --auto, not both"}
 				}
-				return c.autoRenew(cmd.Context(), a)
+				agents, err := c.selected()
+				if err != nil {
+					return err
+				}
+				// Each bank by its own policy; the first failure decides the exit status.
+				var first error
+				for _, a := range agents {
+					if err := c.autoRenew(cmd.Context(), a); err != nil && first == nil {
+						first = err
+					}
+				}
+				return first
+			}
+			a, err := c.agentFor(cmd.Context(), ref)
+			if err != nil {
+				return err
 			}
 			id, err := c.choose(cmd.Context(), a, ref)
 			if err != nil {
@@ -234,16 +241,20 @@ var levelNames = map[agent.Level]string{
 func (c *cli) statusCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
-		Short: "Show expiry warnings for this bank's certificates on this PC, most urgent first",
+		Short: "Show expiry warnings for the certificates of every configured bank (or of --bank), most urgent first within each bank",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
+			agents, err := c.selected()
 			if err != nil {
 				return err
 			}
-			ws, err := a.Warnings(cmd.Context(), nil)
-			if err != nil {
-				return err
+			var ws []agent.Warning
+			for _, a := range agents {
+				w, err := a.Warnings(cmd.Context(), nil)
+				if err != nil {
+					return err
+				}
+				ws = append(ws, w...)
 			}
 			if c.jsonOut {
 				out := []map[string]any{}
@@ -278,17 +289,21 @@ func (c *cli) backupCommand() *cobra.Command {
 		Short: "Back up certificates with their keys into one password-protected PKCS#12 file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
-			if err != nil {
-				return err
-			}
 			var fps []certstore.Fingerprint
 			for _, ref := range refs {
+				a, err := c.agentFor(cmd.Context(), ref)
+				if err != nil {
+					return err
+				}
 				id, err := c.choose(cmd.Context(), a, ref)
 				if err != nil {
 					return err
 				}
 				fps = append(fps, id.Fingerprint)
+			}
+			b, err := c.banks()
+			if err != nil {
+				return err
 			}
 			pw, confirm, err := c.newPassword("backup password")
 			if err != nil {
@@ -298,7 +313,7 @@ func (c *cli) backupCommand() *cobra.Command {
 			if legacy {
 				format = agent.BackupLegacy
 			}
-			pfx, err := a.BackupAs(cmd.Context(), fps, pw, confirm, format)
+			pfx, err := b.BackupAs(cmd.Context(), fps, pw, confirm, format)
 			if err != nil {
 				return err
 			}
@@ -327,9 +342,17 @@ func (c *cli) restoreCommand() *cobra.Command {
 		Short: "Restore certificates from a PKCS#12 backup onto this PC",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := c.agent()
+			b, err := c.banks()
 			if err != nil {
 				return err
+			}
+			restore := b.Restore
+			if c.bank != "" {
+				a, err := b.Bank(c.bank)
+				if err != nil {
+					return err
+				}
+				restore = a.Restore
 			}
 			pfx, err := os.ReadFile(args[0])
 			if err != nil {
@@ -339,7 +362,7 @@ func (c *cli) restoreCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := a.Restore(cmd.Context(), pfx, pw)
+			res, err := restore(cmd.Context(), pfx, pw)
 			if err != nil {
 				return err
 			}
@@ -363,7 +386,7 @@ func (c *cli) restoreCommand() *cobra.Command {
 				c.printIdentity(id)
 			}
 			for _, sid := range res.Other {
-				fmt.Fprintf(c.stdout, "other    %-24s restored, but not from this bank (issued by %s)  %s\n",
+				fmt.Fprintf(c.stdout, "other    %-24s restored, but from no bank configured here (issued by %s)  %s\n",
 					sid.Label, sid.Certificate.Issuer.CommonName, sid.Fingerprint)
 			}
 			c.printRestoreNotes(res)
@@ -384,6 +407,9 @@ func (c *cli) printRestoreNotes(res *agent.RestoreResult) {
 	}
 	if res.CheckErr != nil {
 		fmt.Fprintf(c.stderr, "%s\n", agent.Message(res.CheckErr, c.lang))
+	}
+	if note := agent.MissingBankNote(res.Other, c.lang); note != "" {
+		fmt.Fprintln(c.stderr, note)
 	}
 }
 
@@ -435,7 +461,7 @@ func (c *cli) deleteCommand() *cobra.Command {
 		Short: "Delete a certificate and its key from this PC (the bank is not told)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
+			a, err := c.agentFor(cmd.Context(), ref)
 			if err != nil {
 				return err
 			}
@@ -470,7 +496,7 @@ func (c *cli) adminCommand() *cobra.Command {
 	// withSession logs in, runs do, and logs out whatever happened.
 	withSession := func(do func(ctx context.Context, a *agent.Agent, sess *agent.Session) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) (err error) {
-			a, err := c.agent()
+			a, err := c.agentFor(cmd.Context(), s.id)
 			if err != nil {
 				return err
 			}

@@ -218,7 +218,7 @@ func TestRestoreNamesCertificatesNotFromThisBank(t *testing.T) {
 	data, _ := os.ReadFile(ours.config)
 	json.Unmarshal(data, &cfg)
 	out := newPC(t, cfg).ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin")
-	if !strings.Contains(out, "added    kanri+1376") || !strings.Contains(out, "other    ") || !strings.Contains(out, "not from this bank") {
+	if !strings.Contains(out, "added    kanri+1376") || !strings.Contains(out, "other    ") || !strings.Contains(out, "from no bank configured here") {
 		t.Fatalf("restore of a backup with another bank's certificate: %s", out)
 	}
 	var res struct{ Added, Other []map[string]any }
