@@ -33,8 +33,14 @@ type pc struct {
 // configured for it.
 func startBankWithAdmin(t *testing.T) (*pc, *server.Operator) {
 	t.Helper()
+	return startBankWithAdminAs(t, "1376", "インカン信用金庫")
+}
+
+// startBankWithAdminAs is startBankWithAdmin for the bank with this code and name.
+func startBankWithAdminAs(t *testing.T, code, name string) (*pc, *server.Operator) {
+	t.Helper()
 	dir := t.TempDir()
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Demo: true, Hosts: []string{"127.0.0.1"},
+	if err := server.Init(dir, server.InitConfig{BankCode: code, BankName: name, Demo: true, Hosts: []string{"127.0.0.1"},
 		Argon2: &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16}}); err != nil {
 		t.Fatal(err)
 	}
@@ -262,5 +268,56 @@ func TestUnreachableServerExitsWithStatus3(t *testing.T) {
 	code, _, errOut := down.run("kanri-Pass-2026\n", "--timeout", "2s", "pickup", "--login-id", "kanri", "--password-stdin")
 	if code != exitNetwork || !strings.Contains(errOut, "Cannot reach the bank's server") {
 		t.Fatalf("pickup with the server down: exit %d, %s", code, errOut)
+	}
+}
+
+// TestBankAddListRemoveAndBankFlag: a PC configured for one bank the old way
+// (one bank.json) adds a second bank by URL and root fingerprint, picks up at
+// both with --bank, lists both, logs in by label at the right bank, and removes
+// the second bank only once told what to do with its certificate.
+func TestBankAddListRemoveAndBankFlag(t *testing.T) {
+	p, _ := startBankWithAdminAs(t, "1376", "インカン信用金庫")
+	other, _ := startBankWithAdminAs(t, "2005", "さくら信用金庫")
+	var cfg wire.BankConfig
+	data, _ := os.ReadFile(other.config)
+	json.Unmarshal(data, &cfg)
+
+	if out := p.ok("", "bank", "list"); !strings.Contains(out, "1376  インカン信用金庫") {
+		t.Fatalf("bank list of an upgraded PC: %s", out)
+	}
+	wrongFP := strings.Repeat("ab", 32)
+	if code, _, _ := p.run("", "bank", "add", "--url", cfg.ServerURL, "--fingerprint", wrongFP, "--code", "2005", "--name", "さくら信用金庫"); code != exitNetwork {
+		t.Fatalf("bank add with the wrong root fingerprint: exit %d, want %d", code, exitNetwork)
+	}
+	if out := p.ok("", "bank", "list"); strings.Contains(out, "2005") {
+		t.Fatalf("a refused bank was added: %s", out)
+	}
+	p.ok("", "bank", "add", "--url", cfg.ServerURL, "--fingerprint", strings.ToUpper(cfg.CAFingerprint), "--code", "2005", "--name", "さくら信用金庫")
+	if out := p.ok("", "bank", "list"); !strings.Contains(out, "1376  インカン信用金庫") || !strings.Contains(out, "2005  さくら信用金庫") {
+		t.Fatalf("bank list after adding: %s", out)
+	}
+
+	if code, _, errOut := p.run("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin"); code != exitUsage || !strings.Contains(errOut, "--bank") {
+		t.Fatalf("pickup with two banks and no --bank: exit %d, %s", code, errOut)
+	}
+	p.ok("kanri-Pass-2026\n", "--bank", "1376", "pickup", "--login-id", "kanri", "--password-stdin")
+	p.ok("kanri-Pass-2026\n", "--bank", "2005", "pickup", "--login-id", "kanri", "--password-stdin")
+	if out := p.ok("", "list"); !strings.Contains(out, "kanri+1376") || !strings.Contains(out, "kanri+2005") {
+		t.Fatalf("list of both banks: %s", out)
+	}
+	if out := p.ok("", "--bank", "2005", "list"); strings.Contains(out, "kanri+1376") {
+		t.Fatalf("list --bank 2005 shows the other bank's: %s", out)
+	}
+	p.ok("kanri-Pass-2026\n", "login", "--id", "kanri+2005", "--password-stdin")
+	p.ok("kanri-Pass-2026\n", "login", "--id", "kanri+1376", "--password-stdin")
+
+	if code, _, errOut := p.run("", "bank", "remove", "2005"); code != exitUsage || !strings.Contains(errOut, "--delete-certificates") {
+		t.Fatalf("removing a bank whose certificate is here: exit %d, %s", code, errOut)
+	}
+	if out := p.ok("", "bank", "remove", "2005", "--delete-certificates"); !strings.Contains(out, "deleted kanri+2005") {
+		t.Fatalf("bank remove: %s", out)
+	}
+	if out := p.ok("", "list"); strings.Contains(out, "kanri+2005") || !strings.Contains(out, "kanri+1376") {
+		t.Fatalf("list after removing さくら: %s", out)
 	}
 }
