@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -98,8 +99,16 @@ func (s *Server) apiCreateUser(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, err)
 		return
 	}
+	if ok, wait := s.takenIDs.Allow(a.ContractID); !ok {
+		w.Header().Set("Retry-After", retryAfterSeconds(wait))
+		s.failJSON(w, r, refuse(wire.CodeRateLimited, "too many of the login IDs you chose were taken: wait "+retryAfterSeconds(wait)+" seconds, then choose another"))
+		return
+	}
 	err := s.svc.CreateUser(r.Context(), a, lifecycle.NewUser{LoginID: req.LoginID, Role: req.Role,
 		DisplayName: req.DisplayName, Email: req.Email, Password: req.Password, IssueCertificate: req.IssueCertificate})
+	if errors.Is(err, lifecycle.ErrAlreadyExists) {
+		s.takenIDs.Charge(a.ContractID)
+	}
 	if err != nil {
 		s.failJSON(w, r, err)
 		return

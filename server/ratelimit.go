@@ -53,6 +53,26 @@ func NewIPLimiter(perMinute, burst int, now func() time.Time) *IPLimiter {
 	return &IPLimiter{perToken: time.Minute / time.Duration(perMinute), burst: float64(burst), now: now, buckets: map[string]*bucket{}}
 }
 
+// Taken login IDs: an admin who creates an ID learns from already_exists
+// that the ID exists somewhere on this server, in another company's contract
+// as well (login IDs are unique server-wide, since the login needs no contract
+// number). So that this cannot be used to list other companies' IDs, each
+// contract gets takenIDBurst such answers at once and one more every
+// takenIDEvery, and every one is audited (user.create.taken), where the bank
+// sees who asked for what.
+const (
+	takenIDBurst = 10
+	takenIDEvery = 6 * time.Minute // ten an hour
+)
+
+// newTakenIDLimiter is the limiter of already_exists answers, keyed by contract ID.
+func newTakenIDLimiter(now func() time.Time) *IPLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &IPLimiter{perToken: takenIDEvery, burst: takenIDBurst, now: now, buckets: map[string]*bucket{}}
+}
+
 // fill returns client's bucket, refilled up to now. l.mu is held.
 func (l *IPLimiter) fill(client string, now time.Time) *bucket {
 	b := l.buckets[client]

@@ -401,3 +401,73 @@ func TestOversizedOrControlCharacterTextFieldsAreRefused(t *testing.T) {
 		DisplayName: strings.Repeat("山", 100), Email: strings.Repeat("a", 242) + "@example.jp", Password: "Ippan-Pass-2026"})
 	want(t, "every field at its limit", r, http.StatusCreated, "")
 }
+
+func TestLoginIDsDifferingOnlyInCaseAreOneID(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	other, err := e.op.CreateContract(e.ctx, "Other KK")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = e.op.CreateUser(e.ctx, other, "ADMIN1", wire.RoleAdmin, "", "", pw("admin1"))
+	if code, _ := lifecycleCode(err); code != wire.CodeAlreadyExists {
+		t.Fatalf("ADMIN1 beside admin1: %v", err)
+	}
+	res := e.mustLogin(nil, "Admin1", pw("admin1")) // found whatever the case it is typed in
+	if res.User.LoginID != "admin1" {
+		t.Fatalf("logged in as %q, want the ID as created", res.User.LoginID)
+	}
+	want(t, "the session of a login typed in another case", e.api(nil, res.Token, "GET", "/users", nil), http.StatusOK, "")
+	id := e.pickup("ADMIN1", pw("admin1"))
+	if s, _ := wire.SubjectOf(id.cert); s.LoginID != "admin1" {
+		t.Fatalf("the certificate names %q", s.LoginID)
+	}
+	if err := e.op.RevokeCertificate(e.ctx, "aDmIn1"); err != nil {
+		t.Fatalf("revoke by the ID in another case: %v", err)
+	}
+}
+
+func TestAdminCannotEnumerateOtherCompaniesLoginIDs(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	theirs := e.contract("Other KK", "kanri-b")
+	e.user(theirs, "ippan-b", wire.RoleGeneral)
+	tok := e.mustLogin(nil, "admin1", pw("admin1")).Token
+	create := func(id string) reply {
+		return e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: id, Role: wire.RoleGeneral, Password: "Ippan-Pass-2026"})
+	}
+	own := create("admin1")
+	foreign := create("IPPAN-B")
+	want(t, "an ID of the admin's own contract", own, http.StatusConflict, wire.CodeAlreadyExists)
+	want(t, "an ID of another company, in another case", foreign, http.StatusConflict, wire.CodeAlreadyExists)
+	if !bytes.Equal(own.body, foreign.body) {
+		t.Fatalf("the taken answers differ: %s / %s", own.body, foreign.body)
+	}
+	for i := 2; i < takenIDBurst; i++ {
+		want(t, "a guess", create("guess"+strings.Repeat("x", i)+"-b"), http.StatusCreated, "")
+		want(t, "a taken guess", create("kanri-b"), http.StatusConflict, wire.CodeAlreadyExists)
+	}
+	r := create("kanri-b")
+	want(t, "one taken answer beyond the limit", r, http.StatusTooManyRequests, wire.CodeRateLimited)
+	if r.header.Get("Retry-After") == "" {
+		t.Fatal("no Retry-After")
+	}
+	var asked []string
+	err := e.srv.db.View(e.ctx, func(tx store.Tx) error {
+		rows, err := tx.Audit(1000)
+		for _, a := range rows {
+			if a.Action == "user.create.taken" && a.Actor == "admin1" {
+				asked = append(asked, a.Target)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != takenIDBurst {
+		t.Fatalf("%d taken answers audited, want %d: %v", len(asked), takenIDBurst, asked)
+	}
+	e.clock.Advance(takenIDEvery)
+	want(t, "after the wait", create("ippan-a2"), http.StatusCreated, "")
+}

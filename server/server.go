@@ -270,6 +270,9 @@ type Server struct {
 	svc     *lifecycle.Service
 	mail    *mail.Sweeper
 	limiter PasswordLimiter
+	// takenIDs bounds, per contract, the already_exists answers its admins
+	// get: see apiCreateUser.
+	takenIDs *IPLimiter
 	// csrAttrs is the answer to /.well-known/est/csrattrs, built once.
 	csrAttrs []byte
 	log      *slog.Logger
@@ -352,7 +355,8 @@ func Open(dir string, opts Options) (*Server, error) {
 	if limiter == nil {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, csrAttrs: attrs, log: logger, tlsCert: tlsCert, passphrase: opts.Passphrase}
+	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, takenIDs: newTakenIDLimiter(svc.Now),
+		csrAttrs: attrs, log: logger, tlsCert: tlsCert, passphrase: opts.Passphrase}
 	s.web = web.New(svc, web.Options{BankName: cfg.BankName, BankCode: cfg.BankCode, Now: svc.Now, Logger: logger,
 		LimitLogin: s.limitPasswords})
 	s.mail = &mail.Sweeper{

@@ -157,7 +157,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		}
 		if ok {
 			cert = again
-			return audit(tx, now, a, "certificate.pickup.repeat", loginID, cur.Serial)
+			return audit(tx, now, a, "certificate.pickup.repeat", u.LoginID, cur.Serial)
 		}
 		if cur == nil || cur.Status != store.CertAwaitingPickup {
 			refusal = ErrNoPickupOpen
@@ -167,7 +167,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		if err != nil {
 			return err
 		}
-		return audit(tx, now, a, "certificate.pickup", loginID, cur.Serial)
+		return audit(tx, now, a, "certificate.pickup", u.LoginID, cur.Serial)
 	})
 	if err == nil {
 		err = refusal

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/store"
@@ -55,7 +56,7 @@ func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, c
 	if err != nil {
 		return LoginResult{}, err
 	}
-	if loginID != "" && loginID != u.LoginID {
+	if loginID != "" && !strings.EqualFold(loginID, u.LoginID) {
 		return LoginResult{}, fmt.Errorf("login ID %q does not match the certificate's: %w", LogID(loginID), ErrBadRequest)
 	}
 	if now.Before(*rec.NotBefore) {
@@ -153,7 +154,7 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(store.Session{TokenHash: hashToken(token), LoginID: loginID, CertSerial: serial, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
+		if err := tx.CreateSession(store.Session{TokenHash: hashToken(token), LoginID: u.LoginID, CertSerial: serial, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
 			return err
 		}
 		c, err := tx.Contract(u.ContractID)
@@ -162,7 +163,7 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		}
 		res.CertificateMode = c.CertificateModeAt != nil
 		res.User = s.view(u, c, cur, now)
-		return audit(tx, now, Actor{Name: loginID, RemoteAddr: remoteAddr}, "login", loginID, serial)
+		return audit(tx, now, Actor{Name: u.LoginID, RemoteAddr: remoteAddr}, "login", u.LoginID, serial)
 	})
 	if err == nil {
 		err = refusal

@@ -166,7 +166,11 @@ type NewUser struct {
 // nu.IssueCertificate says so. The operator may add any role; a contract's
 // admin may add approver and general IDs to its own contract.
 func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) error {
-	if err := s.createUser(ctx, a, nu); err != nil {
+	err := s.createUser(ctx, a, nu)
+	if errors.Is(err, ErrAlreadyExists) {
+		err = errors.Join(err, s.auditTakenID(ctx, a, nu.LoginID))
+	}
+	if err != nil {
 		return fmt.Errorf("create user %s: %w", LogID(nu.LoginID), err)
 	}
 	return nil
@@ -228,6 +232,21 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 		}
 		return audit(tx, now, a, "certificate.issue", nu.LoginID, "")
 	})
+}
+
+// auditTakenID records that a was told loginID is taken (user.create.taken):
+// the answer says the ID exists, possibly in another company's contract, so
+// the bank must be able to see who asked. Its own transaction: the creation's
+// was rolled back.
+func (s *Service) auditTakenID(ctx context.Context, a Actor, loginID string) error {
+	now := s.now()
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		return audit(tx, now, a, "user.create.taken", loginID, a.ContractID)
+	})
+	if err != nil {
+		return fmt.Errorf("audit the taken login ID: %w", err)
+	}
+	return nil
 }
 
 // checkEmail accepts an empty address (no expiry e-mails) or a bare one such
@@ -338,7 +357,7 @@ func (s *Service) openWindow(ctx context.Context, a Actor, loginID string, withd
 		if err := s.openPickup(tx, u, now); err != nil {
 			return err
 		}
-		return audit(tx, now, a, action, loginID, "")
+		return audit(tx, now, a, action, u.LoginID, "")
 	})
 }
 
@@ -360,7 +379,7 @@ func (s *Service) Revoke(ctx context.Context, a Actor, loginID string) error {
 		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "certificate.revoke", loginID, cur.Serial)
+		return audit(tx, now, a, "certificate.revoke", u.LoginID, cur.Serial)
 	})
 	if err != nil {
 		return fmt.Errorf("revoke certificate of %s: %w", LogID(loginID), err)
@@ -393,10 +412,10 @@ func (s *Service) DeleteUser(ctx context.Context, a Actor, loginID string) error
 		if err := withdraw(tx, cur, store.CertRevoked, now); err != nil {
 			return err
 		}
-		if err := tx.DeleteUser(loginID); err != nil {
+		if err := tx.DeleteUser(u.LoginID); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "user.delete", loginID, "")
+		return audit(tx, now, a, "user.delete", u.LoginID, "")
 	})
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", LogID(loginID), err)
@@ -421,7 +440,7 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "user.unlock", loginID, "")
+		return audit(tx, now, a, "user.unlock", u.LoginID, "")
 	})
 	if err != nil {
 		return fmt.Errorf("unlock %s: %w", LogID(loginID), err)
@@ -449,10 +468,10 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if err := tx.DeleteSessionsOf(loginID); err != nil {
+		if err := tx.DeleteSessionsOf(u.LoginID); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "user.set_password", loginID, "")
+		return audit(tx, now, a, "user.set_password", u.LoginID, "")
 	})
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)

@@ -65,7 +65,11 @@ type Tx interface {
 	Contracts() ([]Contract, error)
 	UpdateContract(c Contract) error
 
+	// CreateUser stores u; ErrConflict when an ID equal to u.LoginID but for
+	// case exists (login IDs are unique without regard to case).
 	CreateUser(u User) error
+	// User finds the ID equal to loginID without regard to case; the record
+	// carries the ID as it was created.
 	User(loginID string) (User, error)
 	Users(contractID string) ([]User, error)
 	// AdminCurrentCertificates lists the current certificate of every admin ID
@@ -81,7 +85,7 @@ type Tx interface {
 	Certificate(id int64) (Certificate, error)
 	CertificateBySerial(serial string) (Certificate, error)
 	UpdateCertificate(c Certificate) error
-	// Certificates lists the certificates of loginID, or of every ID when loginID is empty, newest first.
+	// Certificates lists the certificates of loginID (without regard to case), or of every ID when loginID is empty, newest first.
 	Certificates(loginID string) ([]Certificate, error)
 	// WithdrawnCertificates lists every picked-up certificate that was revoked or superseded, oldest first.
 	WithdrawnCertificates() ([]Certificate, error)

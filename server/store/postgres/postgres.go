@@ -413,7 +413,7 @@ func (t *tx) CreateUser(u store.User) error {
 }
 
 func (t *tx) User(loginID string) (store.User, error) {
-	q := `SELECT ` + userCols + ` FROM users WHERE login_id = $1`
+	q := `SELECT ` + userCols + ` FROM users WHERE lower(login_id) = lower($1)`
 	if t.write {
 		q += ` FOR NO KEY UPDATE`
 	}
@@ -534,7 +534,7 @@ func (t *tx) Certificates(loginID string) ([]store.Certificate, error) {
 	if loginID == "" {
 		return collect(t, scanCert, `SELECT `+certCols+` FROM certificates ORDER BY id DESC`)
 	}
-	return collect(t, scanCert, `SELECT `+certCols+` FROM certificates WHERE login_id = $1 ORDER BY id DESC`, loginID)
+	return collect(t, scanCert, `SELECT `+certCols+` FROM certificates WHERE lower(login_id) = lower($1) ORDER BY id DESC`, loginID)
 }
 
 func (t *tx) WithdrawnCertificates() ([]store.Certificate, error) {

@@ -264,7 +264,7 @@ func (t *tx) CreateUser(u store.User) error {
 }
 
 func (t *tx) User(loginID string) (store.User, error) {
-	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE login_id = ?`, loginID))
+	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE lower(login_id) = lower(?)`, loginID))
 }
 
 func (t *tx) Users(contractID string) ([]store.User, error) {
@@ -358,7 +358,7 @@ func (t *tx) UpdateCertificate(c store.Certificate) error {
 }
 
 func (t *tx) Certificates(loginID string) ([]store.Certificate, error) {
-	rows, err := t.query(`SELECT `+certCols+` FROM certificates WHERE ? = '' OR login_id = ? ORDER BY id DESC`, loginID, loginID)
+	rows, err := t.query(`SELECT `+certCols+` FROM certificates WHERE ? = '' OR lower(login_id) = lower(?) ORDER BY id DESC`, loginID, loginID)
 	if err != nil {
 		return nil, err
 	}
