@@ -48,7 +48,7 @@ fuzz: deps
 bench-compare: deps
 	nice -n 10 $(GO) run ./bench -rounds $(or $(ROUNDS),5) -out bench/results
 
-## windows: cross-compile inkan.exe, inkanctl.exe and inkan-server.exe with mingw-w64.
+## windows: cross-compile inkan.exe and inkanctl.exe with mingw-w64, build the per-user dist/inkan.msi, sign when INKAN_SIGN_PFX or INKAN_SIGN_PKCS11_MODULE is set (scripts/sign-windows.sh).
 windows: deps
 	@scripts/build-windows.sh
 

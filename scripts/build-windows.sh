@@ -4,7 +4,10 @@
 #                     linked as a GUI program (no console window), with the seal
 #                     icon, version information and a DPI-aware manifest
 #   inkanctl.exe      the agent's command line
-#   inkan-server.exe  the bank's server and operator CLI
+#   inkan-server.exe  the bank's server, which refuses to run on Windows
+#   inkan.msi         the per-user installer of inkan.exe and inkanctl.exe
+# Each .exe and the MSI are signed when a signing certificate is configured
+# (scripts/sign-windows.sh says how).
 # A cold build of inkan.exe takes about 14 minutes (go-gl and GLFW in C); later
 # builds reuse Go's build cache.
 set -euo pipefail
@@ -37,4 +40,9 @@ GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC="$cc" \
 echo "build-windows: dist/inkanctl.exe, dist/inkan-server.exe"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/inkanctl.exe ./cmd/inkanctl
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o dist/inkan-server.exe ./cmd/inkan-server
-ls -l dist/*.exe
+# The server is for Linux (inkan-server.exe refuses to run, see cmd/inkan-server);
+# the installer carries the GUI and inkanctl only.
+scripts/sign-windows.sh dist/inkan.exe dist/inkanctl.exe
+scripts/build-msi.sh dist/inkan.exe dist/inkanctl.exe dist/inkan.msi
+scripts/sign-windows.sh dist/inkan.msi
+ls -l dist/*.exe dist/inkan.msi

@@ -22,7 +22,7 @@ packages=(
   # CA keys in an HSM: SoftHSM2 as the PKCS#11 token
   softhsm2
   # Windows shipping: MSI built with wixl, Authenticode with osslsigncode
-  msitools osslsigncode
+  msitools wixl osslsigncode
 )
 
 missing=()

@@ -56,6 +56,7 @@ trap cleanup EXIT
 echo "test-windows: cross-compiling the certstore and e2e tests for windows/amd64"
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/certstore.test.exe" ./certstore
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/e2e.test.exe" ./e2e
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -o "$work/inkan-server.exe" ./cmd/inkan-server
 
 echo "test-windows: building the bcryptprimitives.dll stand-in (scripts/wine/)"
 x86_64-w64-mingw32-gcc -shared -O2 -o "$work/bcryptprimitives.dll" \
@@ -95,4 +96,17 @@ status=0
 run_under_wine certstore ./certstore.test.exe "$@" || status=$?
 # The agent against the real server, in one process, on the Windows store.
 run_under_wine e2e ./e2e.test.exe "$@" || status=$?
+
+# The server is for Linux: on Windows it must refuse, saying why, with status 3.
+set +e
+out=$(cd "$work" && timeout "$WINE_TEST_TIMEOUT" "$wine" ./inkan-server.exe init --dir 'C:\\inkan' 2>&1 | tr -d '\r')
+srv=${PIPESTATUS[0]}
+set -e
+if [ "$srv" -eq 3 ] && grep -q "the server is for Linux" <<<"$out" && [ ! -e "$WINEPREFIX/drive_c/inkan" ]; then
+  echo "ok  	inkan-server.exe refuses to run on Windows (exit 3)"
+else
+  echo "$out"
+  echo "FAIL	inkan-server.exe under Wine: exit $srv, want 3 and the Linux-only message, and no data directory"
+  status=1
+fi
 exit "$status"

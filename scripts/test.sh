@@ -25,6 +25,9 @@ GOOS=darwin GOARCH=arm64 go build ./certstore/... ./agent/... ./cmd/inkanctl/ ./
 echo "== Windows certificate store under Wine =="
 scripts/test-windows.sh
 
+echo "== Windows installer: per-user MSI, signed and verified =="
+scripts/test-msi.sh
+
 echo "== Chromium logs in to the bank's 電子証明書ログイン page with Inkan's certificate =="
 scripts/test-browser.sh
 
