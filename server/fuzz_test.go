@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,29 @@ var fuzzRoutes = []apiRoute{
 	{"POST", "/api/v1/users/{loginID}/certificate/revoke", true, true},
 	{"POST", "/api/v1/users/{loginID}/certificate/reissue", true, true},
 	{"POST", "/api/v1/users/{loginID}/unlock", true, true},
+	{"GET", "/api/v1/policy", true, false},
+}
+
+// TestFuzzRoutesCoverEveryAPIRoute keeps fuzzRoutes in step with Handler: a
+// route added there without being added here would go unfuzzed.
+func TestFuzzRoutesCoverEveryAPIRoute(t *testing.T) {
+	src, err := os.ReadFile("handler.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fuzzed := map[string]bool{}
+	for _, rt := range fuzzRoutes {
+		fuzzed[rt.method+" "+rt.path] = true
+	}
+	routes := regexp.MustCompile(`mux\.HandleFunc\("([A-Z]+ /api/v1/[^"]*)"`).FindAllSubmatch(src, -1)
+	if len(routes) < len(fuzzRoutes) {
+		t.Fatalf("found only %d API routes in handler.go", len(routes))
+	}
+	for _, m := range routes {
+		if !fuzzed[string(m[1])] {
+			t.Errorf("%s is not in fuzzRoutes", m[1])
+		}
+	}
 }
 
 // FuzzAPIRequests sends the JSON API arbitrary bodies (and login IDs in the
