@@ -25,6 +25,7 @@ import (
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/server/store/postgres"
 	"github.com/inkan-dev/inkan/server/store/testdb"
@@ -55,6 +56,7 @@ func binaries(t *testing.T) string {
 func run(t *testing.T, want int, stdin, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
+	cmd.Env = caPassphrase
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -71,6 +73,10 @@ func run(t *testing.T, want int, stdin, name string, args ...string) string {
 	return stdout.String()
 }
 
+// caPassphrase is the environment of the binaries: init encrypts the CA keys
+// with this passphrase, serve and the CLI decrypt them with it.
+var caPassphrase = append(os.Environ(), "INKAN_CA_PASSPHRASE=e2e postgres passphrase")
+
 // freeAddr is a 127.0.0.1 address nobody listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -86,8 +92,9 @@ func freeAddr(t *testing.T) string {
 // (SIGINT, then a check of its exit) at stop or when the test ends.
 func serveProcess(t *testing.T, bin, data, addr string, args ...string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "inkan-server"), append([]string{"--data", data, "serve", "--addr", addr}, args...)...)
+	cmd := exec.Command(filepath.Join(bin, "inkan-server"), append([]string{"--data", data, "serve", "--addr", addr, "--http-addr", freeAddr(t)}, args...)...)
 	var log bytes.Buffer
+	cmd.Env = caPassphrase
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -133,7 +140,7 @@ func TestDemoBankMigratedToPostgresLogsIn(t *testing.T) {
 		return run(t, want, stdin, filepath.Join(bin, "inkanctl"), append([]string{"--config", filepath.Join(pc, "bank.json"),
 			"--store", "dir:" + filepath.Join(pc, "store"), "--state-dir", pc, "--lang", "en"}, args...)...)
 	}
-	server("", "init", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
+	server("", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
 	var demo struct {
 		Users []struct {
 			LoginID  string `json:"login_id"`
@@ -161,7 +168,7 @@ func TestDemoBankMigratedToPostgresLogsIn(t *testing.T) {
 	// Without a running server, into the empty database.
 	out := run(t, 0, "", srv, "--data", data, "db", "migrate", "--to", target)
 	t.Logf("db migrate:\n%s", out)
-	for _, want := range []string{"certificates            4          4", "users                   4          4", "CRL entries identical", "signed CRLs from SQLite and PostgreSQL list the same certificates"} {
+	for _, want := range []string{"certificates            4          4", "users                   4          4", "CRL entries identical", "signed CRLs from SQLite and PostgreSQL list the same certificates, the number growing on"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("db migrate output lacks %q:\n%s", want, out)
 		}
@@ -196,7 +203,11 @@ func TestThreeServersOnOnePostgreSQLBehaveAsOne(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Hosts: []string{"127.0.0.1"},
-		Argon2: cheapArgon2, Database: server.DatabaseConfig{URL: dbURL}}); err != nil {
+		Demo: true, Argon2: cheapArgon2, Database: server.DatabaseConfig{URL: dbURL}}); err != nil {
+		t.Fatal(err)
+	}
+	// The bank moves the root key to offline storage: serve refuses it in the data directory.
+	if err := os.RemoveAll(filepath.Join(dir, ca.OfflineDir)); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, server.ConfigFile)

@@ -68,7 +68,7 @@ func newScaleBank(b *testing.B, dbURL string, servers int) *scaleBank {
 	b.Helper()
 	dir := b.TempDir()
 	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "インカン信用金庫", Hosts: []string{"127.0.0.1"},
-		Argon2: cheapArgon2, Database: server.DatabaseConfig{URL: dbURL}}); err != nil {
+		Demo: true, Argon2: cheapArgon2, Database: server.DatabaseConfig{URL: dbURL}}); err != nil {
 		b.Fatal(err)
 	}
 	path := filepath.Join(dir, server.ConfigFile)

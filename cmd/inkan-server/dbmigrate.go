@@ -17,7 +17,7 @@ import (
 )
 
 func (c *cli) dbMigrateCmd() *cobra.Command {
-	var from, to string
+	var from, to, passFile string
 	cmd := &cobra.Command{
 		Use:   "migrate [--data DIR] [--from sqlite:PATH] --to postgres://...",
 		Short: "Move every record from SQLite into an empty PostgreSQL database, checked by row counts and the CRL",
@@ -44,7 +44,7 @@ SQLite database first; afterwards set database.url in config.json (or pass
 			ctx := cmd.Context()
 			var before []byte
 			if c.dataDir != "" {
-				if before, err = c.crlFrom(ctx, server.DatabaseConfig{}); err != nil {
+				if before, err = c.crlFrom(ctx, server.DatabaseConfig{}, passFile); err != nil {
 					return fmt.Errorf("sign the CRL from SQLite: %w", err)
 				}
 			}
@@ -59,14 +59,14 @@ SQLite database first; afterwards set database.url in config.json (or pass
 			}
 			fmt.Fprintf(&b, "CRL number %d on both; CRL entries identical\n", rep.CRLNumber)
 			if c.dataDir != "" {
-				after, err := c.crlFrom(ctx, target)
+				after, err := c.crlFrom(ctx, target, passFile)
 				if err != nil {
 					return fmt.Errorf("sign the CRL from PostgreSQL: %w", err)
 				}
 				if err := sameCRL(before, after); err != nil {
 					return err
 				}
-				fmt.Fprintf(&b, "signed CRLs from SQLite and PostgreSQL list the same certificates under the same number\n")
+				fmt.Fprintf(&b, "signed CRLs from SQLite and PostgreSQL list the same certificates, the number growing on\n")
 			}
 			fmt.Fprintf(&b, "next: set \"database\": {\"url\": %q} in config.json (or serve --db) and start the servers\n", postgres.Redact(to))
 			return c.print(map[string]any{"from": path, "to": postgres.Redact(to), "source": rep.Source, "target": rep.Target, "crl_number": rep.CRLNumber}, b.String())
@@ -74,6 +74,7 @@ SQLite database first; afterwards set database.url in config.json (or pass
 	}
 	cmd.Flags().StringVar(&from, "from", "", "sqlite:PATH of the database to move (default inkan.db in --data)")
 	cmd.Flags().StringVar(&to, "to", "", "postgres:// URL of the new, empty database")
+	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the CA keys' passphrase, to sign the CRLs compared with --data (else $"+passphraseEnv+" or a prompt)")
 	return cmd
 }
 
@@ -95,18 +96,24 @@ func (c *cli) migrateSource(from string) (string, error) {
 	return path, nil
 }
 
-// crlFrom signs the CRL of --data's bank from database d (empty: SQLite).
-func (c *cli) crlFrom(ctx context.Context, d server.DatabaseConfig) ([]byte, error) {
-	s, err := server.Open(c.dataDir, server.Options{Database: d})
+// crlFrom signs the CRL of --data's bank from database d (empty: SQLite),
+// with the issuing CA key unlocked by the passphrase of passFile, the
+// environment or a prompt.
+func (c *cli) crlFrom(ctx context.Context, d server.DatabaseConfig, passFile string) ([]byte, error) {
+	s, err := server.Open(c.dataDir, server.Options{Database: d, Passphrase: c.passphrase(passFile, false)})
 	if err != nil {
 		return nil, err
 	}
 	defer s.Shutdown(context.Background())
+	if err := s.Unlock(); err != nil {
+		return nil, err
+	}
 	return s.CRL(ctx)
 }
 
-// sameCRL compares two CRLs of one issuer: number and entries, not the
-// signature or the times of signing.
+// sameCRL compares the CRL signed from SQLite before the copy with the one
+// signed from PostgreSQL after it: the same entries, and a greater number
+// (every CRL signed takes a new number, which the copy carried over).
 func sameCRL(a, b []byte) error {
 	x, err := x509.ParseRevocationList(a)
 	if err != nil {
@@ -116,8 +123,8 @@ func sameCRL(a, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if x.Number.Cmp(y.Number) != 0 {
-		return fmt.Errorf("the CRL from PostgreSQL has number %s, SQLite's %s", y.Number, x.Number)
+	if y.Number.Cmp(x.Number) <= 0 {
+		return fmt.Errorf("the CRL from PostgreSQL has number %s, not above SQLite's %s: the CRL number did not come across", y.Number, x.Number)
 	}
 	if len(x.RevokedCertificateEntries) != len(y.RevokedCertificateEntries) {
 		return fmt.Errorf("the CRL from PostgreSQL lists %d certificates, SQLite's %d", len(y.RevokedCertificateEntries), len(x.RevokedCertificateEntries))
