@@ -109,11 +109,20 @@ func closeStore(h windows.Handle, name string) error {
 // CertDeleteCertificateFromStore delays for ever because Wine's does not free the
 // context it is given.
 func commitAndCloseStore(h windows.Handle, name string) error {
-	r, _, err := procCertControlStore.Call(uintptr(h), 0, certStoreCtrlCommit, 0)
-	if r == 0 {
-		return errors.Join(fmt.Errorf("commit CurrentUser\\%s: %w", name, win32Error("CertControlStore", err)), closeStore(h, name))
+	if err := commitStore(h); err != nil {
+		return errors.Join(fmt.Errorf("commit CurrentUser\\%s: %w", name, err), closeStore(h, name))
 	}
 	return closeStore(h, name)
+}
+
+// commitStore is CertControlStore with CERT_STORE_CTRL_COMMIT; a variable so
+// that a test can make it fail.
+var commitStore = func(h windows.Handle) error {
+	r, _, err := procCertControlStore.Call(uintptr(h), 0, certStoreCtrlCommit, 0)
+	if r == 0 {
+		return win32Error("CertControlStore", err)
+	}
+	return nil
 }
 
 // storeCert is one certificate read from a store, with the properties Inkan uses.

@@ -538,7 +538,7 @@ func addIdentityCerts(chain []*x509.Certificate, link keyLink, label string, add
 				break
 			}
 		}
-		if cerr := commitAndCloseStore(h, storeCA); err == nil {
+		if cerr := closeAfterAdding(h, storeCA, undo.ca); err == nil {
 			err = cerr
 		}
 		if err != nil {
@@ -551,11 +551,41 @@ func addIdentityCerts(chain []*x509.Certificate, link keyLink, label string, add
 		return err
 	}
 	err = addLinked(h, chain[0], link, label, addedAt, undo)
-	if cerr := commitAndCloseStore(h, storeMY); err == nil {
+	if cerr := closeAfterAdding(h, storeMY, undo.my); err == nil {
 		err = cerr
 	}
 	if err != nil {
 		return fmt.Errorf("add the certificate to CurrentUser\\MY: %w", err)
+	}
+	return nil
+}
+
+// closeAfterAdding commits and closes a store that certs were added to. A
+// failed commit (CertControlStore) is no failure when the certificates are in
+// the store anyway: Windows writes a registry store through at each add, so
+// there the commit is only ever Wine's need, and an add Windows has written
+// must not be undone for it.
+func closeAfterAdding(h windows.Handle, name string, certs []*x509.Certificate) error {
+	err := commitAndCloseStore(h, name)
+	var se *SystemError
+	if err == nil || !errors.As(err, &se) || se.Call != "CertControlStore" {
+		return err
+	}
+	again, oerr := openSystemStore(name)
+	if oerr != nil {
+		return errors.Join(err, oerr)
+	}
+	missing := false
+	for _, c := range certs {
+		found, ferr := findCert(again, c.Raw)
+		if ferr != nil || found == nil {
+			missing = true
+			break
+		}
+		windows.CertFreeCertificateContext(found)
+	}
+	if cerr := closeStore(again, name); cerr != nil || missing {
+		return errors.Join(err, cerr)
 	}
 	return nil
 }

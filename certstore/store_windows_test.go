@@ -429,3 +429,32 @@ func TestWindowsChild(t *testing.T) {
 		t.Fatalf("unknown child test %q", what)
 	}
 }
+
+// TestWindowsFailedCommitDoesNotUndoAnAttachThatWasWritten: CertControlStore
+// failing after the certificates are in the store (Windows writes through) is
+// no reason to take the identity back.
+func TestWindowsFailedCommitDoesNotUndoAnAttachThatWasWritten(t *testing.T) {
+	s := newTestWindowsStore(t)
+	ctx := context.Background()
+	ca := newTestCA(t, "Inkan Test CA")
+	loginID := newLoginID(t)
+	k, err := s.GenerateKey(ctx, KeyOptions{Algorithm: RSA2048})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := ca.issue(t, k.Signer().Public(), loginID)
+	orig := commitStore
+	commitStore = func(windows.Handle) error {
+		return &SystemError{Call: "CertControlStore", Code: 0x80070005, Name: "ERROR_ACCESS_DENIED"}
+	}
+	id, err := k.Attach(ctx, chain, loginID+testLabelSuffix)
+	commitStore = orig
+	if err != nil {
+		t.Fatalf("Attach with a failing commit: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Delete(context.Background(), id.Fingerprint) })
+	ids, err := s.List(ctx, ListOptions{LoginID: loginID})
+	if err != nil || len(ids) != 1 || ids[0].Fingerprint != id.Fingerprint {
+		t.Fatalf("after the Attach the store lists %d (%v), want the identity", len(ids), err)
+	}
+}
