@@ -127,6 +127,13 @@ var (
 		"Something unexpected went wrong. Try again, and contact the bank if it persists. Details: "}
 )
 
+var (
+	msgChooseBank = text{"複数の金融機関が設定されています。電子証明書取得・ID・パスワード方式のログインは、金融機関を指定して行ってください（inkanctl --bank 金融機関コード）。",
+		"Several banks are configured: say which bank to pick up or log in at (inkanctl --bank CODE)."}
+	msgUnknownBank = text{"その金融機関はこのパソコンに設定されていません。金融機関から届いた設定ファイルを追加してください（inkanctl bank add）。",
+		"That bank is not configured on this PC. Add the configuration file the bank sent (inkanctl bank add)."}
+)
+
 var msgRestoredRevoked = text{"次の電子証明書は当金庫で失効済みのため、ログインには使用できません。再発行を管理者にご依頼ください（管理者IDの場合は当金庫にお問い合わせください）: ",
 	"The bank has revoked these certificates, so they cannot log in. Ask your administrator for a reissue (for an administrator ID, contact the bank): "}
 
@@ -233,6 +240,10 @@ func Message(err error, lang string) string {
 		return pick(msgPasswordOneClass)
 	case errors.Is(err, ErrNoSession):
 		return pick(msgNoSession)
+	case errors.Is(err, ErrChooseBank):
+		return pick(msgChooseBank)
+	case errors.Is(err, ErrUnknownBank):
+		return pick(msgUnknownBank)
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound):
 		return pick(msgNoIdentity)
 	case errors.As(err, &notExp):

@@ -118,11 +118,16 @@ func (r *identityRow) CreateRenderer() fyne.WidgetRenderer {
 	r.paint()
 	label := widget.NewLabelWithStyle(r.id.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	label.SizeName = theme.SizeNameSubHeadingText
-	detail := widget.NewLabel(t("chooser.detail", map[string]any{
+	detailText := t("chooser.detail", map[string]any{
 		"Contract": r.id.Subject.ContractName,
 		"Role":     roleText(r.id.Subject.Role),
 		"Date":     date(r.id.NotAfter),
-	}))
+	})
+	if r.id.BankName != "" {
+		// One chooser may list several banks' certificates.
+		detailText = r.id.BankName + "　" + detailText
+	}
+	detail := widget.NewLabel(detailText)
 	right := container.NewVBox(badge(r.id.State), widget.NewLabel(daysText(r.id.DaysLeft)))
 	content := container.NewBorder(nil, nil, nil, right, container.NewVBox(label, detail))
 	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewPadded(content)))

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/ui"
@@ -9,22 +11,41 @@ import (
 // The window drives the real agent through ui.Backend.
 var _ ui.Backend = (*agent.Agent)(nil)
 
-// openAgent opens the agent for the bank's configuration file, keeping
-// certificates in store, or in the configuration's store, or the OS default.
+// openAgent opens the agent for the bank's configuration file and for every
+// bank configured beside it (banks/<code>.json, as inkanctl bank add writes),
+// keeping certificates in store, or in the configuration's store, or the OS default.
 func openAgent(configPath, store string) (ui.Backend, error) {
-	cfg, err := agent.LoadConfig(configPath)
+	cfgs, err := agent.LoadBanks(filepath.Join(filepath.Dir(configPath), "banks"), configPath)
 	if err != nil {
 		return nil, err
 	}
-	if store != "" {
-		cfg.Store = store
+	if len(cfgs) == 0 {
+		// Not there: say so as for the one configuration file.
+		if _, err := agent.LoadConfig(configPath); err != nil {
+			return nil, err
+		}
+		return nil, &agent.ConfigError{Problem: "no bank is configured", Fix: "choose the configuration file your bank sent in 設定"}
 	}
-	if cfg.Store == "" {
-		cfg.Store = certstore.DefaultKind()
+	kind := store
+	if kind == "" {
+		kind = cfgs[0].Store
 	}
-	s, err := certstore.Open(cfg.Store)
+	if kind == "" {
+		kind = certstore.DefaultKind()
+	}
+	s, err := certstore.Open(kind)
 	if err != nil {
 		return nil, err
 	}
-	return agent.New(cfg, s, agent.Options{})
+	for i := range cfgs {
+		cfgs[i].Store = kind
+	}
+	if len(cfgs) == 1 {
+		return agent.New(cfgs[0], s, agent.Options{})
+	}
+	b, err := agent.NewBanks(cfgs, s, agent.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return newBanksBackend(b), nil
 }

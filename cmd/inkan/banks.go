@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"strings"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/ui"
+	"github.com/inkan-dev/inkan/wire"
+)
+
+// banksBackend drives the window for several banks at once: one chooser, one set
+// of warnings over every bank's certificates, each certificate used only with its
+// own bank's agent. Session calls go to any agent: a session carries the client
+// of the bank it was opened at.
+type banksBackend struct {
+	b   *agent.Banks
+	cfg agent.Config // the first bank's, named for all of them
+}
+
+var _ ui.Backend = (*banksBackend)(nil)
+
+func newBanksBackend(b *agent.Banks) *banksBackend {
+	all := b.All()
+	cfg := all[0].Config()
+	var names []string
+	for _, a := range all {
+		names = append(names, a.Config().BankName)
+	}
+	cfg.BankName = strings.Join(names, "・")
+	return &banksBackend{b: b, cfg: cfg}
+}
+
+func (m *banksBackend) Config() agent.Config { return m.cfg }
+
+func (m *banksBackend) Pickup(ctx context.Context, loginID, password string, progress agent.ProgressFunc) (*agent.Identity, error) {
+	a, err := m.b.Bank("")
+	if err != nil {
+		return nil, err
+	}
+	return a.Pickup(ctx, loginID, password, progress)
+}
+
+func (m *banksBackend) Identities(ctx context.Context) ([]*agent.Identity, error) {
+	return m.b.Identities(ctx)
+}
+
+func (m *banksBackend) Login(ctx context.Context, fp certstore.Fingerprint, password string) (*agent.Session, error) {
+	a, err := m.b.Owner(ctx, fp)
+	if err != nil {
+		return nil, err
+	}
+	return a.Login(ctx, fp, password)
+}
+
+func (m *banksBackend) PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error) {
+	a, err := m.b.Bank("")
+	if err != nil {
+		return nil, err
+	}
+	return a.PasswordLogin(ctx, loginID, password)
+}
+
+func (m *banksBackend) any() *agent.Agent { return m.b.All()[0] }
+
+func (m *banksBackend) Logout(ctx context.Context, s *agent.Session) error {
+	return m.any().Logout(ctx, s)
+}
+
+func (m *banksBackend) Renew(ctx context.Context, fp certstore.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error) {
+	a, err := m.b.Owner(ctx, fp)
+	if err != nil {
+		return nil, err
+	}
+	return a.Renew(ctx, fp, progress)
+}
+
+// Warnings are every bank's, each by its own bank's policy; notices come from
+// the server of the session and name that bank's certificates only.
+func (m *banksBackend) Warnings(ctx context.Context, notices []wire.Notice) ([]agent.Warning, error) {
+	var all []agent.Warning
+	for _, a := range m.b.All() {
+		ws, err := a.Warnings(ctx, notices)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ws...)
+	}
+	return all, nil
+}
+
+func (m *banksBackend) Delete(ctx context.Context, fp certstore.Fingerprint) error {
+	a, err := m.b.Owner(ctx, fp)
+	if err != nil {
+		return err
+	}
+	return a.Delete(ctx, fp)
+}
+
+func (m *banksBackend) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
+	return m.b.BackupAs(ctx, fps, password, confirm, format)
+}
+
+func (m *banksBackend) Restore(ctx context.Context, pfx []byte, password string) (*agent.RestoreResult, error) {
+	return m.b.Restore(ctx, pfx, password)
+}
+
+func (m *banksBackend) Close() error { return m.b.Close() }
+
+func (m *banksBackend) Users(ctx context.Context, s *agent.Session) ([]wire.User, error) {
+	return m.any().Users(ctx, s)
+}
+
+func (m *banksBackend) CreateUser(ctx context.Context, s *agent.Session, req wire.CreateUserRequest) (*wire.User, error) {
+	return m.any().CreateUser(ctx, s, req)
+}
+
+func (m *banksBackend) DeleteUser(ctx context.Context, s *agent.Session, loginID string) error {
+	return m.any().DeleteUser(ctx, s, loginID)
+}
+
+func (m *banksBackend) IssueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
+	return m.any().IssueCertificate(ctx, s, loginID)
+}
+
+func (m *banksBackend) RevokeCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
+	return m.any().RevokeCertificate(ctx, s, loginID)
+}
+
+func (m *banksBackend) ReissueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
+	return m.any().ReissueCertificate(ctx, s, loginID)
+}
+
+func (m *banksBackend) UnlockUser(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
+	return m.any().UnlockUser(ctx, s, loginID)
+}
