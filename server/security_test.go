@@ -471,3 +471,16 @@ func TestAdminCannotEnumerateOtherCompaniesLoginIDs(t *testing.T) {
 	e.clock.Advance(takenIDEvery)
 	want(t, "after the wait", create("ippan-a2"), http.StatusCreated, "")
 }
+
+func TestCertificateForgedWithVictimSerialCannotLogInOnTheWebPage(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	victim := e.pickup("admin1", pw("admin1"))
+	forged := e.browser(e.forgeWithIssuingKey(victim))
+	if p := forged.get("/web/certificate"); p.status != http.StatusUnauthorized || p.code != wire.CodeUnknownIssuer {
+		t.Fatalf("the web password page for the forgery: %d %s", p.status, p.code)
+	}
+	if p := e.browser(victim).logIn(t, pw("admin1")); p.status >= 400 {
+		t.Fatalf("the victim's own web login: %d %s", p.status, p.code)
+	}
+}
