@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"time"
@@ -94,18 +95,22 @@ func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password
 }
 
 // issueX509 signs the certificate of record rec for u, and turns the record active.
-func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, csr *x509.CertificateRequest, now time.Time) (*x509.Certificate, error) {
+//
+// pre, when not nil, is a certificate signed before the transaction from a
+// snapshot of the records (see presign): it is used only if the records still
+// give the same subject and validity, else it is discarded and the
+// certificate is signed here. Either way the certificate the record gets is
+// the one the rules, read inside this transaction, call for.
+func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, csr *x509.CertificateRequest, now time.Time, pre *presigned) (*x509.Certificate, error) {
 	c, err := tx.Contract(u.ContractID)
 	if err != nil {
 		return nil, fmt.Errorf("load contract %s: %w", u.ContractID, err)
 	}
-	start := now
-	if s.Policy.ValidityFromIssuance {
-		start = rec.IssuedAt
-	}
-	name := wire.Subject{LoginID: u.LoginID, Role: u.Role, ContractID: c.ID, ContractName: c.Name, BankCode: s.Policy.BankCode}.Name()
-	cert, err := s.CA.Issue(csr, name, now, start.Add(days(s.Policy.ValidityDays)))
-	if err != nil {
+	name, notAfter := s.certFields(u, c, rec, now)
+	var cert *x509.Certificate
+	if pre != nil && pre.csr == csr && pre.now.Equal(now) && pre.notAfter.Equal(notAfter) && pre.name == name.String() {
+		cert = pre.cert
+	} else if cert, err = s.CA.Issue(csr, name, now, notAfter); err != nil {
 		return nil, err
 	}
 	nb, na := cert.NotBefore.UTC(), cert.NotAfter.UTC()
@@ -123,6 +128,82 @@ func (s *Service) issueX509(tx store.Tx, u store.User, rec *store.Certificate, c
 	return cert, nil
 }
 
+// certFields are the subject and notAfter of the certificate for record rec of u.
+func (s *Service) certFields(u store.User, c store.Contract, rec *store.Certificate, now time.Time) (pkix.Name, time.Time) {
+	start := now
+	if s.Policy.ValidityFromIssuance {
+		start = rec.IssuedAt
+	}
+	name := wire.Subject{LoginID: u.LoginID, Role: u.Role, ContractID: c.ID, ContractName: c.Name, BankCode: s.Policy.BankCode}.Name()
+	return name, start.Add(days(s.Policy.ValidityDays))
+}
+
+// presigned is a certificate signed outside the write transaction, with what
+// it was signed from, so that issueX509 can tell whether it still fits.
+type presigned struct {
+	csr      *x509.CertificateRequest
+	now      time.Time
+	name     string
+	notAfter time.Time
+	cert     *x509.Certificate
+}
+
+// presign signs, outside the write transaction, the certificate that issueX509
+// would sign for u's record rec now, from a read snapshot. Signing is the
+// slowest step of a pickup or renewal; done here it runs in parallel on every
+// core instead of inside the one write transaction everyone queues for. It
+// returns nil when it cannot sign (the transaction then signs as before); a
+// presigned certificate the transaction does not use is dropped unseen.
+func (s *Service) presign(u store.User, c store.Contract, rec *store.Certificate, csr *x509.CertificateRequest, now time.Time) *presigned {
+	name, notAfter := s.certFields(u, c, rec, now)
+	cert, err := s.CA.Issue(csr, name, now, notAfter)
+	if err != nil {
+		return nil
+	}
+	return &presigned{csr: csr, now: now, name: name.String(), notAfter: notAfter, cert: cert}
+}
+
+// presignPickup reads loginID's open pickup window and presigns its certificate.
+func (s *Service) presignPickup(ctx context.Context, loginID string, csr *x509.CertificateRequest, now time.Time) *presigned {
+	var pre *presigned
+	s.Store.View(ctx, func(tx store.Tx) error {
+		u, err := tx.User(loginID)
+		if err != nil {
+			return err
+		}
+		cur, err := currentCert(tx, u)
+		if err != nil || cur == nil || cur.Status != store.CertAwaitingPickup {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		pre = s.presign(u, c, cur, csr, now)
+		return nil
+	})
+	return pre
+}
+
+// presignRenewal reads the ID of the presented certificate and presigns its
+// renewal. The signature of current was checked by the caller.
+func (s *Service) presignRenewal(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, now time.Time) *presigned {
+	var pre *presigned
+	s.Store.View(ctx, func(tx store.Tx) error {
+		u, _, err := s.identifyStored(tx, current)
+		if err != nil {
+			return err
+		}
+		c, err := tx.Contract(u.ContractID)
+		if err != nil {
+			return err
+		}
+		pre = s.presign(u, c, &store.Certificate{IssuedAt: now}, csr, now)
+		return nil
+	})
+	return pre
+}
+
 // Pickup (取得) signs the certificate waiting for loginID, for the key in csrDER,
 // after checking the login password. It answers only inside the pickup window,
 // except that a pickup repeated with the same key within the policy's
@@ -136,6 +217,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
 	now := s.now()
+	pre := s.presignPickup(ctx, loginID, csr, now)
 	var cert *x509.Certificate
 	var refusal error // after a right password: commit the cleared failure count, then refuse
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
@@ -163,7 +245,7 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 			refusal = ErrNoPickupOpen
 			return nil
 		}
-		cert, err = s.issueX509(tx, u, cur, csr, now)
+		cert, err = s.issueX509(tx, u, cur, csr, now, pre)
 		if err != nil {
 			return err
 		}
@@ -189,11 +271,20 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
+	// The presented certificate's signature is checked once, here, outside
+	// the write transaction; inside, identifyStored checks it is the stored one.
+	if current == nil {
+		return nil, fmt.Errorf("renew certificate: %w", ErrClientCertRequired)
+	}
+	if err := s.CA.CheckIssued(current); err != nil {
+		return nil, fmt.Errorf("renew certificate: %w", ErrUnknownIssuer)
+	}
 	now := s.now()
+	pre := s.presignRenewal(ctx, current, csr, now)
 	var cert *x509.Certificate
 	var loginID string
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		u, rec, err := s.identify(tx, current)
+		u, rec, err := s.identifyStored(tx, current)
 		if errors.Is(err, ErrSuperseded) {
 			again, ok, rerr := s.answerRepeatedRenewal(tx, remoteAddr, rec, csr, now)
 			if rerr != nil || ok {
@@ -233,7 +324,7 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		cert, err = s.issueX509(tx, u, &next, csr, now)
+		cert, err = s.issueX509(tx, u, &next, csr, now, pre)
 		if err != nil {
 			return err
 		}

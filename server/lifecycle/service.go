@@ -553,6 +553,12 @@ func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, sto
 	if err := s.CA.CheckIssued(cert); err != nil {
 		return store.User{}, store.Certificate{}, ErrUnknownIssuer
 	}
+	return s.identifyStored(tx, cert)
+}
+
+// identifyStored is identify after the caller checked cert's signature with
+// CA.CheckIssued: the record lookup and state checks alone.
+func (s *Service) identifyStored(tx store.Tx, cert *x509.Certificate) (store.User, store.Certificate, error) {
 	rec, err := tx.CertificateBySerial(ca.SerialHex(cert.SerialNumber))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, store.Certificate{}, ErrUnknownIssuer

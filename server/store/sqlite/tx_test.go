@@ -136,10 +136,16 @@ func TestConcurrentUpdatesCommitInGroupsAndAllLand(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var before int64
 			if err := db.Update(context.Background(), func(tx store.Tx) error {
+				before = commits.Load() // the commits done before this fn's group
 				return tx.CreateContract(store.Contract{ID: fmt.Sprintf("k%03d", i), Name: "x", CreatedAt: time.Now()})
 			}); err != nil {
 				t.Error(err)
+			}
+			// Answered only after its own group's COMMIT (with synchronous=FULL: its fsync) returned.
+			if commits.Load() <= before {
+				t.Errorf("Update %d answered before its group committed", i)
 			}
 		}()
 	}
