@@ -21,6 +21,11 @@ func openTemp(t *testing.T) *DB {
 	return db
 }
 
+// viewRow scans the one row of query, run in a View.
+func viewRow(db *DB, query string, dest ...any) error {
+	return db.View(context.Background(), func(st store.Tx) error { return st.(*tx).queryRow(query).Scan(dest...) })
+}
+
 func TestOpenAppliesEveryMigration(t *testing.T) {
 	db := openTemp(t)
 	files, err := fs.Glob(migrations, "migrations/*.sql")
@@ -28,7 +33,7 @@ func TestOpenAppliesEveryMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	var version int
-	if err := db.read.QueryRow(`SELECT MAX(version_id) FROM goose_db_version`).Scan(&version); err != nil {
+	if err := viewRow(db, `SELECT MAX(version_id) FROM goose_db_version`, &version); err != nil {
 		t.Fatal(err)
 	}
 	if version != len(files) {
@@ -46,11 +51,11 @@ func TestOpenAppliesEveryMigration(t *testing.T) {
 func TestForeignKeysAndWALAreOn(t *testing.T) {
 	db := openTemp(t)
 	var mode string
-	if err := db.read.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+	if err := viewRow(db, `PRAGMA journal_mode`, &mode); err != nil || mode != "wal" {
 		t.Fatalf("journal_mode %q (%v), want wal", mode, err)
 	}
 	var fk int
-	if err := db.read.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+	if err := viewRow(db, `PRAGMA foreign_keys`, &fk); err != nil || fk != 1 {
 		t.Fatalf("foreign_keys %d (%v), want 1", fk, err)
 	}
 	err := db.Update(context.Background(), func(tx store.Tx) error {

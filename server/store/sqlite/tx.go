@@ -20,8 +20,8 @@ type DB struct {
 	wconn *sql.Conn
 	path  string // of the database file, for Exclusive's lock file
 
-	wstmts stmtCache // prepared on wconn
-	rstmts stmtCache // prepared on the read pool (database/sql keeps one per connection)
+	wstmts  stmtCache      // prepared on wconn
+	readers chan *readConn // the read connections not in use, each with its own statements
 
 	reqs      chan *writeReq // unbuffered: a send completes when the writer takes the request
 	quit      chan struct{}  // closed by Close
@@ -36,6 +36,18 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
+// readers is how many read connections View uses.
+const readers = 4
+
+// readConn is one read connection with the statements prepared on it. Each
+// View holds one for its transaction, so a statement is prepared on the very
+// connection it runs on, never through the pool (which could wait for a
+// connection held by a View waiting for the statement).
+type readConn struct {
+	conn  *sql.Conn
+	stmts stmtCache
+}
+
 // ErrClosed is returned by Update and View after Close.
 var ErrClosed = errors.New("the database is closed")
 
@@ -48,7 +60,18 @@ func start(ctx context.Context, write, read *sql.DB) (*DB, error) {
 	db := &DB{write: write, read: read, wconn: wconn,
 		reqs: make(chan *writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	db.wstmts.prepare = func(q string) (*sql.Stmt, error) { return wconn.PrepareContext(context.Background(), q) }
-	db.rstmts.prepare = func(q string) (*sql.Stmt, error) { return read.PrepareContext(context.Background(), q) }
+	db.readers = make(chan *readConn, readers)
+	for range readers {
+		c, err := read.Conn(ctx)
+		if err != nil {
+			db.closeReaders(len(db.readers))
+			wconn.Close()
+			return nil, err
+		}
+		rc := &readConn{conn: c}
+		rc.stmts.prepare = func(q string) (*sql.Stmt, error) { return c.PrepareContext(context.Background(), q) }
+		db.readers <- rc
+	}
 	go db.writer()
 	return db, nil
 }
@@ -59,12 +82,23 @@ func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		close(db.quit)
 		<-db.stopped
-		db.closeErr = errors.Join(db.wstmts.close(), db.rstmts.close(), db.wconn.Close(), db.read.Close(), db.write.Close())
+		db.closeErr = errors.Join(db.wstmts.close(), db.closeReaders(readers), db.wconn.Close(), db.read.Close(), db.write.Close())
 	})
 	return db.closeErr
 }
 
-// View runs fn in a read-only transaction of the read pool. A panic in fn
+// closeReaders closes n read connections, waiting for those a View still holds.
+func (db *DB) closeReaders(n int) error {
+	var errs []error
+	for range n {
+		rc := <-db.readers
+		errs = append(errs, rc.stmts.close(), rc.conn.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// View runs fn in a read transaction on one of the read connections (opened
+// query_only), with the statements prepared on that connection. A panic in fn
 // rolls the transaction back and goes on up.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) (err error) {
 	select {
@@ -72,28 +106,30 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) (err error) {
 		return ErrClosed
 	default:
 	}
-	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
+	var rc *readConn
+	select {
+	case rc = <-db.readers:
+	case <-db.quit:
+		return ErrClosed
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a read connection: %w", ctx.Err())
+	}
+	defer func() { db.readers <- rc }()
+	if _, err := rc.conn.ExecContext(ctx, `BEGIN`); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	done := false
 	defer func() {
 		if !done {
-			sqlTx.Rollback()
+			rc.conn.ExecContext(context.Background(), `ROLLBACK`)
 		}
 	}()
-	t := &tx{ctx: ctx, prep: func(q string) (*sql.Stmt, error) {
-		st, err := db.rstmts.get(q)
-		if err != nil {
-			return nil, err
-		}
-		return sqlTx.StmtContext(ctx, st), nil
-	}}
-	if err := fn(t); err != nil {
+	if err := fn(&tx{ctx: ctx, prep: rc.stmts.get}); err != nil {
 		return err
 	}
 	done = true
-	if err := sqlTx.Commit(); err != nil {
+	if _, err := rc.conn.ExecContext(context.Background(), `COMMIT`); err != nil {
+		rc.conn.ExecContext(context.Background(), `ROLLBACK`)
 		return fmt.Errorf("end read transaction: %w", err)
 	}
 	return nil

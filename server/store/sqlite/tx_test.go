@@ -191,6 +191,36 @@ func TestUpdateAfterCloseAndCancelledBeforeItsTurn(t *testing.T) {
 	}
 }
 
+// TestManyViewsAtOnceOnFreshStatements is the deadlock a pool-wide statement
+// cache had: every read connection held by a View waiting to prepare a
+// statement, and preparing it waiting for a free connection.
+func TestManyViewsAtOnceOnFreshStatements(t *testing.T) {
+	db := openTemp(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for i := range 64 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.View(ctx, func(st store.Tx) error {
+				if _, err := st.Contracts(); err != nil {
+					return err
+				}
+				rows, err := st.(*tx).query(fmt.Sprintf(`SELECT %d`, i%8))
+				if err != nil {
+					return err
+				}
+				return rows.Close()
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestViewRollsBackOnPanic(t *testing.T) {
 	db := openTemp(t)
 	for range 10 { // more than the read pool: a leaked transaction would hold a connection
