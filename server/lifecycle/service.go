@@ -310,7 +310,7 @@ func withdraw(tx store.Tx, c *store.Certificate, status store.CertStatus, now ti
 		return err
 	}
 	if c.Serial != "" {
-		if _, err := tx.NextCRLNumber(); err != nil {
+		if err := tx.BumpCRLNumber(); err != nil {
 			return fmt.Errorf("bump the CRL number: %w", err)
 		}
 	}

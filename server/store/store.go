@@ -93,6 +93,11 @@ type Tx interface {
 	// and returns the new number. The number only ever grows.
 	CRLNumber() (int64, error)
 	NextCRLNumber() (int64, error)
+	// BumpCRLNumber increments the CRL number by the time the transaction
+	// commits, for a change to the CRL that needs no number of its own; an
+	// implementation may wait until commit, so that concurrent changes hold
+	// the counter only for their commit.
+	BumpCRLNumber() error
 	// ActiveCertificatesExpiringBy lists the active certificates whose NotAfter is at or before t.
 	ActiveCertificatesExpiringBy(t time.Time) ([]Certificate, error)
 

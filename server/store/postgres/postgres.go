@@ -13,8 +13,9 @@
 //     the lock of the user it belongs to. Every change of an ID's records
 //     therefore runs one at a time, in the same lock order everywhere: the
 //     lockout count, "one current certificate per ID", the repeat grace.
-//   - The CRL number is one row bumped with UPDATE … RETURNING, so bumps queue
-//     on its row lock and commit in order.
+//   - The CRL number is one row bumped with UPDATE, so bumps queue on its row
+//     lock and commit in order; a change's bump runs last, just before its
+//     commit, so the lock is held only that long.
 //   - A partial unique index allows one waiting or active certificate per ID.
 //   - [DB.Exclusive] is a session-level advisory lock, which the server drops
 //     when the holding process dies: the expiry e-mail sweep runs on one server
@@ -228,6 +229,12 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 	if err := fn(t); err != nil {
 		return err
 	}
+	if t.bumps > 0 {
+		// Last, so the counter's row lock is held only through the commit.
+		if _, err := pgTx.Exec(ctx, `UPDATE crl_number SET number = number + $1 WHERE id = 1`, t.bumps); err != nil {
+			return fmt.Errorf("bump the CRL number: %w", err)
+		}
+	}
 	if err := pgTx.Commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -271,6 +278,8 @@ type tx struct {
 	write bool
 	// locked are the users whose rows this transaction holds locked.
 	locked map[string]bool
+	// bumps are the CRL-number increments BumpCRLNumber left for the commit.
+	bumps int64
 }
 
 func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
@@ -546,8 +555,21 @@ func (t *tx) CRLNumber() (int64, error) {
 
 func (t *tx) NextCRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(t.ctx, `UPDATE crl_number SET number = number + 1 WHERE id = 1 RETURNING number`).Scan(&n)
+	err := t.tx.QueryRow(t.ctx, `UPDATE crl_number SET number = number + 1 + $1 WHERE id = 1 RETURNING number`, t.bumps).Scan(&n)
+	t.bumps = 0
 	return n, notFound(err)
+}
+
+// BumpCRLNumber leaves the increment for the end of the transaction: the
+// counter is one row that every change to the CRL updates, and its lock,
+// taken last, is then held only through the commit instead of through the
+// rest of the change (signing, inserts, the audit row).
+func (t *tx) BumpCRLNumber() error {
+	if !t.write {
+		return errors.New("bump the CRL number: read-only transaction")
+	}
+	t.bumps++
+	return nil
 }
 
 // --- sessions

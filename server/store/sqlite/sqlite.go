@@ -395,6 +395,13 @@ func (t *tx) NextCRLNumber() (int64, error) {
 	return n, notFound(err)
 }
 
+// BumpCRLNumber increments the CRL number at once: SQLite has one writer,
+// which holds the whole transaction anyway.
+func (t *tx) BumpCRLNumber() error {
+	_, err := t.NextCRLNumber()
+	return err
+}
+
 // --- sessions
 
 func (t *tx) CreateSession(s store.Session) error {

@@ -474,10 +474,35 @@ func testCRLNumber(t *testing.T, open Opener) {
 	if fmt.Sprint(got) != fmt.Sprint([]int64{first + 1, first + 2, first + 3}) {
 		t.Fatalf("next CRL numbers after %d: %v", first, got)
 	}
+	// BumpCRLNumber counts by commit, as NextCRLNumber does at once, and a
+	// NextCRLNumber after it in the same transaction counts it too.
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.BumpCRLNumber(); err != nil {
+			return err
+		}
+		return tx.BumpCRLNumber()
+	})
+	if n := crlNumber(t, s); n != first+5 {
+		t.Fatalf("CRL number after two bumps from %d: %d, want %d", first+3, n, first+5)
+	}
+	update(t, s, func(tx store.Tx) error {
+		if err := tx.BumpCRLNumber(); err != nil {
+			return err
+		}
+		n, err := tx.NextCRLNumber()
+		if err == nil && n != first+7 {
+			t.Fatalf("next CRL number after a bump in the same transaction: %d, want %d", n, first+7)
+		}
+		return err
+	})
+	first += 4
 	// A rolled-back bump publishes nothing, so it may be reused.
 	errBack := errors.New("back out")
 	err := s.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.NextCRLNumber(); err != nil {
+			return err
+		}
+		if err := tx.BumpCRLNumber(); err != nil {
 			return err
 		}
 		return errBack
