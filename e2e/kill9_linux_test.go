@@ -39,6 +39,7 @@ func TestKill9UnderLoadLosesNoAcknowledgedCertificate(t *testing.T) {
 	}
 	bin := buildServer(t)
 	data := t.TempDir()
+	t.Setenv("INKAN_CA_PASSPHRASE", "e2e kill -9 passphrase") // init encrypts the CA keys, serve decrypts them
 	server := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, append([]string{"--data", data}, args...)...)
@@ -49,7 +50,7 @@ func TestKill9UnderLoadLosesNoAcknowledgedCertificate(t *testing.T) {
 		}
 		return string(out)
 	}
-	server("", "init", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
+	server("", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1")
 	// Renewal open at once, so that each client renews again and again.
 	cfgPath := filepath.Join(data, "config.json")
 	var cfg map[string]any

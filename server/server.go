@@ -254,7 +254,8 @@ type Options struct {
 	// PublicURL, when set, replaces the config's public_url for this run (serve
 	// --public-url), e.g. when the demo serves on another port.
 	PublicURL string
-	// Passphrase decrypts encrypted CA keys; nil when none is at hand.
+	// Passphrase decrypts encrypted CA keys when they first sign; nil when none
+	// is at hand (the operator's commands that never sign).
 	Passphrase ca.Passphrase
 	// IssuingSigner is the issuing CA key in an HSM when the config's ca_key
 	// names one (see OpenSigner); nil reads issuing-ca.key.
@@ -280,7 +281,6 @@ type Server struct {
 	// web is the bank's browser login under /web/.
 	web *web.Handler
 
-	passphrase ca.Passphrase
 	// ocspCache keeps signed OCSP answers so GETs can be cached and revalidated.
 	ocspCache ocspCache
 
@@ -325,7 +325,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	if cfg.CAKey != "" && opts.IssuingSigner == nil {
 		return nil, fmt.Errorf("load CA from %s: config.json says the issuing key is in an HSM (%s), and no PKCS#11 session was opened for it", dir, cfg.CAKey)
 	}
-	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: baseURL, PolicyOID: cfg.CertificatePolicyOID, IssuingSigner: opts.IssuingSigner, Now: clock()})
+	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: baseURL, PolicyOID: cfg.CertificatePolicyOID, Passphrase: opts.Passphrase, IssuingSigner: opts.IssuingSigner, Now: clock()})
 	if err != nil {
 		return nil, fmt.Errorf("load CA from %s: %w", dir, err)
 	}
@@ -356,7 +356,7 @@ func Open(dir string, opts Options) (*Server, error) {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
 	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, takenIDs: newTakenIDLimiter(svc.Now),
-		csrAttrs: attrs, log: logger, tlsCert: tlsCert, passphrase: opts.Passphrase}
+		csrAttrs: attrs, log: logger, tlsCert: tlsCert}
 	s.web = web.New(svc, web.Options{BankName: cfg.BankName, BankCode: cfg.BankCode, Now: svc.Now, Logger: logger,
 		LimitLogin: s.limitPasswords})
 	s.mail = &mail.Sweeper{
@@ -585,11 +585,11 @@ func (s *Server) Operator() *Operator { return &Operator{svc: s.svc} }
 // CRL returns the current issuing CA's DER CRL, as GET /crl answers it.
 func (s *Server) CRL(ctx context.Context) ([]byte, error) { return s.svc.CRL(ctx, s.ca.Current()) }
 
-// Unlock decrypts the CA keys that Open left locked, with the passphrase of
-// Options, so that a wrong or missing passphrase stops serve at its start and
-// not at the first pickup.
+// Unlock decrypts the CA keys now, with the passphrase of Options, so that a
+// wrong or missing passphrase stops serve at its start and not at the first
+// pickup. Without it they are decrypted when they first sign.
 func (s *Server) Unlock() error {
-	if err := s.ca.Unlock(s.passphrase); err != nil {
+	if err := s.ca.Unlock(); err != nil {
 		return fmt.Errorf("unlock the CA keys in %s: %w", s.dir, err)
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,18 +21,34 @@ import (
 // one still signs the CRL and OCSP answers for the certificates it issued.
 type Issuer struct {
 	Cert *x509.Certificate
-	key  crypto.Signer
-	// locked names the encrypted key file when no passphrase was given: the
-	// operator's commands never sign, so they never ask for it.
-	locked string
+
+	mu  sync.Mutex
+	key crypto.Signer
+	// locked names the encrypted key file until it is decrypted, on first use
+	// with passphrase: the operator's commands that never sign never ask for it.
+	locked     string
+	passphrase Passphrase
 }
 
-// signer is the issuer's key, or an error when it was left locked.
+// signer is the issuer's key, decrypted on first use.
 func (i *Issuer) signer() (crypto.Signer, error) {
-	if i.key == nil {
-		return nil, fmt.Errorf("%s: %w", i.locked, ErrNoPassphrase)
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.key != nil {
+		return i.key, nil
 	}
-	return i.key, nil
+	if i.passphrase == nil {
+		return nil, fmt.Errorf("%s: %w: give it with --passphrase-file FILE, the INKAN_CA_PASSPHRASE environment variable, or on the terminal", i.locked, ErrNoPassphrase)
+	}
+	key, err := ReadKey(i.locked, i.passphrase)
+	if err != nil {
+		return nil, err
+	}
+	if !samePublicKey(key.Public(), i.Cert.PublicKey) {
+		return nil, fmt.Errorf("the key %s does not belong to its issuing CA certificate", i.locked)
+	}
+	i.key = key
+	return key, nil
 }
 
 // ID names the issuer in URLs: its subject key identifier in lower-case hex.
@@ -77,7 +94,7 @@ type LoadOptions struct {
 	BaseURL string
 	// PolicyOID is the bank's certificate policy; empty writes none.
 	PolicyOID string
-	// Passphrase decrypts encrypted issuing keys.
+	// Passphrase decrypts encrypted issuing keys, when they first sign.
 	Passphrase Passphrase
 	// IssuingSigner, when set, is the current issuing CA's key (in an HSM);
 	// issuing-ca.key is not read then.
@@ -146,8 +163,8 @@ func loadIssuer(root *x509.Certificate, certPath, keyPath string, signer crypto.
 	if signer == nil {
 		if enc, err := KeyIsEncrypted(keyPath); err != nil {
 			return nil, err
-		} else if enc && passphrase == nil {
-			return &Issuer{Cert: cert, locked: keyPath}, nil
+		} else if enc {
+			return &Issuer{Cert: cert, locked: keyPath, passphrase: passphrase}, nil
 		}
 		if signer, err = ReadKey(keyPath, passphrase); err != nil {
 			return nil, err
@@ -159,20 +176,13 @@ func loadIssuer(root *x509.Certificate, certPath, keyPath string, signer crypto.
 	return &Issuer{Cert: cert, key: signer}, nil
 }
 
-// Unlock decrypts the keys Load left locked (encrypted, no passphrase given).
-func (c *CA) Unlock(passphrase Passphrase) error {
+// Unlock decrypts every issuing key now, so that a wrong or missing passphrase
+// shows at once rather than at the first signature.
+func (c *CA) Unlock() error {
 	for _, i := range c.Issuers {
-		if i.key != nil {
-			continue
-		}
-		key, err := ReadKey(i.locked, passphrase)
-		if err != nil {
+		if _, err := i.signer(); err != nil {
 			return err
 		}
-		if !samePublicKey(key.Public(), i.Cert.PublicKey) {
-			return fmt.Errorf("the key %s does not belong to its issuing CA certificate", i.locked)
-		}
-		i.key = key
 	}
 	return nil
 }
