@@ -98,7 +98,7 @@ Server:  $url   (CA: $data/root-ca.crt, data: $data, log: $log)
 CRL, OCSP and CA certificates for relying parties: http://$http_addr
 Agent:   the Inkan window, with its settings in $home
 CLI:     $inkanctl list
-         (pickup LOGIN-ID, login, renew, backup, restore: '$inkanctl --help')
+         (pickup --login-id ID, login, renew, backup [--legacy], restore, bank add: '$inkanctl --help')
 Any EST client can pick up a certificate too, e.g. with curl and openssl:
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \\
     -keyout me.key -subj /CN=me -outform DER | base64 > me.csr.b64
