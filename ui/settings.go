@@ -107,6 +107,9 @@ func (u *UI) showSettings() {
 	if u.backend != nil {
 		back = u.Home
 		row = append([]fyne.CanvasObject{u.newButton(t("button.back"), false, back)}, row...)
+		if _, ok := u.backend.(doctor); ok { // ui/doctor.go (windows engineer)
+			row = append([]fyne.CanvasObject{u.newButton(u.inLang("動作環境チェック", "Environment check"), false, u.showDoctor)}, row...)
+		}
 	}
 	parts = append(parts, buttons(append([]fyne.CanvasObject{opening}, row...)...))
 	u.screen(t("settings.title"), container.NewVBox(parts...), back, configPath)
