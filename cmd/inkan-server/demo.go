@@ -46,7 +46,7 @@ func (c *cli) demoCmd() *cobra.Command {
 				fmt.Fprintf(&b, "%-16s %-9s %s\n", "LOGIN ID", "ROLE", "PASSWORD")
 				for i := range users {
 					u := &users[i]
-					u.Password = rand.Text()[:16]
+					u.Password = demoPassword()
 					if err := op.CreateUser(ctx, cid, u.LoginID, u.Role, u.LoginID, u.LoginID+"@demo.example.jp", u.Password); err != nil {
 						return err
 					}
@@ -96,4 +96,12 @@ func (c *cli) agentConfigCmd() *cobra.Command {
 	cmd.Flags().StringVar(&url, "url", "", "the server URL PCs use, e.g. https://127.0.0.1:8443")
 	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
 	return cmd
+}
+
+// demoPassword is a random 17-character password that always meets the
+// server's password policy (two kinds of character at least): rand.Text's
+// base32 alone is sometimes all letters.
+func demoPassword() string {
+	t := rand.Text()
+	return strings.ToLower(t[:8]) + "-" + t[8:16]
 }
