@@ -227,7 +227,8 @@ func newBank() *bank {
 		log.Fatal(err)
 	}
 	argon := cheapest
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "Bench Shinkin", Argon2: &argon}); err != nil {
+	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "Bench Shinkin", Argon2: &argon,
+		Demo: true, RevocationURL: "http://127.0.0.1:8080", HTTPAddr: "127.0.0.1:0"}); err != nil {
 		log.Fatal(err)
 	}
 	cfgPath := filepath.Join(dir, server.ConfigFile)
