@@ -13,25 +13,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Pinned: the resource compiler that turns the icon and version into a .syso.
-winres=github.com/tc-hib/go-winres@v0.3.3
 cc=x86_64-w64-mingw32-gcc
 
 command -v "$cc" >/dev/null || { echo "build-windows: $cc is missing: run scripts/install-deps.sh (mingw-w64)" >&2; exit 1; }
 
-# Windows wants four numbers; FyneApp.toml holds the version and the build number.
-version=$(sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
-build=$(sed -n 's/^ *Build *= *\([0-9]*\)/\1/p' FyneApp.toml)
-[ -n "$version" ] && [ -n "$build" ] || { echo "build-windows: no Version or Build in FyneApp.toml" >&2; exit 1; }
-
-# go build links every .syso of the package; this one exists only for this build.
-syso=cmd/inkan/rsrc_windows_amd64.syso
-trap 'rm -f "$syso"' EXIT
-go run "$winres" simply --arch amd64 --out cmd/inkan/rsrc --manifest gui \
-  --icon assets/icon.png \
-  --product-name Inkan --file-description "Inkan 電子証明書" \
-  --product-version "$version.$build" --file-version "$version.$build" \
-  --original-filename inkan.exe --copyright "The Inkan authors"
+# Icon, manifest and version information (CompanyName ...) for both programs;
+# go build links every .syso of the package, so these exist only for this build.
+trap 'rm -f cmd/inkan/rsrc_windows_amd64.syso cmd/inkanctl/rsrc_windows_amd64.syso' EXIT
+scripts/version-resource.sh cmd/inkan
+scripts/version-resource.sh cmd/inkanctl
 
 mkdir -p dist
 echo "build-windows: dist/inkan.exe (cgo, mingw-w64)"

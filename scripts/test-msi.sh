@@ -19,8 +19,20 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/inkan-msi-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-echo "test-msi: inkanctl.exe for windows/amd64"
+echo "test-msi: inkanctl.exe for windows/amd64, with its version information"
+trap 'rm -rf "$work" cmd/inkanctl/rsrc_windows_amd64.syso' EXIT
+scripts/version-resource.sh cmd/inkanctl
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/inkanctl.exe" ./cmd/inkanctl
+rm -f cmd/inkanctl/rsrc_windows_amd64.syso
+# The VERSIONINFO strings are UTF-16LE: the key CompanyName, then its value.
+python3 - "$work/inkanctl.exe" <<'PY' || die "inkanctl.exe carries no CompanyName Inkan in its version information"
+import re, sys
+d = open(sys.argv[1], "rb").read()
+key, value = "CompanyName\0".encode("utf-16-le"), "Inkan\0".encode("utf-16-le")
+# The value follows its key after padding to a 32-bit boundary.
+sys.exit(0 if re.search(re.escape(key) + b"(\0\0)?" + re.escape(value), d) else 1)
+PY
+echo "test-msi: inkanctl.exe: version information with CompanyName Inkan"
 gui=dist/inkan.exe
 if [ ! -f "$gui" ]; then
   echo "test-msi: dist/inkan.exe not built (make windows builds it): inkanctl.exe stands in for it in this test MSI"
