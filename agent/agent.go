@@ -131,6 +131,19 @@ func (f *fetched[T]) get(ctx context.Context, fetch func(context.Context) (T, er
 	}
 }
 
+// Open returns an agent for the bank in cfg, keeping certificates in the store
+// cfg.Store names, or in the OS default store when it names none.
+func Open(cfg Config, opts Options) (*Agent, error) {
+	if cfg.Store == "" {
+		cfg.Store = certstore.DefaultKind()
+	}
+	s, err := certstore.Open(cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("start agent: %w", err)
+	}
+	return New(cfg, s, opts)
+}
+
 // New returns an agent for the bank in cfg, keeping certificates in store.
 func New(cfg Config, store certstore.Store, opts Options) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
@@ -207,9 +220,6 @@ func (a *Agent) Close() error {
 
 // Config returns the configuration the agent runs with.
 func (a *Agent) Config() Config { return a.cfg }
-
-// Store returns the certificate store the agent keeps certificates in.
-func (a *Agent) Store() certstore.Store { return a.store }
 
 // bankCA returns the bank's root CA: from the configuration, or fetched once from
 // /.well-known/est/cacerts and accepted only if it matches the configured fingerprint.

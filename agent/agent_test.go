@@ -88,7 +88,7 @@ func TestRefusedPickupLeavesNoKeyBehind(t *testing.T) {
 	if ids, _ := store.List(t.Context(), certstore.ListOptions{}); len(ids) != 0 {
 		t.Errorf("store holds %d identities after a refused pickup", len(ids))
 	}
-	if !strings.Contains(Message(err, "ja"), "ログインIDまたはログインパスワード") {
+	if !strings.Contains(Message(err, "ja"), "お客様IDまたはログインパスワード") {
 		t.Errorf("Message(ja) = %q", Message(err, "ja"))
 	}
 }
@@ -280,7 +280,7 @@ func TestRenewalKeepsTheNewCertificateWhenTheOldCannotBeRemoved(t *testing.T) {
 	}
 	c.add(340 * day)
 
-	store.failDelete = old.Fingerprint
+	store.failDelete = certstore.Fingerprint(old.Fingerprint)
 	renewed, err := a.Renew(t.Context(), old.Fingerprint, nil)
 	if !errors.Is(err, errInjected) || !strings.Contains(err.Error(), "the new certificate is installed, the old one could not be removed") {
 		t.Fatalf("renewal whose removal of the old certificate fails: %v", err)
@@ -289,7 +289,7 @@ func TestRenewalKeepsTheNewCertificateWhenTheOldCannotBeRemoved(t *testing.T) {
 		t.Fatalf("renewal returned %v with the error, want the new identity", renewed)
 	}
 	ids, _ := a.Identities(t.Context())
-	found := map[certstore.Fingerprint]bool{}
+	found := map[Fingerprint]bool{}
 	for _, id := range ids {
 		found[id.Fingerprint] = true
 	}
@@ -467,7 +467,7 @@ func TestBackupOfTwoIdentitiesRestoresOntoAnEmptyStore(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)
 	a := newTestAgent(t, b, memoryStore(t), c)
-	var fps []certstore.Fingerprint
+	var fps []Fingerprint
 	for _, user := range []string{"alice", "bob"} {
 		id, err := a.Pickup(t.Context(), user, "pw", nil)
 		if err != nil {
@@ -646,7 +646,7 @@ func TestRestoreReportsCertificatesFromAnotherBankApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pfx, err := store.Export(t.Context(), []certstore.Fingerprint{alice.Fingerprint, bob.Fingerprint}, "Kinko-2026-haru", certstore.ExportOptions{Encoding: certstore.PKCS12Modern})
+	pfx, err := store.Export(t.Context(), []certstore.Fingerprint{alice.Fingerprint.inStore(), bob.Fingerprint.inStore()}, "Kinko-2026-haru", certstore.ExportOptions{Encoding: certstore.PKCS12Modern})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,7 +662,7 @@ func TestRestoreReportsCertificatesFromAnotherBankApart(t *testing.T) {
 	if len(res.Other) != 1 || res.Other[0].Fingerprint != bob.Fingerprint {
 		t.Fatalf("other certificates reported: %d, want bob's from the other CA", len(res.Other))
 	}
-	if all, _ := pc.Store().List(t.Context(), certstore.ListOptions{}); len(all) != 2 {
+	if all, _ := pc.store.List(t.Context(), certstore.ListOptions{}); len(all) != 2 {
 		t.Fatalf("the store holds %d certificates after the restore, want both", len(all))
 	}
 	if ids, _ := pc.Identities(t.Context()); len(ids) != 1 || ids[0].Fingerprint != alice.Fingerprint {

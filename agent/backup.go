@@ -65,20 +65,20 @@ const (
 )
 
 // Backup is [Agent.BackupAs] in [BackupModern], the format for every current reader.
-func (a *Agent) Backup(ctx context.Context, fps []certstore.Fingerprint, password, confirm string) ([]byte, error) {
+func (a *Agent) Backup(ctx context.Context, fps []Fingerprint, password, confirm string) ([]byte, error) {
 	return a.BackupAs(ctx, fps, password, confirm, BackupModern)
 }
 
 // BackupAs writes the certificates fps, with their keys, into one PKCS#12 file
 // protected by password in format, after [CheckBackupPassword]. A key the store
 // may not export fails the backup, naming it.
-func (a *Agent) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
-	return a.backupAs(ctx, fps, password, confirm, format, func(context.Context, certstore.Fingerprint) (*Agent, error) { return a, nil })
+func (a *Agent) BackupAs(ctx context.Context, fps []Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
+	return a.backupAs(ctx, fps, password, confirm, format, func(context.Context, Fingerprint) (*Agent, error) { return a, nil })
 }
 
 // backupAs is BackupAs with each certificate checked by the agent of its bank.
-func (a *Agent) backupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat,
-	owner func(context.Context, certstore.Fingerprint) (*Agent, error)) ([]byte, error) {
+func (a *Agent) backupAs(ctx context.Context, fps []Fingerprint, password, confirm string, format BackupFormat,
+	owner func(context.Context, Fingerprint) (*Agent, error)) ([]byte, error) {
 	enc := certstore.PKCS12Modern
 	switch format {
 	case BackupModern:
@@ -93,20 +93,22 @@ func (a *Agent) backupAs(ctx context.Context, fps []certstore.Fingerprint, passw
 	if len(fps) == 0 {
 		return nil, fmt.Errorf("back up certificates: %w", ErrNoIdentity)
 	}
+	inStore := make([]certstore.Fingerprint, 0, len(fps))
 	for _, fp := range fps {
 		bank, err := owner(ctx, fp)
 		if err != nil {
 			return nil, fmt.Errorf("back up certificates: %w", err)
 		}
-		id, sid, err := bank.identity(ctx, fp)
+		id, sid, err := bank.identity(ctx, fp.inStore())
 		if err != nil {
 			return nil, fmt.Errorf("back up certificates: %w", err)
 		}
 		if !sid.Exportable {
 			return nil, fmt.Errorf("back up certificates: %w", &NotExportableError{Label: id.Label, BackupRoles: bank.backupRoles(ctx)})
 		}
+		inStore = append(inStore, fp.inStore())
 	}
-	pfx, err := a.store.Export(ctx, fps, password, certstore.ExportOptions{Encoding: enc})
+	pfx, err := a.store.Export(ctx, inStore, password, certstore.ExportOptions{Encoding: enc})
 	if err != nil {
 		return nil, fmt.Errorf("back up certificates: %w", err)
 	}
@@ -206,7 +208,7 @@ func (a *Agent) Restore(ctx context.Context, pfx []byte, password string) (*Rest
 		for _, sid := range sids {
 			id, ok := a.describe(ca, sid, st[sid.Fingerprint])
 			if !ok {
-				out.Other = append(out.Other, sid)
+				out.Other = append(out.Other, otherCertificate(sid))
 				continue
 			}
 			*into = append(*into, id)

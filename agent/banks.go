@@ -188,9 +188,9 @@ func (b *Banks) Identities(ctx context.Context) ([]*Identity, error) {
 }
 
 // Owner returns the agent of the bank whose certificate fp is.
-func (b *Banks) Owner(ctx context.Context, fp certstore.Fingerprint) (*Agent, error) {
+func (b *Banks) Owner(ctx context.Context, fp Fingerprint) (*Agent, error) {
 	for _, a := range b.agents {
-		if _, _, err := a.identity(ctx, fp); err == nil {
+		if _, _, err := a.identity(ctx, fp.inStore()); err == nil {
 			return a, nil
 		}
 	}
@@ -212,7 +212,7 @@ func (b *Banks) Close() error {
 // to add.
 func (b *Banks) Restore(ctx context.Context, pfx []byte, password string) (*RestoreResult, error) {
 	out := &RestoreResult{}
-	var other map[certstore.Fingerprint]*certstore.Identity
+	var other map[Fingerprint]*OtherCertificate
 	var checkErrs []error
 	for i, a := range b.agents {
 		res, err := a.Restore(ctx, pfx, password)
@@ -224,7 +224,7 @@ func (b *Banks) Restore(ctx context.Context, pfx []byte, password string) (*Rest
 		if i == 0 {
 			out.Added = append(out.Added, res.Added...)
 			out.AlreadyPresent = append(out.AlreadyPresent, res.AlreadyPresent...)
-			other = map[certstore.Fingerprint]*certstore.Identity{}
+			other = map[Fingerprint]*OtherCertificate{}
 			for _, sid := range res.Other {
 				other[sid.Fingerprint] = sid
 			}
@@ -260,7 +260,7 @@ var msgMissingBank = text{"次の電子証明書は、このパソコンに設�
 // MissingBankNote says, in lang, which banks to add for certificates restored
 // without their bank's configuration, naming each by the bank code and name its
 // certificate carries; "" when there is none.
-func MissingBankNote(other []*certstore.Identity, lang string) string {
+func MissingBankNote(other []*OtherCertificate, lang string) string {
 	var names []string
 	for _, sid := range other {
 		name := sid.Label
@@ -308,7 +308,7 @@ func ProbeBank(ctx context.Context, cfg Config) (Config, error) {
 // BackupAs backs up certificates of any configured banks into one file, as
 // [Agent.BackupAs] does for one bank's; each certificate keeps its bank (its
 // issuer and bank code), so [Banks.Restore] puts it back with its bank.
-func (b *Banks) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
+func (b *Banks) BackupAs(ctx context.Context, fps []Fingerprint, password, confirm string, format BackupFormat) ([]byte, error) {
 	// One store: any bank's agent exports, each certificate checked by its own.
 	return b.agents[0].backupAs(ctx, fps, password, confirm, format, b.Owner)
 }

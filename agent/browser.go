@@ -142,7 +142,7 @@ func (a *Agent) syncBrowserLocked(ctx context.Context) error {
 		for _, c := range certs {
 			if bankIssued(root, issuers, c) {
 				ours = true
-				current = current || (w != nil && certstore.FingerprintOf(c) == w.Fingerprint)
+				current = current || (w != nil && certstore.FingerprintOf(c) == w.Fingerprint.inStore())
 			}
 		}
 		if !ours {
@@ -162,7 +162,7 @@ func (a *Agent) syncBrowserLocked(ctx context.Context) error {
 		if have[label] {
 			continue
 		}
-		if err := a.copyToBrowser(ctx, db, raw[id.Fingerprint]); err != nil {
+		if err := a.copyToBrowser(ctx, db, raw[id.Fingerprint.inStore()]); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", label, err))
 		}
 	}

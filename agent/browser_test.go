@@ -58,7 +58,7 @@ func TestBrowserCopyFollowsPickupRenewalDeleteAndRestore(t *testing.T) {
 	if err := a.BrowserCopyProblem(); err != nil {
 		t.Fatalf("browser copy after pickup: %v", err)
 	}
-	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != id.Fingerprint {
+	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != id.Fingerprint.inStore() {
 		t.Fatalf("after pickup NSS holds %v, want %s", got, id.Fingerprint)
 	}
 	entries, _ := db.List(t.Context())
@@ -73,11 +73,11 @@ func TestBrowserCopyFollowsPickupRenewalDeleteAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != renewed.Fingerprint {
+	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != renewed.Fingerprint.inStore() {
 		t.Fatalf("after renewal NSS holds %v, want only the new %s", got, renewed.Fingerprint)
 	}
 
-	backup, err := a.Backup(t.Context(), []certstore.Fingerprint{renewed.Fingerprint}, "backup-pass-1234", "backup-pass-1234")
+	backup, err := a.Backup(t.Context(), []Fingerprint{renewed.Fingerprint}, "backup-pass-1234", "backup-pass-1234")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestBrowserCopyFollowsPickupRenewalDeleteAndRestore(t *testing.T) {
 	if _, err := a.Restore(t.Context(), backup, "backup-pass-1234"); err != nil {
 		t.Fatal(err)
 	}
-	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != renewed.Fingerprint {
+	if got := nssFingerprints(t, db, "alice+1376"); len(got) != 1 || got[0] != renewed.Fingerprint.inStore() {
 		t.Fatalf("after restore NSS holds %v, want %s", got, renewed.Fingerprint)
 	}
 	out, _ := exec.Command("certutil", "-K", "-d", "sql:"+db.Dir, "-f", os.DevNull).CombinedOutput()

@@ -156,7 +156,7 @@ func TestAgentTrustsOnlyTheConfiguredCA(t *testing.T) {
 	if err == nil || Classify(err) != CategoryNetwork || n.Load() != 0 {
 		t.Fatalf("impostor server: err %v (category %d), %d requests reached it", err, Classify(err), n.Load())
 	}
-	if !strings.Contains(Message(err, "ja"), "銀行のサーバーであることを確認できません") {
+	if !strings.Contains(Message(err, "ja"), "当金庫のサーバーであることを確認できません") {
 		t.Errorf("Message = %q", Message(err, "ja"))
 	}
 }

@@ -75,6 +75,9 @@ var (
 	ErrNoIdentity = errors.New("no such certificate on this PC")
 	// ErrNoSession means an operation needs a session and got none.
 	ErrNoSession = errors.New("not logged in")
+	// ErrWrongPassword means a backup file's password is wrong. It is the store's
+	// own error, named here so a caller of the agent needs no store package.
+	ErrWrongPassword = certstore.ErrWrongPassword
 )
 
 // WeakPasswordError says why a backup password was refused.

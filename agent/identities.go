@@ -46,7 +46,7 @@ func (a *Agent) identities(ctx context.Context) ([]*Identity, map[certstore.Fing
 			continue
 		}
 		ids = append(ids, id)
-		raw[id.Fingerprint] = sid
+		raw[sid.Fingerprint] = sid
 	}
 	sort.SliceStable(ids, func(i, j int) bool {
 		if !ids[i].LastUsed.Equal(ids[j].LastUsed) {
@@ -95,7 +95,7 @@ func (a *Agent) describe(ca *x509.Certificate, sid *certstore.Identity, st certS
 	}
 	now := a.now()
 	id := &Identity{
-		Fingerprint: sid.Fingerprint,
+		Fingerprint: Fingerprint(sid.Fingerprint),
 		Label:       subj.Label(),
 		BankName:    a.cfg.BankName,
 		Subject:     subj,
@@ -186,16 +186,16 @@ func AutoChoice(ids []*Identity) (*Identity, bool) {
 }
 
 // Delete removes a certificate of this bank and its key from the store.
-func (a *Agent) Delete(ctx context.Context, fp certstore.Fingerprint) error {
-	if _, _, err := a.identity(ctx, fp); err != nil {
+func (a *Agent) Delete(ctx context.Context, fp Fingerprint) error {
+	if _, _, err := a.identity(ctx, fp.inStore()); err != nil {
 		return fmt.Errorf("delete certificate: %w", err)
 	}
-	a.dropClient(fp)
-	if err := a.store.Delete(ctx, fp); err != nil {
-		return fmt.Errorf("delete certificate %s: %w", fp, err)
+	a.dropClient(fp.inStore())
+	if err := a.store.Delete(ctx, fp.inStore()); err != nil {
+		return fmt.Errorf("delete certificate %s: %w", fp.inStore(), err)
 	}
-	if err := a.state.update(func(m map[certstore.Fingerprint]certState) { delete(m, fp) }); err != nil {
-		return fmt.Errorf("delete certificate %s: %w", fp, err)
+	if err := a.state.update(func(m map[certstore.Fingerprint]certState) { delete(m, fp.inStore()) }); err != nil {
+		return fmt.Errorf("delete certificate %s: %w", fp.inStore(), err)
 	}
 	a.syncBrowserAfter(ctx)
 	return nil

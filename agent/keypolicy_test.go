@@ -44,7 +44,7 @@ func TestKeysAreExportableOnlyForTheRolesTheBankLetsBackUp(t *testing.T) {
 	if store.generated[0].Exportable || id.Exportable {
 		t.Fatalf("a general ID's key is exportable under a policy of admin-only backups")
 	}
-	_, err = a.Backup(t.Context(), []certstore.Fingerprint{id.Fingerprint}, "Backup-pass-1234", "Backup-pass-1234")
+	_, err = a.Backup(t.Context(), []Fingerprint{id.Fingerprint}, "Backup-pass-1234", "Backup-pass-1234")
 	var ne *NotExportableError
 	if !errors.As(err, &ne) || !errors.Is(err, certstore.ErrKeyNotExportable) {
 		t.Fatalf("backup of a non-exportable key: %v", err)

@@ -15,8 +15,8 @@ import (
 // over mutual TLS with the certificate's key in the store. A success is remembered
 // as the certificate's last use, so the chooser offers it first next time; a
 // refusal as revoked is remembered too, so the chooser shows it as revoked.
-func (a *Agent) Login(ctx context.Context, fp certstore.Fingerprint, password string) (*Session, error) {
-	id, sid, err := a.identity(ctx, fp)
+func (a *Agent) Login(ctx context.Context, fp Fingerprint, password string) (*Session, error) {
+	id, sid, err := a.identity(ctx, fp.inStore())
 	if err != nil {
 		return nil, fmt.Errorf("log in: %w", err)
 	}
@@ -27,12 +27,12 @@ func (a *Agent) Login(ctx context.Context, fp certstore.Fingerprint, password st
 	var resp wire.LoginResponse
 	err = doJSON(ctx, c, "", http.MethodPost, "/api/v1/login", wire.LoginRequest{Password: password}, &resp)
 	if err != nil {
-		a.noteRefusal(fp, err)
+		a.noteRefusal(fp.inStore(), err)
 		return nil, fmt.Errorf("log in as %s: %w", id.Label, err)
 	}
 	now := a.now()
 	if err := a.state.update(func(m map[certstore.Fingerprint]certState) {
-		m[fp] = certState{LastUsed: now}
+		m[fp.inStore()] = certState{LastUsed: now}
 	}); err != nil {
 		return nil, fmt.Errorf("log in as %s: %w", id.Label, err)
 	}

@@ -76,17 +76,17 @@ type text struct{ ja, en string }
 
 // Messages for errors that do not come from the server.
 var (
-	msgNetwork = text{"銀行のサーバーに接続できません。インターネット接続を確認し、しばらく待ってからもう一度お試しください。",
+	msgNetwork = text{"当金庫のサーバーに接続できません。インターネット接続を確認し、しばらく待ってからもう一度お試しください。",
 		"Cannot reach the bank's server. Check your internet connection and try again in a while."}
-	msgTimeout = text{"銀行のサーバーから応答がありません。しばらく待ってからもう一度お試しください。",
+	msgTimeout = text{"当金庫のサーバーから応答がありません。しばらく待ってからもう一度お試しください。",
 		"The bank's server did not answer in time. Try again in a while."}
-	msgServerNotTrusted = text{"接続先が銀行のサーバーであることを確認できませんでした。安全のため中止しました。設定ファイルが銀行から届いたものか確認し、当金庫にお問い合わせください。",
+	msgServerNotTrusted = text{"接続先が当金庫のサーバーであることを確認できませんでした。安全のため中止しました。設定ファイルが当金庫から届いたものか確認し、当金庫にお問い合わせください。",
 		"Could not confirm that the server is the bank's, so Inkan stopped for safety. Check that the configuration file came from your bank, and contact the bank."}
 	msgClientCertRejected = text{"電子証明書がサーバーに受け付けられませんでした。正しい電子証明書を選択するか、管理者に再発行を依頼してください。",
 		"The server did not accept the certificate. Choose the right certificate, or ask your administrator for a reissue."}
 	msgNotFromBank = text{"受け取った電子証明書が当金庫のものとして確認できませんでした。保存せずに中止しました。当金庫にお問い合わせください。",
 		"The certificate received could not be confirmed as the bank's, so it was not saved. Contact the bank."}
-	msgConfig = text{"設定ファイルに誤りがあります。銀行から届いた設定ファイルをそのまま使用してください。詳細: ",
+	msgConfig = text{"設定ファイルに誤りがあります。当金庫から届いた設定ファイルをそのまま使用してください。詳細: ",
 		"The configuration is wrong. Use the configuration file your bank sent, unchanged. Details: "}
 	msgNotSavedPickup = text{"電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「取得」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
 		"The certificate was issued but could not be saved on this PC. Without quitting Inkan, pick it up (取得) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}

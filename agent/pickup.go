@@ -52,12 +52,12 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	}
 	if !strings.EqualFold(id.Subject.LoginID, loginID) {
 		// The server issued for another ID: keep nothing of it.
-		_ = a.store.Delete(ctx, id.Fingerprint)
+		_ = a.store.Delete(ctx, id.Fingerprint.inStore())
 		return nil, fmt.Errorf("pick up certificate for %s: the server issued it for %q", loginID, id.Subject.LoginID)
 	}
 	ca, _ := a.bankCA(ctx)
 	for _, o := range old {
-		if o.Fingerprint != id.Fingerprint && issuedBy(ca, o.Certificate, o.Chain) {
+		if o.Fingerprint != id.Fingerprint.inStore() && issuedBy(ca, o.Certificate, o.Chain) {
 			if err := a.forget(ctx, o.Fingerprint); err != nil {
 				return id, fmt.Errorf("pick up certificate for %s: installed, but the superseded one is still there: %w", loginID, err)
 			}

@@ -21,10 +21,10 @@ import (
 //
 // If the old certificate cannot be removed after the new one is installed, Renew
 // returns the new identity together with the error.
-func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress ProgressFunc) (*Identity, error) {
+func (a *Agent) Renew(ctx context.Context, fp Fingerprint, progress ProgressFunc) (*Identity, error) {
 	report := reporter(progress)
 	report(StepPrepare)
-	cur, sid, err := a.identity(ctx, fp)
+	cur, sid, err := a.identity(ctx, fp.inStore())
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
@@ -45,17 +45,17 @@ func (a *Agent) Renew(ctx context.Context, fp certstore.Fingerprint, progress Pr
 		return enroll(ctx, c, pathSimpleReenroll, csr, "", "")
 	})
 	if err != nil {
-		a.noteRefusal(fp, err)
+		a.noteRefusal(fp.inStore(), err)
 		return nil, fmt.Errorf("renew certificate %s: %w", cur.Label, err)
 	}
 	lastUsed := cur.LastUsed
 	if err := a.state.update(func(m map[certstore.Fingerprint]certState) {
-		m[id.Fingerprint] = certState{LastUsed: lastUsed}
+		m[id.Fingerprint.inStore()] = certState{LastUsed: lastUsed}
 	}); err != nil {
 		return id, fmt.Errorf("renew certificate %s: the new certificate is installed: %w", cur.Label, err)
 	}
 	id.LastUsed = lastUsed
-	if err := a.forget(ctx, fp); err != nil {
+	if err := a.forget(ctx, fp.inStore()); err != nil {
 		return id, fmt.Errorf("renew certificate %s: the new certificate is installed, the old one could not be removed: %w", cur.Label, err)
 	}
 	a.syncBrowserAfter(ctx)

@@ -61,9 +61,26 @@ func (s State) Usable() bool {
 	return s == StateValid || s == StateExpiring || s == StateRenewable
 }
 
+// Fingerprint names one certificate on this PC: the SHA-256 of its DER, in lower-case
+// hex (what Windows calls the 拇印, in SHA-256). It is the agent's own type, so a GUI
+// needs no store package to name a certificate.
+type Fingerprint string
+
+// inStore is fp as the certificate store names it.
+func (fp Fingerprint) inStore() certstore.Fingerprint { return certstore.Fingerprint(fp) }
+
+// otherCertificate describes a stored certificate that is not this bank's.
+func otherCertificate(sid *certstore.Identity) *OtherCertificate {
+	o := &OtherCertificate{Fingerprint: Fingerprint(sid.Fingerprint), Label: sid.Label, Certificate: sid.Certificate}
+	if o.Label == "" && o.Certificate != nil {
+		o.Label = o.Certificate.Subject.CommonName
+	}
+	return o
+}
+
 // Identity is one certificate on this PC from this bank, as the chooser shows it.
 type Identity struct {
-	Fingerprint certstore.Fingerprint
+	Fingerprint Fingerprint
 	Label       string       // "<loginID>+<bankCode>"
 	BankName    string       // the bank's name, from its configuration: one chooser may list several banks
 	Subject     wire.Subject // login ID, role, contract, bank code
@@ -125,11 +142,19 @@ type RestoreResult struct {
 	// CA, or another bank code). They are the user's, so they are restored all
 	// the same (or left as they were, when already here), but the chooser never
 	// offers them: say so, e.g. "restored, but not from this bank".
-	Other []*certstore.Identity
+	Other []*OtherCertificate
 	// Revoked holds those of Added and AlreadyPresent that the bank's server
 	// answered are revoked: they cannot log in; say so ([RestoredRevokedNote]).
 	Revoked []*Identity
 	// CheckErr, when not nil, says the server could not be asked whether some
 	// of them are revoked; the restore itself succeeded.
 	CheckErr error
+}
+
+// OtherCertificate is a certificate from a backup that is not this bank's.
+type OtherCertificate struct {
+	Fingerprint Fingerprint
+	// Label is the friendly name stored with it, or else its subject's common name.
+	Label       string
+	Certificate *x509.Certificate
 }

@@ -19,7 +19,7 @@ func TestBackupOfTwoIdentitiesRestoredOntoASecondPCLogsIn(t *testing.T) {
 		p.BackupRoles = []wire.Role{wire.RoleAdmin, wire.RoleGeneral}
 	})
 	first, admin, ippan := b.adminAndGeneralOnOnePC()
-	fps := []certstore.Fingerprint{admin.Fingerprint, ippan.Fingerprint}
+	fps := []agent.Fingerprint{admin.Fingerprint, ippan.Fingerprint}
 
 	_, err := first.Backup(ctx, fps, "Kinko-Backup-1", "Kinko-Backup-2")
 	if !errors.Is(err, agent.ErrPasswordMismatch) {
@@ -75,7 +75,7 @@ func TestByDefaultOnlyTheAdminCanBackUp(t *testing.T) {
 	if !admin.Exportable || ippan.Exportable {
 		t.Fatalf("exportable: admin %v, general %v; want true, false", admin.Exportable, ippan.Exportable)
 	}
-	_, err := first.Backup(ctx, []certstore.Fingerprint{admin.Fingerprint, ippan.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
+	_, err := first.Backup(ctx, []agent.Fingerprint{admin.Fingerprint, ippan.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
 	var ne *agent.NotExportableError
 	if !errors.As(err, &ne) || ne.Label != ippan.Label {
 		t.Fatalf("backup with the general ID: %v", err)
@@ -83,7 +83,7 @@ func TestByDefaultOnlyTheAdminCanBackUp(t *testing.T) {
 	if msg := agent.Message(err, "ja"); !strings.Contains(msg, "管理者ID") || !strings.Contains(msg, ippan.Label) {
 		t.Fatalf("message does not say who can back up: %q", msg)
 	}
-	pfx, err := first.Backup(ctx, []certstore.Fingerprint{admin.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
+	pfx, err := first.Backup(ctx, []agent.Fingerprint{admin.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func reexportWithOpenSSL(t *testing.T, pc *agent.Agent, id *agent.Identity, extr
 		t.Skip("openssl is not installed")
 	}
 	const pw = "Kinko-Backup-2026"
-	pfx, err := pc.Backup(context.Background(), []certstore.Fingerprint{id.Fingerprint}, pw, pw)
+	pfx, err := pc.Backup(context.Background(), []agent.Fingerprint{id.Fingerprint}, pw, pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,11 @@ func TestRestoreOfAnOpenSSLFileWithoutTheChainIsThisBanksAndSaysWhenRevoked(t *t
 		t.Fatal(err)
 	}
 
-	second := b.pc()
+	secondStore, err := certstore.Open("memory")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := b.pcWith(b.cfg.ServerURL, secondStore)
 	res, err := second.Restore(ctx, adminFile, "Kinko-Backup-2026")
 	if err != nil {
 		t.Fatalf("restore the admin's file: %v", err)
@@ -76,7 +80,7 @@ func TestRestoreOfAnOpenSSLFileWithoutTheChainIsThisBanksAndSaysWhenRevoked(t *t
 	if len(res.Added) != 1 || res.Added[0].Label != "kanri+1376" || len(res.Revoked) != 0 || res.CheckErr != nil {
 		t.Fatalf("restored %v (revoked %v, check %v), want kanri+1376, not revoked", labels(res.Added), labels(res.Revoked), res.CheckErr)
 	}
-	stored, err := second.Store().List(ctx, certstore.ListOptions{})
+	stored, err := secondStore.List(ctx, certstore.ListOptions{})
 	if err != nil || len(stored) != 1 || stored[0].Label != "kanri+1376" || len(stored[0].Chain) == 0 {
 		t.Fatalf("the store holds %+v, %v: want kanri+1376 with its CA chain", stored, err)
 	}

@@ -9,6 +9,8 @@ packages=(
   libxinerama-dev libxi-dev libxxf86vm-dev
   # GUI smoke test: a real X server and a screenshot of it
   xvfb xauth x11-apps imagemagick xdotool
+  # scripts/make-font.py derives the window's font from IPAex Gothic
+  python3-fonttools
   # keyring store tests: a real Secret Service on a private D-Bus
   dbus gnome-keyring
   # Windows store: cross-compiled with mingw-w64, its tests run under Wine

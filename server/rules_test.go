@@ -133,8 +133,14 @@ func TestLoginNeedsCertificateAndPassword(t *testing.T) {
 	_, r := e.login(admin, "", "wrong-password")
 	want(t, "certificate with a wrong password", r, http.StatusUnauthorized, wire.CodeInvalidCredentials)
 	res := e.mustLogin(admin, "admin1", pw("admin1"))
-	if res.User.LastLoginAt == nil || !res.User.LastLoginAt.Equal(e.clock.Now()) {
-		t.Fatalf("last_login_at %v, want %v", res.User.LastLoginAt, e.clock.Now())
+	if res.User.LastLoginAt != nil {
+		t.Fatalf("last_login_at %v on the first login, want none", res.User.LastLoginAt)
+	}
+	first := e.clock.Now()
+	e.clock.Advance(3 * time.Hour)
+	res = e.mustLogin(admin, "admin1", pw("admin1"))
+	if res.User.LastLoginAt == nil || !res.User.LastLoginAt.Equal(first) {
+		t.Fatalf("last_login_at %v on the second login, want the first one, %v", res.User.LastLoginAt, first)
 	}
 	_, r = e.login(admin, "someone-else", pw("admin1"))
 	want(t, "certificate with another login ID", r, http.StatusBadRequest, wire.CodeBadRequest)

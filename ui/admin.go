@@ -34,6 +34,7 @@ type adminScreen struct {
 	selected int // index into users; -1 for none
 	table    *userTable
 	chosen   *widget.Label // names the selected ID next to the actions
+	why      *widget.Label // under them: why the admin's own ID has none
 	status   *widget.Label
 	actions  map[string]*button
 }
@@ -42,6 +43,8 @@ type adminScreen struct {
 func (u *UI) showAdmin(s *agent.Session) {
 	a := &adminScreen{u: u, s: s, selected: -1, chosen: widget.NewLabel(""), status: widget.NewLabel(""), actions: map[string]*button{}}
 	a.status.Wrapping = fyne.TextWrapWord
+	a.why = wrapped("")
+	a.why.Hide()
 	header := make([]string, len(adminColumns))
 	widths := make([]float32, len(adminColumns))
 	for i, c := range adminColumns {
@@ -59,6 +62,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 	a.actions["reissue"] = u.newButton(t("admin.reissue"), false, a.reissue)
 	a.actions["delete"] = u.newButton(t("admin.delete"), false, a.deleteUser)
 	a.actions["unlock"] = u.newButton(t("admin.unlock"), false, a.unlock)
+	a.actions["reload"] = u.newButton(t("button.reload"), false, func() { a.reload("") })
 	a.actions["create"].Importance = widget.HighImportance
 	a.actions["revoke"].Importance = widget.DangerImportance
 	a.actions["delete"].Importance = widget.DangerImportance
@@ -72,7 +76,8 @@ func (u *UI) showAdmin(s *agent.Session) {
 		container.NewStack(room, a.table),
 		a.status,
 		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["unlock"], a.actions["delete"]),
-		buttons(u.newButton(t("button.back"), false, back), a.actions["create"]),
+		a.why,
+		buttons(u.newButton(t("button.back"), false, back), a.actions["reload"], a.actions["create"]),
 	)
 	u.screen(t("admin.title"), body, back, a.table)
 	a.enable()
@@ -128,10 +133,18 @@ func (a *adminScreen) enable() {
 	if a.selected >= 0 && a.selected < len(a.users) {
 		user = &a.users[a.selected]
 	}
-	if user == nil {
+	switch {
+	case user == nil:
 		a.chosen.SetText(t("admin.nochoice"))
-	} else {
+	default:
 		a.chosen.SetText(t("admin.chosen", map[string]any{"ID": user.LoginID}))
+	}
+	// Why every action is greyed out on the admin's own ID: it is the bank's to manage.
+	if user != nil && user.Role == wire.RoleAdmin {
+		a.why.SetText(t("admin.chosen.admin", map[string]any{"ID": user.LoginID}))
+		a.why.Show()
+	} else {
+		a.why.Hide()
 	}
 	others := user != nil && user.Role != wire.RoleAdmin
 	state := wire.CertState("")
@@ -146,15 +159,23 @@ func (a *adminScreen) enable() {
 }
 
 // reload fetches the users again and then shows status, the outcome of the action
-// that caused the reload.
-func (a *adminScreen) reload(status string) {
-	keep := ""
-	if a.selected >= 0 && a.selected < len(a.users) {
+// that caused the reload, keeping the selected ID selected.
+func (a *adminScreen) reload(status string) { a.reloadSelecting(status, "") }
+
+// reloadSelecting is reload, selecting the ID keep afterwards (the selected one
+// when keep is empty). Until the list arrives the status says it is loading, so
+// a slow server never looks like an empty contract.
+func (a *adminScreen) reloadSelecting(status, keep string) {
+	if keep == "" && a.selected >= 0 && a.selected < len(a.users) {
 		keep = a.users[a.selected].LoginID
 	}
+	a.status.Importance = widget.MediumImportance
+	a.status.SetText(t("admin.loading"))
+	a.actions["reload"].Disable()
 	a.u.load(func(ctx context.Context) (any, error) {
 		return a.u.backend.Users(ctx, a.s)
 	}, func(res any, err error) {
+		a.actions["reload"].Enable()
 		if err != nil {
 			a.fail(err)
 			return
@@ -247,47 +268,78 @@ func (a *adminScreen) deleteUser() {
 }
 
 // create asks for a new approver or general ID. An admin cannot create another
-// admin, so those two roles are the only choices.
+// admin, so those two roles are the only choices. The dialog stays open until the
+// server has added the user: a refusal (a short password, an ID already taken)
+// is said under the form and marks its field, and nothing typed is lost.
 func (a *adminScreen) create() {
-	// Enter in the last field adds the user; Escape anywhere closes the dialog.
-	var d *dialog.FormDialog
-	submit := func() { d.Submit() }
+	var add *button
+	submit := func() { add.OnTapped() }
 	loginID := a.u.newEntry("", nil)
 	name := a.u.newEntry("", nil)
+	email := a.u.newEntry("name@example.co.jp", nil)
 	roles := map[string]wire.Role{roleText(wire.RoleApprover): wire.RoleApprover, roleText(wire.RoleGeneral): wire.RoleGeneral}
 	role := a.u.newChoice([]string{roleText(wire.RoleApprover), roleText(wire.RoleGeneral)}, nil)
 	role.SetSelected(roleText(wire.RoleGeneral))
 	password := a.u.newPasswordEntry(submit)
 	issue := a.u.newCheck(t("admin.create.issue"), nil)
 	issue.SetChecked(true)
-	items := []*widget.FormItem{
+	form := widget.NewForm(
 		widget.NewFormItem(t("field.customerid"), loginID),
 		widget.NewFormItem(t("field.name"), name),
+		widget.NewFormItem(t("field.email"), email),
 		widget.NewFormItem(t("field.role"), role),
 		widget.NewFormItem(t("field.initialpassword"), password),
-		widget.NewFormItem("", issue),
-	}
-	d = dialog.NewForm(t("admin.create"), t("admin.create.button"), t("button.cancel"), items, func(ok bool) {
-		if !ok {
-			return
-		}
+	)
+	form.Items[2].HintText = t("admin.create.email.hint")
+	form.Items[4].HintText = t("admin.create.password.hint")
+	errText := errorLabel()
+	var d dialog.Dialog
+	add = a.u.newButton(t("admin.create.button"), true, nil)
+	add.OnTapped = func() {
 		req := wire.CreateUserRequest{
 			LoginID:          strings.TrimSpace(loginID.Text),
 			DisplayName:      strings.TrimSpace(name.Text),
+			Email:            strings.TrimSpace(email.Text),
 			Role:             roles[role.Selected],
 			Password:         password.Text,
 			IssueCertificate: issue.Checked,
 		}
+		add.Disable()
 		a.u.run(func(ctx context.Context) (any, error) {
 			return a.u.backend.CreateUser(ctx, a.s, req)
 		}, func(_ any, err error) {
+			add.Enable()
 			if err != nil {
-				a.fail(err)
+				a.u.setError(errText, err)
+				if f := fieldOf(err, loginID, email, password); f != nil {
+					a.u.win.Canvas().Focus(f)
+				}
 				return
 			}
-			a.reload(t("admin.created", map[string]any{"ID": req.LoginID}))
+			d.Hide()
+			a.reloadSelecting(t("admin.created", map[string]any{"ID": req.LoginID}), req.LoginID)
 		})
-	}, a.u.win)
-	a.u.showDialog(d, 520)
+	}
+	cancel := a.u.newButton(t("button.cancel"), false, func() { d.Hide() })
+	content := container.NewVBox(form, issue, errText, buttons(cancel, add))
+	d = dialog.NewCustomWithoutButtons(t("admin.create"), content, a.u.win)
+	a.u.showDialog(d, 560)
 	a.u.win.Canvas().Focus(loginID)
+}
+
+// fieldOf is the field of the add-user form that the server's refusal err is
+// about, so the admin lands on it to correct it, or nil.
+func fieldOf(err error, loginID, email, password *entry) *entry {
+	switch agent.Code(err) {
+	case wire.CodeWeakPassword:
+		return password
+	case wire.CodeAlreadyExists:
+		return loginID
+	case wire.CodeBadRequest:
+		if strings.TrimSpace(email.Text) != "" {
+			return email
+		}
+		return loginID
+	}
+	return nil
 }

@@ -169,7 +169,7 @@ func TestAdminCreatesAUserWithACertificate(t *testing.T) {
 	tap(t, u, "利用者の追加")
 	typeInto(t, u, true, 0, "ito")
 	typeInto(t, u, true, 1, "伊藤 三郎")
-	typeInto(t, u, true, 2, "Shoki-Pass-2026")
+	typeInto(t, u, true, 3, "Shoki-Pass-2026")
 	tap(t, u, "追加")
 	last := f.users[len(f.users)-1]
 	if last.LoginID != "ito" || last.Role != wire.RoleGeneral || last.Certificate.State != wire.CertAwaitingPickup {
@@ -177,6 +177,39 @@ func TestAdminCreatesAUserWithACertificate(t *testing.T) {
 	}
 	assertShows(t, u, "利用者 ito を追加しました。")
 	assertTableShows(t, table, "ito", "伊藤 三郎", "一般者", "取得待ち")
+	if got := table.selected; got != len(f.users)-1 {
+		t.Fatalf("row %d selected after adding, want the new user's row %d", got, len(f.users)-1)
+	}
+}
+
+func TestAdminCreateWithAShortPasswordKeepsTheDialogAndWhatWasTyped(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	u, _ := openAdmin(t, f)
+	tap(t, u, "利用者の追加")
+	typeInto(t, u, true, 0, "ito")
+	typeInto(t, u, true, 1, "伊藤 三郎")
+	typeInto(t, u, true, 2, "ito@example.co.jp")
+	typeInto(t, u, true, 3, "short")
+	tap(t, u, "追加")
+	if u.dialog == nil {
+		t.Fatal("a refused password closed the dialog")
+	}
+	assertShows(t, u, "パスワードが規則を満たしていません。8〜128文字で、英大文字・英小文字・数字・記号のうち2種類以上を組み合わせてください。お客様IDと同じもの、よく使われるパスワードは使えません。")
+	fs := fields(u, true)
+	if e, ok := fs[0].(*entry); !ok || e.Text != "ito" {
+		t.Fatalf("the typed ID is gone: %#v", fs[0])
+	}
+	if u.win.Canvas().Focused() != fs[3] {
+		t.Fatal("the password field does not have the keyboard after its refusal")
+	}
+	typeInto(t, u, true, 3, "Shoki-Pass-2026")
+	tap(t, u, "追加")
+	if u.dialog != nil {
+		t.Fatal("the dialog stayed open after the user was added")
+	}
+	if last := f.users[len(f.users)-1]; last.LoginID != "ito" || last.Email != "ito@example.co.jp" {
+		t.Fatalf("created %+v, want ito with the e-mail address", last)
+	}
 }
 
 func TestAdminShowsTheAgentsMessageWhenRefused(t *testing.T) {
@@ -207,7 +240,7 @@ func TestAdminCreateUserByKeyboard(t *testing.T) {
 	u, _ := openAdmin(t, f)
 	tap(t, u, "利用者の追加")
 	typeFocused(t, u, "ito") // the login ID has the keyboard
-	typeInto(t, u, true, 2, "Shoki-Pass-2026")
+	typeInto(t, u, true, 3, "Shoki-Pass-2026")
 	pressKey(u, "Return")
 	if last := f.users[len(f.users)-1]; last.LoginID != "ito" {
 		t.Fatalf("Enter in the password did not add the user: last is %s", last.LoginID)
@@ -261,6 +294,9 @@ func TestAdminSelectionFollowsTheKeyboardAndTheActionsFollowIt(t *testing.T) {
 			t.Fatalf("after %s the selection is %s, want %s", s.key, got, s.want)
 		}
 		assertShows(t, u, s.want+" を:")
+		if s.want == "yamada" { // the admin's own ID: why nothing can be done to it
+			assertShows(t, u, "yamada は管理者IDです。管理者IDの電子証明書の失効・再発行と削除は当金庫が行います。")
+		}
 	}
 	pressKey(u, fyne.KeyEnd)
 	if findButton(t, u, "電子証明書の発行").Disabled() || !findButton(t, u, "失効").Disabled() {

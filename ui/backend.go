@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -20,19 +19,19 @@ type Backend interface {
 	// Identities lists this bank's certificates on this PC, last used first.
 	Identities(ctx context.Context) ([]*agent.Identity, error)
 	// Login logs in with the certificate fp and its ID's login password.
-	Login(ctx context.Context, fp certstore.Fingerprint, password string) (*agent.Session, error)
+	Login(ctx context.Context, fp agent.Fingerprint, password string) (*agent.Session, error)
 	// PasswordLogin logs in the ID・パスワード方式 way.
 	PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error)
 	// Logout ends s.
 	Logout(ctx context.Context, s *agent.Session) error
 	// Renew renews (更新) the certificate fp with a new key pair.
-	Renew(ctx context.Context, fp certstore.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error)
+	Renew(ctx context.Context, fp agent.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error)
 	// Warnings merges local expiry warnings with the server's notices.
 	Warnings(ctx context.Context, notices []wire.Notice) ([]agent.Warning, error)
 	// Delete removes the certificate fp and its key from this PC.
-	Delete(ctx context.Context, fp certstore.Fingerprint) error
+	Delete(ctx context.Context, fp agent.Fingerprint) error
 	// BackupAs exports the certificates fps into a password-protected PKCS#12 file.
-	BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error)
+	BackupAs(ctx context.Context, fps []agent.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error)
 	// Restore imports the certificates of a PKCS#12 file.
 	Restore(ctx context.Context, pfx []byte, password string) (*agent.RestoreResult, error)
 	// Close lets go of the agent's connections to the server: on quit, and when

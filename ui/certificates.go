@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 )
 
 // showCertificates is 電子証明書の管理: the certificates on this PC, the details of
@@ -111,7 +110,7 @@ func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.Can
 // its password, typed twice. The dialog stays open on a mistake, with the reason.
 func (u *UI) showBackup(ids []*agent.Identity) {
 	checks := container.NewVBox()
-	chosen := map[certstore.Fingerprint]bool{}
+	chosen := map[agent.Fingerprint]bool{}
 	for _, id := range ids {
 		c := u.newCheck(id.Label+"  ("+roleText(id.Subject.Role)+", "+t("field.validuntil")+" "+date(id.NotAfter)+")", func(on bool) { chosen[id.Fingerprint] = on })
 		if id.Exportable {
@@ -139,7 +138,7 @@ func (u *UI) showBackup(ids []*agent.Identity) {
 	var d dialog.Dialog
 	save = u.newButton(t("certs.backup.button"), true, nil)
 	save.OnTapped = func() {
-		var fps []certstore.Fingerprint
+		var fps []agent.Fingerprint
 		for _, id := range ids {
 			if chosen[id.Fingerprint] {
 				fps = append(fps, id.Fingerprint)
@@ -249,7 +248,7 @@ func (u *UI) showRestored(r *agent.RestoreResult) {
 	if len(r.Other) > 0 {
 		var other []string
 		for _, id := range r.Other {
-			other = append(other, otherLabel(id))
+			other = append(other, id.Label)
 		}
 		text += "\n\n" + t("certs.restore.other", map[string]any{"Bank": u.bankName(), "Labels": strings.Join(other, ", ")})
 	}
@@ -263,13 +262,4 @@ func (u *UI) showRestored(r *agent.RestoreResult) {
 	u.showCertificates()
 	u.refreshWarnings()
 	u.showMessage(t("certs.restore"), text)
-}
-
-// otherLabel names a restored certificate that is not this bank's: its friendly
-// name, or else the subject's common name.
-func otherLabel(id *certstore.Identity) string {
-	if id.Label != "" || id.Certificate == nil {
-		return id.Label
-	}
-	return id.Certificate.Subject.CommonName
 }

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 )
 
 func TestCertificateListShowsDetailsAndDeletesAfterConfirming(t *testing.T) {
@@ -77,7 +76,7 @@ func TestBackupAndRestoreThroughTheirDialogs(t *testing.T) {
 	typeInto(t, u, true, 0, file)
 	typeInto(t, u, true, 1, "wrong password")
 	confirmDialog(t, u, "リストア")
-	assertShows(t, u, u.message(certstore.ErrWrongPassword))
+	assertShows(t, u, u.message(agent.ErrWrongPassword))
 
 	typeInto(t, u, true, 1, "Natsu-no-Umi-2026")
 	confirmDialog(t, u, "リストア")
@@ -127,9 +126,9 @@ func TestBackupDialogClosesOnEscape(t *testing.T) {
 func TestRestoreSaysWhichCertificatesAreNotThisBanks(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities()
 	f.backupPW = "Natsu-no-Umi-2026"
-	f.otherInBackup = []*certstore.Identity{
+	f.otherInBackup = []*agent.OtherCertificate{
 		{Label: "tanaka+0138"},
-		{Certificate: &x509.Certificate{Subject: pkix.Name{CommonName: "e-Tax user"}}},
+		{Label: "e-Tax user", Certificate: &x509.Certificate{Subject: pkix.Name{CommonName: "e-Tax user"}}}, // the agent names it by its CN
 	}
 	file := filepath.Join(t.TempDir(), "backup.p12")
 	if err := os.WriteFile(file, []byte("pkcs12"), 0o600); err != nil {

@@ -40,7 +40,7 @@ func TestChooserListsTwoIDsWithBadgesAndLogsInWithTheChosenOne(t *testing.T) {
 
 	typeFocused(t, u, "wrong")
 	pressKey(u, "Return")
-	assertShows(t, u, "ログインIDまたはログインパスワードが正しくありません。")
+	assertShows(t, u, "お客様IDまたはログインパスワードが正しくありません。")
 
 	typeFocused(t, u, f.password)
 	pressKey(u, "Return")

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -47,11 +46,11 @@ type fakeBackend struct {
 	// gate, when not nil, holds Identities until it is closed: a slow network.
 	gate chan struct{}
 
-	backupFPs []certstore.Fingerprint
+	backupFPs []agent.Fingerprint
 	backupPW  string
 	backupFmt agent.BackupFormat
 	// otherInBackup are the certificates of the backup that are not this bank's.
-	otherInBackup []*certstore.Identity
+	otherInBackup []*agent.OtherCertificate
 }
 
 func newFakeBackend() *fakeBackend {
@@ -104,7 +103,7 @@ func fakeIdentity(loginID string, role wire.Role, serial int64, notBefore time.T
 	notAfter := notBefore.AddDate(1, 0, 0)
 	sum := sha256.Sum256([]byte(loginID + notBefore.String()))
 	return &agent.Identity{
-		Fingerprint: certstore.Fingerprint(hex.EncodeToString(sum[:])),
+		Fingerprint: agent.Fingerprint(hex.EncodeToString(sum[:])),
 		Label:       subject.Label(),
 		Subject:     subject,
 		Certificate: &x509.Certificate{SerialNumber: big.NewInt(0x5a3c0000 + serial), Subject: subject.Name()},
@@ -126,7 +125,7 @@ func (f *fakeBackend) called(name string, arg string) error {
 	return f.errs[name]
 }
 
-func (f *fakeBackend) find(fp certstore.Fingerprint) *agent.Identity {
+func (f *fakeBackend) find(fp agent.Fingerprint) *agent.Identity {
 	for _, id := range f.ids {
 		if id.Fingerprint == fp {
 			return id
@@ -186,7 +185,7 @@ func (f *fakeBackend) user(loginID string) wire.User {
 	return wire.User{LoginID: loginID, Role: wire.RoleGeneral, ContractID: "C-0001", ContractName: "山田商事株式会社"}
 }
 
-func (f *fakeBackend) Login(ctx context.Context, fp certstore.Fingerprint, password string) (*agent.Session, error) {
+func (f *fakeBackend) Login(ctx context.Context, fp agent.Fingerprint, password string) (*agent.Session, error) {
 	if err := f.called("Login", string(fp)); err != nil {
 		return nil, err
 	}
@@ -216,7 +215,7 @@ func (f *fakeBackend) Logout(ctx context.Context, s *agent.Session) error {
 	return f.called("Logout", s.User.LoginID)
 }
 
-func (f *fakeBackend) Renew(ctx context.Context, fp certstore.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error) {
+func (f *fakeBackend) Renew(ctx context.Context, fp agent.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error) {
 	progress(agent.StepPrepare)
 	if err := f.called("Renew", string(fp)); err != nil {
 		return nil, err
@@ -256,7 +255,7 @@ func (f *fakeBackend) Warnings(ctx context.Context, notices []wire.Notice) ([]ag
 	return ws, nil
 }
 
-func (f *fakeBackend) Delete(ctx context.Context, fp certstore.Fingerprint) error {
+func (f *fakeBackend) Delete(ctx context.Context, fp agent.Fingerprint) error {
 	if err := f.called("Delete", string(fp)); err != nil {
 		return err
 	}
@@ -271,7 +270,7 @@ func (f *fakeBackend) Delete(ctx context.Context, fp certstore.Fingerprint) erro
 	return agent.ErrNoIdentity
 }
 
-func (f *fakeBackend) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
+func (f *fakeBackend) BackupAs(ctx context.Context, fps []agent.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
 	if err := f.called("Backup", ""); err != nil {
 		return nil, err
 	}
@@ -294,7 +293,7 @@ func (f *fakeBackend) Restore(ctx context.Context, pfx []byte, password string) 
 		return nil, err
 	}
 	if password != f.backupPW {
-		return nil, errors.Join(errors.New("restore"), certstore.ErrWrongPassword)
+		return nil, errors.Join(errors.New("restore"), agent.ErrWrongPassword)
 	}
 	restored := fakeIdentity("restored", wire.RoleApprover, 99, testNow.AddDate(0, -1, 0), agent.StateValid)
 	f.mu.Lock()
@@ -316,7 +315,10 @@ func (f *fakeBackend) CreateUser(ctx context.Context, s *agent.Session, req wire
 	if err := f.called("CreateUser", req.LoginID); err != nil {
 		return nil, err
 	}
-	user := wire.User{LoginID: req.LoginID, DisplayName: req.DisplayName, Role: req.Role, ContractID: "C-0001", ContractName: "山田商事株式会社",
+	if n := len([]rune(req.Password)); n < 8 || n > 128 { // as the server refuses a short one
+		return nil, refusal(wire.CodeWeakPassword)
+	}
+	user := wire.User{LoginID: req.LoginID, DisplayName: req.DisplayName, Email: req.Email, Role: req.Role, ContractID: "C-0001", ContractName: "山田商事株式会社",
 		Certificate: wire.Certificate{State: wire.CertNone}}
 	if req.IssueCertificate {
 		deadline := testNow.AddDate(0, 0, 80)

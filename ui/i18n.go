@@ -29,9 +29,10 @@ func t(key string, data ...any) string {
 // Fyne's lang package follows the system's locale and has no call to choose a
 // language, yet a user here picks one in 設定. So the chosen translation is
 // registered as English, the language Fyne falls back to on Japanese and English
-// systems (it has no Japanese of its own), and it is also the fallback text of each
-// lookup, for systems whose locale Fyne matches to another of its languages. Fyne's
-// own words (in its file dialogs) keep following the system.
+// systems (it has no Japanese of its own), and for the system's own locale, and it
+// is also the fallback text of each lookup. The translations carry Fyne's own words
+// too (the file dialogs' キャンセル, 開く, 保存, 新しいフォルダー; an entry's
+// コピー, 貼り付け), so those follow the window's language rather than the system's.
 func (u *UI) setLanguage(l string) {
 	data, err := assets.Translations.ReadFile("translations/" + l + ".json")
 	if err != nil {
@@ -48,8 +49,10 @@ func (u *UI) setLanguage(l string) {
 		return
 	}
 	u.lang, texts = l, m
-	if err := lang.AddTranslationsForLocale(data, "en"); err != nil {
-		fyne.LogError("failed to load the "+l+" translation", err)
+	for _, loc := range []fyne.Locale{"en", lang.SystemLocale()} {
+		if err := lang.AddTranslationsForLocale(data, loc); err != nil {
+			fyne.LogError("failed to load the "+l+" translation", err)
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/inkan-dev/inkan/assets"
 )
 
@@ -95,6 +97,10 @@ func TestChosenLanguageWinsOverTheSystemLocale(t *testing.T) {
 	u.setLanguage("ja")
 	if got := tr("start.title"); got != "ログイン" {
 		t.Errorf("Japanese under a German locale: %q", got)
+	}
+	// Fyne's own words, as its file dialogs and entries ask for them.
+	if got, got2 := lang.L("Cancel"), lang.L("New Folder"); got != "キャンセル" || got2 != "新しいフォルダー" {
+		t.Errorf("the file dialog's words under a German locale: %q, %q", got, got2)
 	}
 	u.setLanguage("en")
 	if got := tr("days.left", map[string]any{"Days": 3}); got != "3 days left" {

@@ -15,7 +15,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 )
 
 // identityDetails lists what a certificate is: what インストール完了 shows and the
@@ -75,7 +74,7 @@ func subjectText(name pkix.Name) string {
 
 // fingerprintText writes a SHA-256 fingerprint in upper case, in groups of eight
 // over two lines, so it fits the window and can be read out over the phone.
-func fingerprintText(fp certstore.Fingerprint) string {
+func fingerprintText(fp agent.Fingerprint) string {
 	s := strings.ToUpper(string(fp))
 	var b strings.Builder
 	for i := 0; i < len(s); i += 8 {

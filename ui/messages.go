@@ -35,20 +35,30 @@ func (u *UI) showError(err error) {
 	u.showMessage(t("error.title"), u.message(err))
 }
 
-// showMessage shows a short text in a dialog with one close button.
+// showMessage shows a short text in a dialog with one close button, which has
+// the keyboard: Enter (or Space, or Escape) closes it. The buttons of every
+// dialog are the window's own (see keys.go), since Fyne's answer Space only.
 func (u *UI) showMessage(title, text string) {
-	u.showDialog(dialog.NewCustom(title, t("button.ok"), container.NewPadded(wrapped(text)), u.win), 480)
+	var d dialog.Dialog
+	ok := u.newButton(t("button.ok"), true, func() { d.Hide() })
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(container.NewPadded(wrapped(text)), buttons(ok)), u.win)
+	u.showDialog(d, 480)
+	u.win.Canvas().Focus(ok)
 }
 
 // confirm asks before a destructive action; action names the button that does it,
-// so the user reads what will happen on the button itself.
+// so the user reads what will happen on the button itself. キャンセル has the
+// keyboard, so a stray Enter takes nothing away; Tab reaches the action.
 func (u *UI) confirm(title, text, action string, ok func()) {
-	d := dialog.NewCustomConfirm(title, action, t("button.cancel"), container.NewPadded(wrapped(text)), func(yes bool) {
-		if yes {
-			ok()
-		}
-	}, u.win)
+	var d dialog.Dialog
+	cancel := u.newButton(t("button.cancel"), false, func() { d.Hide() })
+	yes := u.newButton(action, true, func() {
+		d.Hide()
+		ok()
+	})
+	d = dialog.NewCustomWithoutButtons(title, container.NewVBox(container.NewPadded(wrapped(text)), buttons(cancel, yes)), u.win)
 	u.showDialog(d, 480)
+	u.win.Canvas().Focus(cancel)
 }
 
 // errorLabel is the red line under a form that says why it was refused. Showing

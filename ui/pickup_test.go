@@ -42,7 +42,7 @@ func TestPickupWithAWrongPasswordSaysWhatToDo(t *testing.T) {
 	tap(t, u, "取得")
 	tap(t, u, "取得")
 	assertTitle(t, u, "電子証明書を取得できませんでした")
-	assertShows(t, u, "ログインIDまたはログインパスワードが正しくありません。")
+	assertShows(t, u, "お客様IDまたはログインパスワードが正しくありません。")
 	if len(f.ids) != 0 {
 		t.Fatalf("a refused pickup left %d certificates", len(f.ids))
 	}

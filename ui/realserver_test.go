@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/server"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/wire"
@@ -74,13 +73,9 @@ func startRealBank(t *testing.T) (wire.BankConfig, string) {
 // with a certificate, and revokes it.
 func TestAdminFlowAgainstTheRealServer(t *testing.T) {
 	bank, password := startRealBank(t)
-	store, err := certstore.Open("memory")
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := test.NewTempApp(t)
 	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
-		return agent.New(agent.Config{BankConfig: bank, Store: "memory"}, store, agent.Options{StateDir: t.TempDir()})
+		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
 	}})
 	t.Cleanup(u.cancel)
 	u.wait()
@@ -110,7 +105,7 @@ func TestAdminFlowAgainstTheRealServer(t *testing.T) {
 	tap(t, u, "利用者の追加")
 	typeInto(t, u, true, 0, "ippan")
 	typeInto(t, u, true, 1, "佐藤 一郎")
-	typeInto(t, u, true, 2, "Ippan-Pass-2026")
+	typeInto(t, u, true, 3, "Ippan-Pass-2026")
 	tap(t, u, "追加")
 	assertShows(t, u, "利用者 ippan を追加しました。")
 	assertTableShows(t, table, "ippan", "佐藤 一郎", "一般者", "取得待ち")

@@ -27,7 +27,7 @@ func TestPasswordLoginShowsTheAgentsMessageOnAWrongPassword(t *testing.T) {
 	typeInto(t, u, false, 1, "wrong")
 	tap(t, u, "ログイン")
 	assertTitle(t, u, "ログイン")
-	assertShows(t, u, "ログインIDまたはログインパスワードが正しくありません。")
+	assertShows(t, u, "お客様IDまたはログインパスワードが正しくありません。")
 
 	typeInto(t, u, false, 1, f.password)
 	pressKey(u, "Return")

@@ -137,7 +137,11 @@ func (tr *tray) menu() *fyne.Menu {
 		u.win.Show()
 		u.win.RequestFocus()
 	})
-	quit := fyne.NewMenuItem(t("tray.quit"), nil) // Fyne quits the app on an IsQuit item
+	// An action of its own: Fyne's systray copies each item's action before the
+	// driver fills in its quit action for an IsQuit item left without one, so a nil
+	// action here would make 終了 do nothing. IsQuit keeps Fyne from adding its own
+	// Quit, in the system's language rather than the window's.
+	quit := fyne.NewMenuItem(t("tray.quit"), u.quit)
 	quit.IsQuit = true
 	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open, fyne.NewMenuItemSeparator(), quit)
 }

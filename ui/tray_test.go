@@ -76,3 +76,16 @@ func TestTrayMenuEndsWithQuitInTheWindowsLanguage(t *testing.T) {
 		t.Fatalf("last tray item %q (quit %v), want 終了 marked as quit", last.Label, last.IsQuit)
 	}
 }
+
+func TestTrayQuitEndsTheApp(t *testing.T) {
+	u := newTestUI(t, newFakeBackend())
+	items := u.tray.menu().Items
+	quit := items[len(items)-1]
+	if quit.Action == nil {
+		t.Fatal("終了 has no action of its own: Fyne's systray copies the nil action before the driver fills in its quit")
+	}
+	quit.Action()
+	if u.ctx.Err() == nil {
+		t.Fatal("終了 left the app running")
+	}
+}

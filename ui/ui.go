@@ -165,6 +165,13 @@ func (u *UI) ShowAndRun() {
 	}
 }
 
+// quit ends the application, from the tray's 終了 (the window may be hidden):
+// the background work stops at once, and ShowAndRun lets go of the agent.
+func (u *UI) quit() {
+	u.cancel()
+	u.app.Quit()
+}
+
 // Home shows the start screen, or 設定 when no configuration is open.
 func (u *UI) Home() {
 	if u.backend == nil {

@@ -69,15 +69,18 @@ type Certificate struct {
 
 // User is one login ID of a contract.
 type User struct {
-	LoginID      string      `json:"login_id"`
-	DisplayName  string      `json:"display_name,omitempty"`
-	Email        string      `json:"email,omitempty"` // where the expiry notices go
-	Role         Role        `json:"role"`
-	ContractID   string      `json:"contract_id"`
-	ContractName string      `json:"contract_name"`
-	Locked       bool        `json:"locked"`
-	LastLoginAt  *time.Time  `json:"last_login_at,omitempty"`
-	Certificate  Certificate `json:"certificate"`
+	LoginID      string `json:"login_id"`
+	DisplayName  string `json:"display_name,omitempty"`
+	Email        string `json:"email,omitempty"` // where the expiry notices go
+	Role         Role   `json:"role"`
+	ContractID   string `json:"contract_id"`
+	ContractName string `json:"contract_name"`
+	Locked       bool   `json:"locked"`
+	// LastLoginAt is the ID's latest login; in a [LoginResponse], the one before
+	// the login just made (absent on a first login), which the user checks as
+	// 前回ログイン日時.
+	LastLoginAt *time.Time  `json:"last_login_at,omitempty"`
+	Certificate Certificate `json:"certificate"`
 }
 
 // NoticeKind says what a notice is about, so the agent can act on it.

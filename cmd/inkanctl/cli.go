@@ -392,7 +392,7 @@ func (c *cli) choose(ctx context.Context, a *agent.Agent, ref string) (*agent.Id
 	return nil, &usageError{fmt.Sprintf("--id %q names %d certificates: give the fingerprint", ref, len(found))}
 }
 
-func shortFP(fp certstore.Fingerprint) string {
+func shortFP(fp agent.Fingerprint) string {
 	if len(fp) > 16 {
 		return string(fp[:16])
 	}
@@ -401,17 +401,17 @@ func shortFP(fp certstore.Fingerprint) string {
 
 // identityJSON is how a certificate is written with --json.
 type identityJSON struct {
-	Fingerprint  certstore.Fingerprint `json:"fingerprint"`
-	Label        string                `json:"label"`
-	LoginID      string                `json:"login_id"`
-	Role         wire.Role             `json:"role"`
-	ContractID   string                `json:"contract_id"`
-	ContractName string                `json:"contract_name"`
-	NotAfter     time.Time             `json:"not_after"`
-	DaysLeft     int                   `json:"days_left"`
-	State        agent.State           `json:"state"`
-	LastUsed     *time.Time            `json:"last_used,omitempty"`
-	Exportable   bool                  `json:"exportable"`
+	Fingerprint  agent.Fingerprint `json:"fingerprint"`
+	Label        string            `json:"label"`
+	LoginID      string            `json:"login_id"`
+	Role         wire.Role         `json:"role"`
+	ContractID   string            `json:"contract_id"`
+	ContractName string            `json:"contract_name"`
+	NotAfter     time.Time         `json:"not_after"`
+	DaysLeft     int               `json:"days_left"`
+	State        agent.State       `json:"state"`
+	LastUsed     *time.Time        `json:"last_used,omitempty"`
+	Exportable   bool              `json:"exportable"`
 }
 
 func toJSON(id *agent.Identity) identityJSON {

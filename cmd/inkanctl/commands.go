@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -289,7 +288,7 @@ func (c *cli) backupCommand() *cobra.Command {
 		Short: "Back up certificates with their keys into one password-protected PKCS#12 file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var fps []certstore.Fingerprint
+			var fps []agent.Fingerprint
 			for _, ref := range refs {
 				a, err := c.agentFor(cmd.Context(), ref)
 				if err != nil {
@@ -415,11 +414,11 @@ func (c *cli) printRestoreNotes(res *agent.RestoreResult) {
 
 // otherJSON is how restore --json writes a certificate that is not this bank's.
 type otherJSON struct {
-	Fingerprint certstore.Fingerprint `json:"fingerprint"`
-	Label       string                `json:"label"`
-	Subject     string                `json:"subject"`
-	Issuer      string                `json:"issuer"`
-	NotAfter    time.Time             `json:"not_after"`
+	Fingerprint agent.Fingerprint `json:"fingerprint"`
+	Label       string            `json:"label"`
+	Subject     string            `json:"subject"`
+	Issuer      string            `json:"issuer"`
+	NotAfter    time.Time         `json:"not_after"`
 }
 
 func (c *cli) browserCopyCommand() *cobra.Command {

@@ -163,6 +163,7 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		}
 		res.CertificateMode = c.CertificateModeAt != nil
 		res.User = s.view(u, c, cur, now)
+		res.User.LastLoginAt = res.PreviousLoginAt // the user checks the login before this one
 		return audit(tx, now, Actor{Name: u.LoginID, RemoteAddr: remoteAddr}, "login", u.LoginID, serial)
 	})
 	if err == nil {
