@@ -2,8 +2,6 @@ package ui
 
 import (
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -40,7 +38,11 @@ func TestImportsOnlyAgentAndWire(t *testing.T) {
 // goList runs `go list -f format` on this package and returns its output's words.
 func goList(t *testing.T, format string) []string {
 	t.Helper()
-	out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-f", format, ".").CombinedOutput()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to list ui's imports: %v", err)
+	}
+	out, err := exec.Command(goBin, "list", "-f", format, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -f %q: %v\n%s", format, err, out)
 	}
