@@ -290,8 +290,6 @@ func (a *adminScreen) create() {
 		widget.NewFormItem(t("field.role"), role),
 		widget.NewFormItem(t("field.initialpassword"), password),
 	)
-	form.Items[2].HintText = t("admin.create.email.hint")
-	form.Items[4].HintText = t("admin.create.password.hint")
 	errText := errorLabel()
 	var d dialog.Dialog
 	add = a.u.newButton(t("admin.create.button"), true, nil)
@@ -321,7 +319,8 @@ func (a *adminScreen) create() {
 		})
 	}
 	cancel := a.u.newButton(t("button.cancel"), false, func() { d.Hide() })
-	content := container.NewVBox(form, issue, errText, buttons(cancel, add))
+	// The rules under the form wrap with the dialog (a form's hint text would not).
+	content := container.NewVBox(form, wrapped(t("admin.create.email.hint")), wrapped(t("admin.create.password.hint")), issue, errText, buttons(cancel, add))
 	d = dialog.NewCustomWithoutButtons(t("admin.create"), content, a.u.win)
 	a.u.showDialog(d, 560)
 	a.u.win.Canvas().Focus(loginID)
