@@ -106,7 +106,7 @@ func TestOneAgentServesTwoBanksWithTheRightCertificateForEach(t *testing.T) {
 
 	// Backup of both banks' certificates, restored onto an empty store.
 	const pw = "Kinko-Backup-2026"
-	pfx, err := pc.BackupAs(ctx, []certstore.Fingerprint{renewedInkan.Fingerprint, renewedSakura.Fingerprint}, pw, pw, agent.BackupModern)
+	pfx, err := pc.BackupAs(ctx, []agent.Fingerprint{renewedInkan.Fingerprint, renewedSakura.Fingerprint}, pw, pw, agent.BackupModern)
 	if err != nil {
 		t.Fatal(err)
 	}

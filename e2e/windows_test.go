@@ -87,7 +87,7 @@ func (b *bank) windowsPC(t *testing.T) (*agent.Agent, certstore.Store) {
 			t.Errorf("clean up the Windows store: %v", err)
 		}
 		for _, id := range ids {
-			if err := store.Delete(context.Background(), id.Fingerprint); err != nil {
+			if err := store.Delete(context.Background(), certstore.Fingerprint(id.Fingerprint)); err != nil {
 				t.Errorf("clean up %s: %v", id.Label, err)
 			}
 		}
@@ -127,11 +127,11 @@ func TestWindowsRSAPolicyPickupAndCertificateLogin(t *testing.T) {
 	}
 	b.login(pc, ippan)
 
-	_, err = pc.Backup(ctx, []certstore.Fingerprint{ippan.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
+	_, err = pc.Backup(ctx, []agent.Fingerprint{ippan.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026")
 	if !errors.Is(err, certstore.ErrKeyNotExportable) || !strings.Contains(agent.Message(err, "ja"), "管理者ID") {
 		t.Fatalf("backup of the general ID's non-exportable CNG key: %v", err)
 	}
-	if _, err := pc.Backup(ctx, []certstore.Fingerprint{admin.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026"); err != nil {
+	if _, err := pc.Backup(ctx, []agent.Fingerprint{admin.Fingerprint}, "Kinko-Backup-2026", "Kinko-Backup-2026"); err != nil {
 		t.Fatalf("backup of the admin's exportable CNG key: %v", err)
 	}
 }
