@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/ui"
 	"github.com/inkan-dev/inkan/wire"
 )
@@ -46,7 +45,7 @@ func (m *banksBackend) Identities(ctx context.Context) ([]*agent.Identity, error
 	return m.b.Identities(ctx)
 }
 
-func (m *banksBackend) Login(ctx context.Context, fp certstore.Fingerprint, password string) (*agent.Session, error) {
+func (m *banksBackend) Login(ctx context.Context, fp agent.Fingerprint, password string) (*agent.Session, error) {
 	a, err := m.b.Owner(ctx, fp)
 	if err != nil {
 		return nil, err
@@ -68,7 +67,7 @@ func (m *banksBackend) Logout(ctx context.Context, s *agent.Session) error {
 	return m.any().Logout(ctx, s)
 }
 
-func (m *banksBackend) Renew(ctx context.Context, fp certstore.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error) {
+func (m *banksBackend) Renew(ctx context.Context, fp agent.Fingerprint, progress agent.ProgressFunc) (*agent.Identity, error) {
 	a, err := m.b.Owner(ctx, fp)
 	if err != nil {
 		return nil, err
@@ -90,7 +89,7 @@ func (m *banksBackend) Warnings(ctx context.Context, notices []wire.Notice) ([]a
 	return all, nil
 }
 
-func (m *banksBackend) Delete(ctx context.Context, fp certstore.Fingerprint) error {
+func (m *banksBackend) Delete(ctx context.Context, fp agent.Fingerprint) error {
 	a, err := m.b.Owner(ctx, fp)
 	if err != nil {
 		return err
@@ -98,7 +97,7 @@ func (m *banksBackend) Delete(ctx context.Context, fp certstore.Fingerprint) err
 	return a.Delete(ctx, fp)
 }
 
-func (m *banksBackend) BackupAs(ctx context.Context, fps []certstore.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
+func (m *banksBackend) BackupAs(ctx context.Context, fps []agent.Fingerprint, password, confirm string, format agent.BackupFormat) ([]byte, error) {
 	return m.b.BackupAs(ctx, fps, password, confirm, format)
 }
 
