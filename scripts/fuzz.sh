@@ -26,7 +26,9 @@ for pkg in $(go list $FUZZPKGS); do
     echo "== fuzz $pkg $fn for $FUZZTIME =="
     out=$(mktemp)
     status=0
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -parallel "$FUZZPARALLEL" "$pkg" 2>&1 | tee "$out" || status=$?
+    # -timeout 0: -fuzztime bounds the run, and go test's default 10-minute
+    # timeout would otherwise end a 10-minute run (make fuzz) in a panic.
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -timeout 0 -parallel "$FUZZPARALLEL" "$pkg" 2>&1 | tee "$out" || status=$?
     if [ -n "${FUZZLOG:-}" ]; then
       # go test's last progress line carries the total execs of the run.
       last=$(grep -E 'fuzz: elapsed' "$out" | tail -n 1 || true)
