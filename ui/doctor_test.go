@@ -8,20 +8,15 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/certstore"
 )
 
 // 設定 → 動作環境チェック runs the agent's self-check against the real server and
 // shows each step; the report can be copied.
 func TestSettingsRunsTheEnvironmentCheckAndCopiesItsReport(t *testing.T) {
 	bank, _ := startRealBank(t)
-	store, err := certstore.Open("memory")
-	if err != nil {
-		t.Fatal(err)
-	}
 	a := test.NewTempApp(t)
 	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
-		return agent.New(agent.Config{BankConfig: bank, Store: "memory"}, store, agent.Options{StateDir: t.TempDir()})
+		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
 	}})
 	t.Cleanup(u.cancel)
 	u.wait()
