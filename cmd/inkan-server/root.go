@@ -24,6 +24,8 @@ type cli struct {
 	json     bool
 	// db and dbPasswordFile are --db and --db-password-file.
 	db, dbPasswordFile string
+	// closers end what a command opened, such as the HSM session.
+	closers []func() error
 }
 
 func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
@@ -41,6 +43,7 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print results as JSON")
 	root.PersistentFlags().StringVar(&c.db, "db", "", "a postgres:// URL to use instead of the config file's database (the password from --db-password-file, PGPASSWORD or PGPASSFILE, never in the URL)")
 	root.PersistentFlags().StringVar(&c.dbPasswordFile, "db-password-file", "", "a file whose first line is the PostgreSQL password")
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return c.close() }
 	root.AddCommand(c.initCmd(), c.serveCmd(), c.contractCmd(), c.userCmd(), c.certCmd(), c.demoCmd(), c.agentConfigCmd(), c.tlsCmd(), c.dbCmd(), c.caCmd())
 	return root
 }
@@ -60,6 +63,15 @@ func (c *cli) openWith(opts server.Options) (*server.Server, error) {
 		return nil, err
 	}
 	opts.Database = d
+	if opts.IssuingSigner == nil {
+		key, err := c.openIssuingKey()
+		if err != nil {
+			return nil, err
+		}
+		if key != nil {
+			opts.IssuingSigner = key
+		}
+	}
 	return server.Open(c.dataDir, opts)
 }
 

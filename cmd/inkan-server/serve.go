@@ -15,11 +15,12 @@ import (
 
 	"github.com/inkan-dev/inkan/server"
 	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/hsm"
 )
 
 func (c *cli) initCmd() *cobra.Command {
 	var cfg server.InitConfig
-	var alg, passFile string
+	var alg, passFile, kms, module string
 	cmd := &cobra.Command{
 		Use:   "init --data DIR --bank-code CODE --bank-name NAME --revocation-url http://HOST[:PORT] --policy-oid OID [--host NAME...]",
 		Short: "Create a data directory: root and issuing CA (keys encrypted), root CRL, TLS certificate, database, config",
@@ -42,10 +43,30 @@ func (c *cli) initCmd() *cobra.Command {
 				return fmt.Errorf("the CA key passphrase is %d characters: give at least %d (パスフレーズが短すぎます)", len(pass), minPassphrase)
 			}
 			cfg.Passphrase = pass
+			var opts server.Options
+			if kms != "" {
+				u, err := kmsURI(kms, module)
+				if err != nil {
+					return err
+				}
+				if ca.Exists(c.dataDir) {
+					return fmt.Errorf("%s already holds a CA: refusing to make a key in the token for it", c.dataDir)
+				}
+				pin, err := c.readPIN(u)
+				if err != nil {
+					return err
+				}
+				key, err := hsm.Create(u, pin, alg)
+				if err != nil {
+					return err
+				}
+				c.closers = append(c.closers, key.Close)
+				cfg.IssuingSigner, cfg.CAKey, opts.IssuingSigner = key, u.String(), key
+			}
 			if err := server.Init(c.dataDir, cfg); err != nil {
 				return err
 			}
-			s, err := c.openWith(server.Options{})
+			s, err := c.openWith(opts)
 			if err != nil {
 				return err
 			}
@@ -69,6 +90,8 @@ func (c *cli) initCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.PolicyOID, "policy-oid", "", "the OID of the bank's certificate policy, written into every certificate")
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "a demo on this machine: allows a loopback revocation URL (default http://"+server.DemoHTTPAddr+") and an example policy OID")
 	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the passphrase that encrypts the CA keys (else $"+passphraseEnv+" or a prompt)")
+	cmd.Flags().StringVar(&kms, "kms", "", "make the issuing CA key in an HSM: a pkcs11: URI (RFC 7512) such as 'pkcs11:token=inkan;object=issuing-ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/inkan/pin' (the PIN from pin-source, $"+hsm.PINEnv+" or a prompt)")
+	cmd.Flags().StringVar(&module, "pkcs11-module", "", "the PKCS#11 module for --kms when its URI has no module-path")
 	cmd.Flags().StringVar(&alg, "key-algorithm", string(ca.ECDSAP256), "CA key: ecdsa-p256, ecdsa-p384 or rsa-3072")
 	return cmd
 }
