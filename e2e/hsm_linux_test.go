@@ -1,0 +1,214 @@
+//go:build linux && cgo
+
+package e2e
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// softHSMModule is where Debian's softhsm2 puts its PKCS#11 module.
+const softHSMModule = "/usr/lib/softhsm/libsofthsm2.so"
+
+// TestIssuingKeyInSoftHSM: init --kms makes the issuing CA key in a SoftHSM2
+// token, serve signs through it, a PC picks up a certificate, and openssl
+// finds the leaf and the OCSP answers signed by the issuing CA whose key is
+// in the token, with no issuing key file in DATA; a wrong PIN stops serve.
+func TestIssuingKeyInSoftHSM(t *testing.T) {
+	util, err := exec.LookPath("softhsm2-util")
+	if err != nil {
+		t.Fatal("softhsm2-util is missing: apt-get install softhsm2 (scripts/install-deps.sh does)")
+	}
+	if _, err := os.Stat(softHSMModule); err != nil {
+		t.Fatalf("the SoftHSM2 module: %v (apt-get install softhsm2)", err)
+	}
+	openssl, err := exec.LookPath("openssl")
+	if err != nil {
+		t.Fatal("openssl is missing (scripts/install-deps.sh installs it)")
+	}
+	bin := binaries(t)
+	hsmDir := t.TempDir()
+	conf := filepath.Join(hsmDir, "softhsm2.conf")
+	write(t, conf, "directories.tokendir = "+filepath.Join(hsmDir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n")
+	if err := os.Mkdir(filepath.Join(hsmDir, "tokens"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOFTHSM2_CONF", conf)
+	if out, err := exec.Command(util, "--init-token", "--free", "--label", "inkan-ca", "--so-pin", "87654321", "--pin", "246810").CombinedOutput(); err != nil {
+		t.Fatalf("softhsm2-util --init-token: %v\n%s", err, out)
+	}
+	pinFile := filepath.Join(hsmDir, "pin")
+	write(t, pinFile, "246810\n")
+	env := append(os.Environ(), "INKAN_CA_PASSPHRASE=e2e hsm passphrase", "SOFTHSM2_CONF="+conf)
+	srv := filepath.Join(bin, "inkan-server")
+	data, pc := filepath.Join(t.TempDir(), "data"), t.TempDir()
+	cmd := func(want int, stdin string, args ...string) (string, string) {
+		t.Helper()
+		c := exec.Command(srv, append([]string{"--data", data}, args...)...)
+		c.Env, c.Stdin = env, strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		err := c.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != want {
+			t.Fatalf("inkan-server %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, stdout.String(), stderr.String())
+		}
+		return stdout.String(), stderr.String()
+	}
+
+	httpAddr, addr := freeAddr(t), freeAddr(t)
+	uri := "pkcs11:token=inkan-ca;object=issuing-ca?pin-source=file:" + pinFile
+	cmd(0, "", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1",
+		"--revocation-url", "http://"+httpAddr, "--http-addr", httpAddr, "--kms", uri, "--pkcs11-module", softHSMModule)
+	// The same name again is refused: the token keeps one issuing key of a name.
+	if _, stderr := cmd(1, "", "--data", t.TempDir(), "init", "--demo", "--bank-code", "1376", "--bank-name", "x", "--kms", uri, "--pkcs11-module", softHSMModule); !strings.Contains(stderr, "already holds a key") {
+		t.Fatalf("a second init with the same object: %s", stderr)
+	}
+	// No file in DATA holds the issuing CA's key: the only private keys are the
+	// (encrypted) root key and the TLS key.
+	filepath.Walk(data, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(path)
+		rel, _ := filepath.Rel(data, path)
+		if bytes.Contains(b, []byte("PRIVATE KEY-----")) && rel != "offline/root-ca.key" && rel != "tls.pem" {
+			t.Errorf("%s holds a private key", rel)
+		}
+		return nil
+	})
+	if _, err := os.Stat(filepath.Join(data, "issuing-ca.key")); !os.IsNotExist(err) {
+		t.Fatalf("issuing-ca.key in DATA: %v", err)
+	}
+
+	out, _ := cmd(0, "", "--json", "contract", "add", "株式会社インカン商事")
+	contract := strings.Split(strings.Split(out, `"id": "`)[1], `"`)[0]
+	cmd(0, password("kanri")+"\n", "user", "add", "kanri", "--contract", contract, "--role", "admin", "--password-stdin")
+	cmd(0, "", "cert", "issue", "kanri")
+	cmd(0, "", "agent-config", "--url", "https://"+addr, "--out", filepath.Join(pc, "bank.json"))
+
+	serve := exec.Command(srv, "--data", data, "serve", "--addr", addr)
+	serve.Env = env
+	var serveLog bytes.Buffer
+	serve.Stdout, serve.Stderr = &serveLog, &serveLog
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			serve.Process.Signal(os.Interrupt)
+			if err := serve.Wait(); err != nil {
+				t.Errorf("serve: %v\n%s", err, serveLog.String())
+			}
+		}
+	}
+	t.Cleanup(stop)
+	waitListen(t, addr, &serveLog)
+	waitListen(t, httpAddr, &serveLog)
+
+	ctl := exec.Command(filepath.Join(bin, "inkanctl"), "--config", filepath.Join(pc, "bank.json"), "--store", "dir:"+filepath.Join(pc, "store"),
+		"--state-dir", pc, "--lang", "en", "pickup", "--login-id", "kanri", "--password-stdin")
+	ctl.Stdin = strings.NewReader(password("kanri") + "\n")
+	if out, err := ctl.CombinedOutput(); err != nil {
+		t.Fatalf("inkanctl pickup: %v\n%s\n%s", err, out, serveLog.String())
+	}
+	leaf := filepath.Join(pc, "leaf.pem")
+	write(t, leaf, string(pickedUpLeaf(t, filepath.Join(pc, "store"))))
+
+	ossl := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(openssl, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	root, issuing := filepath.Join(data, "root-ca.crt"), filepath.Join(data, "issuing-ca.crt")
+	if out := ossl("verify", "-CAfile", root, "-untrusted", issuing, leaf); !strings.Contains(out, ": OK") {
+		t.Fatalf("openssl verify: %s", out)
+	}
+	// The leaf is signed by the issuing CA directly (not a chain through some other key).
+	if out := ossl("verify", "-partial_chain", "-CAfile", issuing, leaf); !strings.Contains(out, ": OK") {
+		t.Fatalf("openssl verify against the issuing CA alone: %s", out)
+	}
+	ocspURL := strings.TrimSpace(ossl("x509", "-in", leaf, "-noout", "-ocsp_uri"))
+	if !strings.HasPrefix(ocspURL, "http://"+httpAddr) {
+		t.Fatalf("the leaf's OCSP URL %q is not on the revocation listener %s", ocspURL, httpAddr)
+	}
+	// -VAfile names the issuing CA as the only responder openssl trusts, and
+	// -verify_other is empty: the answer verifies only if the token's key signed it.
+	out = ossl("ocsp", "-issuer", issuing, "-cert", leaf, "-url", ocspURL, "-VAfile", issuing, "-resp_text")
+	if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leaf+": good") {
+		t.Fatalf("openssl ocsp: %s", out)
+	}
+	stop()
+
+	// A wrong PIN: serve refuses to start and says so, in Japanese first.
+	write(t, pinFile, "135790\n")
+	_, stderr := cmd(1, "", "serve", "--addr", freeAddr(t), "--http-addr", freeAddr(t))
+	ja, en := strings.Index(stderr, "PIN が違います"), strings.Index(stderr, "the PIN of token \"inkan-ca\" is wrong")
+	if ja < 0 || en < ja {
+		t.Fatalf("serve with a wrong PIN: %s", stderr)
+	}
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitListen waits until something listens on addr.
+func waitListen(t *testing.T, addr string, log *bytes.Buffer) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s:\n%s", addr, log.String())
+		}
+	}
+}
+
+// pickedUpLeaf is the PEM of the one end-entity certificate in the dir store.
+func pickedUpLeaf(t *testing.T, store string) []byte {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(store, "*.pem"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("the store holds %d identities (%v), want 1", len(files), err)
+	}
+	rest, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			t.Fatalf("%s holds no end-entity certificate", files[0])
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		if c, err := x509.ParseCertificate(block.Bytes); err == nil && !c.IsCA {
+			return pem.EncodeToMemory(block)
+		}
+	}
+}
