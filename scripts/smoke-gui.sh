@@ -111,6 +111,7 @@ echo "== smoke-gui: pick up demo-general1's certificate by keyboard"
 key Return
 typetext demo-general1
 key Return # to the password
+sleep 0.5
 typetext "$password"
 key Return # 取得: 取得前処理中, then 取得開始 with 取得 focused
 sleep 1
@@ -125,6 +126,7 @@ echo "== smoke-gui: log in with it by keyboard"
 key Return # インストール完了 → ログイン画面へ
 sleep 1
 key Return # 電子証明書ログイン: one certificate, so no chooser: its password
+sleep 1.5 # the password dialog must hold the keyboard before typing starts: keys typed earlier are lost
 typetext "$password"
 key Return
 # The user's fields up to its nested certificate object hold last_login_at once set.
