@@ -18,6 +18,7 @@ func (u *UI) showPickup() {
 	var loginID, password *entry
 	errText := errorLabel()
 	var next *button
+	bankItem, bank := u.bankChoice()
 	submit := func() {
 		id := strings.TrimSpace(loginID.Text)
 		if id == "" || password.Text == "" {
@@ -25,17 +26,27 @@ func (u *UI) showPickup() {
 			errText.Show()
 			return
 		}
+		if bankItem != nil && bank() == "" {
+			errText.SetText(t("bank.missing"))
+			errText.Show()
+			return
+		}
+		u.pickupBank = bank()
 		u.showPickupPrepare(id, password.Text)
 	}
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
 	password = u.newPasswordEntry(submit)
 	next = u.newButton(t("pickup.get"), true, submit)
+	form := widget.NewForm(
+		widget.NewFormItem(t("field.customerid"), loginID),
+		widget.NewFormItem(t("field.loginpassword"), password),
+	)
+	if bankItem != nil {
+		form.Items = append([]*widget.FormItem{bankItem}, form.Items...)
+	}
 	body := container.NewVBox(
 		wrapped(t("pickup.intro")),
-		widget.NewForm(
-			widget.NewFormItem(t("field.customerid"), loginID),
-			widget.NewFormItem(t("field.loginpassword"), password),
-		),
+		form,
 		errText,
 		buttons(u.newButton(t("button.cancel"), false, u.Home), next),
 	)
@@ -131,8 +142,9 @@ func (u *UI) showPickupProgress(loginID, password string) {
 	steps := newStepList(agent.StepPrepare, agent.StepGenerateKey, agent.StepIssue, agent.StepInstall)
 	body := container.NewVBox(wrapped(t("pickup.progress.text")), steps.object())
 	u.screen(t("pickup.progress.title"), body, nil, nil)
+	bank := u.pickupBank
 	u.run(func(ctx context.Context) (any, error) {
-		return u.backend.Pickup(ctx, loginID, password, func(s agent.Step) {
+		return u.pickupAt(ctx, bank, loginID, password, func(s agent.Step) {
 			fyne.Do(func() { steps.reach(s) })
 		})
 	}, func(res any, err error) {

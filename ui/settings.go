@@ -95,12 +95,10 @@ func (u *UI) showSettings() {
 		),
 	}
 	if u.backend != nil {
-		cfg := u.backend.Config()
-		parts = append(parts, section(t("settings.bank"), widget.NewForm(
-			widget.NewFormItem(t("field.bankname"), widget.NewLabel(cfg.BankName)),
-			widget.NewFormItem(t("field.bankcode"), widget.NewLabel(cfg.BankCode)),
-			widget.NewFormItem(t("field.server"), widget.NewLabel(cfg.ServerURL)),
-		)))
+		parts = append(parts, u.bankSection()) // ui/banks.go
+		if b := u.browserSection(); b != nil {
+			parts = append(parts, b)
+		}
 	}
 	var back func()
 	row := []fyne.CanvasObject{save}
@@ -146,6 +144,7 @@ func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label
 		}
 		u.backend, u.openErr = res.(Backend), nil
 		u.opts.ConfigPath, u.opts.Store = configPath, store
+		u.startAutoRenew()
 		prefs := u.app.Preferences()
 		prefs.SetString(prefConfig, configPath)
 		prefs.SetString(prefStore, store)

@@ -28,11 +28,18 @@ func (u *UI) showStart() {
 	var loginID, password *entry
 	errText := errorLabel()
 	var loginButton *button
+	bankItem, bank := u.bankChoice()
 	submit := func() {
+		code := bank()
+		if bankItem != nil && code == "" {
+			errText.SetText(t("bank.missing"))
+			errText.Show()
+			return
+		}
 		loginButton.Disable()
 		id, pw := loginID.Text, password.Text
 		u.run(func(ctx context.Context) (any, error) {
-			return u.backend.PasswordLogin(ctx, id, pw)
+			return u.passwordLoginAt(ctx, code, id, pw)
 		}, func(res any, err error) {
 			loginButton.Enable()
 			if err != nil {
@@ -46,12 +53,16 @@ func (u *UI) showStart() {
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
 	password = u.newPasswordEntry(submit)
 	loginButton = u.newButton(t("start.login"), false, submit)
+	passwordForm := widget.NewForm(
+		widget.NewFormItem(t("field.customerid"), loginID),
+		widget.NewFormItem(t("field.loginpassword"), password),
+	)
+	if bankItem != nil {
+		passwordForm.Items = append([]*widget.FormItem{bankItem}, passwordForm.Items...)
+	}
 	passwordBox := section(t("start.password.title"),
 		wrapped(t("start.password.help")),
-		widget.NewForm(
-			widget.NewFormItem(t("field.customerid"), loginID),
-			widget.NewFormItem(t("field.loginpassword"), password),
-		),
+		passwordForm,
 		errText,
 		buttons(loginButton),
 	)

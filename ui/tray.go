@@ -59,6 +59,7 @@ func newTray(u *UI) *tray {
 // start checks the warnings now and then every checkEvery until the app quits.
 func (tr *tray) start() {
 	tr.running = true
+	tr.u.startAutoRenew()
 	tr.u.refreshWarnings()
 	go func() {
 		tick := time.NewTicker(checkEvery)
@@ -93,6 +94,7 @@ func (u *UI) refreshWarnings() {
 			return
 		}
 		info := res.(startInfo)
+		u.notifyCopyProblem()
 		u.tray.update(info.ids)
 		u.tray.notify(info.warnings)
 	})

@@ -85,6 +85,10 @@ type UI struct {
 	landing sync.Mutex
 
 	tray *tray
+	// renewal is the silent renewal of the current backend (banks.go).
+	renewal autoRenew
+	// pickupBank is the bank chosen for the pickup under way ("" with one bank).
+	pickupBank string
 }
 
 // New builds the window of a. It opens the configuration through opts.Open and
@@ -143,6 +147,7 @@ func (u *UI) connect() {
 		u.setLanguage(u.chooseLanguage())
 		u.win.SetTitle(t("app.title"))
 		u.tray.rebuild()
+		u.startAutoRenew()
 		u.Home()
 		if u.tray.running {
 			u.refreshWarnings()

@@ -1,21 +1,23 @@
 package main
 
 import (
-	"path/filepath"
-
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/certstore"
 	"github.com/inkan-dev/inkan/ui"
 )
 
-// The window drives the real agent through ui.Backend.
-var _ ui.Backend = (*agent.Agent)(nil)
+// The window drives the real agent through ui.Backend, and its tray renews silently.
+var (
+	_ ui.Backend     = (*agent.Agent)(nil)
+	_ ui.AutoRenewer = (*agent.Agent)(nil)
+)
 
 // openAgent opens the agent for the bank's configuration file and for every
 // bank configured beside it (banks/<code>.json, as inkanctl bank add writes),
-// keeping certificates in store, or in the configuration's store, or the OS default.
-func openAgent(configPath, store string) (ui.Backend, error) {
-	cfgs, err := agent.LoadBanks(filepath.Join(filepath.Dir(configPath), "banks"), configPath)
+// keeping certificates in store, or in the configuration's store, or the OS
+// default. tune applies 設定's choices (the browser copy) to each bank's configuration.
+func openAgent(configPath, store string, tune func(*agent.Config)) (ui.Backend, error) {
+	cfgs, err := agent.LoadBanks(ui.BankDir(configPath), configPath)
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +41,7 @@ func openAgent(configPath, store string) (ui.Backend, error) {
 	}
 	for i := range cfgs {
 		cfgs[i].Store = kind
+		tune(&cfgs[i])
 	}
 	if len(cfgs) == 1 {
 		return agent.New(cfgs[0], s, agent.Options{})

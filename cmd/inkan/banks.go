@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/ui"
@@ -18,7 +21,11 @@ type banksBackend struct {
 	cfg agent.Config // the first bank's, named for all of them
 }
 
-var _ ui.Backend = (*banksBackend)(nil)
+var (
+	_ ui.Backend     = (*banksBackend)(nil)
+	_ ui.MultiBank   = (*banksBackend)(nil)
+	_ ui.AutoRenewer = (*banksBackend)(nil)
+)
 
 func newBanksBackend(b *agent.Banks) *banksBackend {
 	all := b.All()
@@ -134,3 +141,63 @@ func (m *banksBackend) ReissueCertificate(ctx context.Context, s *agent.Session,
 func (m *banksBackend) UnlockUser(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error) {
 	return m.any().UnlockUser(ctx, s, loginID)
 }
+
+// Banks are the configured banks, by bank code.
+func (m *banksBackend) Banks() []agent.Config {
+	var out []agent.Config
+	for _, a := range m.b.All() {
+		out = append(out, a.Config())
+	}
+	return out
+}
+
+// PickupAt picks up at the bank the user chose; the password goes to that bank only.
+func (m *banksBackend) PickupAt(ctx context.Context, code, loginID, password string, progress agent.ProgressFunc) (*agent.Identity, error) {
+	a, err := m.b.Bank(code)
+	if err != nil {
+		return nil, err
+	}
+	return a.Pickup(ctx, loginID, password, progress)
+}
+
+// PasswordLoginAt logs in at the bank the user chose.
+func (m *banksBackend) PasswordLoginAt(ctx context.Context, code, loginID, password string) (*agent.Session, error) {
+	a, err := m.b.Bank(code)
+	if err != nil {
+		return nil, err
+	}
+	return a.PasswordLogin(ctx, loginID, password)
+}
+
+// BankIdentities lists the certificates of one bank.
+func (m *banksBackend) BankIdentities(ctx context.Context, code string) ([]*agent.Identity, error) {
+	a, err := m.b.Bank(code)
+	if err != nil {
+		return nil, err
+	}
+	return a.Identities(ctx)
+}
+
+// RunAutoRenew renews silently at every bank, each by its own bank's policy,
+// until ctx ends.
+func (m *banksBackend) RunAutoRenew(ctx context.Context, interval time.Duration, notify func(agent.Renewal)) {
+	var wg sync.WaitGroup
+	for _, a := range m.b.All() {
+		wg.Go(func() { a.RunAutoRenew(ctx, interval, notify) })
+	}
+	wg.Wait()
+}
+
+// BrowserCopyProblem is every bank's browser copy problem, nil when there is none.
+func (m *banksBackend) BrowserCopyProblem() error {
+	var errs []error
+	for _, a := range m.b.All() {
+		if err := a.BrowserCopyProblem(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// BrowserCopyDir is the browser's NSS database (one for all banks), "" when the copy is off.
+func (m *banksBackend) BrowserCopyDir() string { return m.any().BrowserCopyDir() }

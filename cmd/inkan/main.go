@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2/app"
 
+	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/ui"
 )
 
@@ -19,7 +20,10 @@ func main() {
 	flag.Parse()
 
 	a := app.NewWithID("dev.inkan.agent")
-	u := ui.New(a, ui.Options{ConfigPath: *configPath, Store: *store, Language: *language, Open: openAgent})
+	open := func(configPath, store string) (ui.Backend, error) {
+		return openAgent(configPath, store, func(cfg *agent.Config) { ui.ApplyBrowserPreferences(a.Preferences(), cfg) })
+	}
+	u := ui.New(a, ui.Options{ConfigPath: *configPath, Store: *store, Language: *language, Open: open})
 	if *benchStartup {
 		reportStartup(a, u)
 	}
