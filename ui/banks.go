@@ -418,3 +418,28 @@ func (u *UI) removeBank(cfg agent.Config, banks int) {
 		u.showDialog(d, 560)
 	})
 }
+
+// allIdentities is the tray's 電子証明書の一覧 submenu: every certificate on this
+// PC, of every bank, each with its bank's name and expiry; choosing one opens
+// the certificate list. nil when there is none.
+func (tr *tray) allIdentities() *fyne.MenuItem {
+	if len(tr.ids) == 0 {
+		return nil
+	}
+	u := tr.u
+	var children []*fyne.MenuItem
+	for _, id := range tr.ids {
+		label := t("tray.identity", map[string]any{"Label": id.Label, "Bank": id.BankName, "Date": date(id.NotAfter)})
+		if id.State == agent.StateRevoked {
+			label = t("tray.identity.revoked", map[string]any{"Label": id.Label, "Bank": id.BankName})
+		}
+		children = append(children, fyne.NewMenuItem(label, func() {
+			u.win.Show()
+			u.win.RequestFocus()
+			u.showCertificates()
+		}))
+	}
+	item := fyne.NewMenuItem(t("tray.all"), nil)
+	item.ChildMenu = fyne.NewMenu("", children...)
+	return item
+}

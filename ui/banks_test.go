@@ -273,3 +273,29 @@ func TestTrayNotifiesASilentRenewal(t *testing.T) {
 	})
 	u.wait()
 }
+
+func TestTrayListsTheCertificatesOfBothBanks(t *testing.T) {
+	f := newFakeBanks()
+	a := fakeIdentity("yamada", wire.RoleAdmin, 1, testNow.AddDate(-1, 0, 12), agent.StateRenewable)
+	b := fakeIdentity("mirai", wire.RoleGeneral, 2, testNow.AddDate(0, -5, 0), agent.StateValid)
+	a.BankName = "いんかん信用金庫"
+	b.Label, b.BankName = "mirai+2005", "みらい信用金庫"
+	f.ids = []*agent.Identity{a, b}
+	u, _ := newBanksUI(t, f)
+	u.tray.update(f.ids)
+	items := u.tray.menu().Items
+	if items[1].ChildMenu == nil || items[1].Label != "電子証明書の一覧" {
+		t.Fatalf("tray item 2 %q, want the submenu of every certificate", items[1].Label)
+	}
+	var got []string
+	for _, c := range items[1].ChildMenu.Items {
+		got = append(got, c.Label)
+	}
+	want := []string{"yamada+1376（いんかん信用金庫）: 有効期限 2026年12月3日", "mirai+2005（みらい信用金庫）: 有効期限 2027年6月21日"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("tray lists %q, want %q", got, want)
+	}
+	items[1].ChildMenu.Items[1].Action()
+	u.wait()
+	assertTitle(t, u, "電子証明書の管理")
+}

@@ -145,7 +145,11 @@ func (tr *tray) menu() *fyne.Menu {
 	// Quit, in the system's language rather than the window's.
 	quit := fyne.NewMenuItem(t("tray.quit"), u.quit)
 	quit.IsQuit = true
-	return fyne.NewMenu(t("app.name"), expiry, fyne.NewMenuItemSeparator(), open, fyne.NewMenuItemSeparator(), quit)
+	items := []*fyne.MenuItem{expiry}
+	if all := tr.allIdentities(); all != nil { // ui/banks.go: every bank's certificates
+		items = append(items, all)
+	}
+	return fyne.NewMenu(t("app.name"), append(items, fyne.NewMenuItemSeparator(), open, fyne.NewMenuItemSeparator(), quit)...)
 }
 
 // nearestExpiry is the certificate that expires first, leaving out revoked ones,
