@@ -21,7 +21,9 @@ const softHSMModule = "/usr/lib/softhsm/libsofthsm2.so"
 // TestIssuingKeyInSoftHSM: init --kms makes the issuing CA key in a SoftHSM2
 // token, serve signs through it, a PC picks up a certificate, and openssl
 // finds the leaf and the OCSP answers signed by the issuing CA whose key is
-// in the token, with no issuing key file in DATA; a wrong PIN stops serve.
+// in the token, with no issuing key file in DATA. ca rollover --kms makes the
+// next issuing key in the token, and both keys sign from there. A wrong PIN
+// stops serve.
 func TestIssuingKeyInSoftHSM(t *testing.T) {
 	util, err := exec.LookPath("softhsm2-util")
 	if err != nil {
@@ -77,22 +79,26 @@ func TestIssuingKeyInSoftHSM(t *testing.T) {
 	if _, stderr := cmd(1, "", "--data", t.TempDir(), "init", "--demo", "--bank-code", "1376", "--bank-name", "x", "--kms", uri, "--pkcs11-module", softHSMModule); !strings.Contains(stderr, "already holds a key") {
 		t.Fatalf("a second init with the same object: %s", stderr)
 	}
-	// No file in DATA holds the issuing CA's key: the only private keys are the
+	// No file in DATA holds an issuing CA's key: the only private keys are the
 	// (encrypted) root key and the TLS key.
-	filepath.Walk(data, func(path string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
+	noIssuingKeyFile := func() {
+		t.Helper()
+		filepath.Walk(data, func(path string, info os.FileInfo, err error) error {
+			if err != nil || info.IsDir() {
+				return err
+			}
+			b, _ := os.ReadFile(path)
+			rel, _ := filepath.Rel(data, path)
+			if bytes.Contains(b, []byte("PRIVATE KEY-----")) && rel != "offline/root-ca.key" && rel != "tls.pem" {
+				t.Errorf("%s holds a private key", rel)
+			}
+			return nil
+		})
+		if _, err := os.Stat(filepath.Join(data, "issuing-ca.key")); !os.IsNotExist(err) {
+			t.Fatalf("issuing-ca.key in DATA: %v", err)
 		}
-		b, _ := os.ReadFile(path)
-		rel, _ := filepath.Rel(data, path)
-		if bytes.Contains(b, []byte("PRIVATE KEY-----")) && rel != "offline/root-ca.key" && rel != "tls.pem" {
-			t.Errorf("%s holds a private key", rel)
-		}
-		return nil
-	})
-	if _, err := os.Stat(filepath.Join(data, "issuing-ca.key")); !os.IsNotExist(err) {
-		t.Fatalf("issuing-ca.key in DATA: %v", err)
 	}
+	noIssuingKeyFile()
 
 	out, _ := cmd(0, "", "--json", "contract", "add", "株式会社インカン商事")
 	contract := strings.Split(strings.Split(out, `"id": "`)[1], `"`)[0]
@@ -100,36 +106,41 @@ func TestIssuingKeyInSoftHSM(t *testing.T) {
 	cmd(0, "", "cert", "issue", "kanri")
 	cmd(0, "", "agent-config", "--url", "https://"+addr, "--out", filepath.Join(pc, "bank.json"))
 
-	serve := exec.Command(srv, "--data", data, "serve", "--addr", addr)
-	serve.Env = env
-	var serveLog bytes.Buffer
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			serve.Process.Signal(os.Interrupt)
-			if err := serve.Wait(); err != nil {
-				t.Errorf("serve: %v\n%s", err, serveLog.String())
+	startServe := func() (stop func()) {
+		serve := exec.Command(srv, "--data", data, "serve", "--addr", addr)
+		serve.Env = env
+		var serveLog bytes.Buffer
+		serve.Stdout, serve.Stderr = &serveLog, &serveLog
+		if err := serve.Start(); err != nil {
+			t.Fatal(err)
+		}
+		stopped := false
+		stop = func() {
+			if !stopped {
+				stopped = true
+				serve.Process.Signal(os.Interrupt)
+				if err := serve.Wait(); err != nil {
+					t.Errorf("serve: %v\n%s", err, serveLog.String())
+				}
 			}
 		}
+		t.Cleanup(stop)
+		waitListen(t, addr, &serveLog)
+		waitListen(t, httpAddr, &serveLog)
+		return stop
 	}
-	t.Cleanup(stop)
-	waitListen(t, addr, &serveLog)
-	waitListen(t, httpAddr, &serveLog)
-
-	ctl := exec.Command(filepath.Join(bin, "inkanctl"), "--config", filepath.Join(pc, "bank.json"), "--store", "dir:"+filepath.Join(pc, "store"),
-		"--state-dir", pc, "--lang", "en", "pickup", "--login-id", "kanri", "--password-stdin")
-	ctl.Stdin = strings.NewReader(password("kanri") + "\n")
-	if out, err := ctl.CombinedOutput(); err != nil {
-		t.Fatalf("inkanctl pickup: %v\n%s\n%s", err, out, serveLog.String())
+	pickup := func(loginID string) string {
+		t.Helper()
+		ctl := exec.Command(filepath.Join(bin, "inkanctl"), "--config", filepath.Join(pc, "bank.json"), "--store", "dir:"+filepath.Join(pc, loginID),
+			"--state-dir", filepath.Join(pc, loginID), "--lang", "en", "pickup", "--login-id", loginID, "--password-stdin")
+		ctl.Stdin = strings.NewReader(password(loginID) + "\n")
+		if out, err := ctl.CombinedOutput(); err != nil {
+			t.Fatalf("inkanctl pickup %s: %v\n%s", loginID, err, out)
+		}
+		leaf := filepath.Join(pc, loginID+".pem")
+		write(t, leaf, string(pickedUpLeaf(t, filepath.Join(pc, loginID))))
+		return leaf
 	}
-	leaf := filepath.Join(pc, "leaf.pem")
-	write(t, leaf, string(pickedUpLeaf(t, filepath.Join(pc, "store"))))
-
 	ossl := func(args ...string) string {
 		t.Helper()
 		out, err := exec.Command(openssl, args...).CombinedOutput()
@@ -139,23 +150,55 @@ func TestIssuingKeyInSoftHSM(t *testing.T) {
 		return string(out)
 	}
 	root, issuing := filepath.Join(data, "root-ca.crt"), filepath.Join(data, "issuing-ca.crt")
-	if out := ossl("verify", "-CAfile", root, "-untrusted", issuing, leaf); !strings.Contains(out, ": OK") {
-		t.Fatalf("openssl verify: %s", out)
+	// checkSignedBy: leaf verifies up to the root through issuer, and an OCSP
+	// answer for it verifies with issuer as the only responder openssl trusts
+	// (-VAfile): only the token's key of that issuing CA can have signed them.
+	checkSignedBy := func(leaf, issuer string) {
+		t.Helper()
+		if out := ossl("verify", "-CAfile", root, "-untrusted", issuer, leaf); !strings.Contains(out, ": OK") {
+			t.Fatalf("openssl verify: %s", out)
+		}
+		if out := ossl("verify", "-partial_chain", "-CAfile", issuer, leaf); !strings.Contains(out, ": OK") {
+			t.Fatalf("openssl verify against the issuing CA alone: %s", out)
+		}
+		ocspURL := strings.TrimSpace(ossl("x509", "-in", leaf, "-noout", "-ocsp_uri"))
+		if !strings.HasPrefix(ocspURL, "http://"+httpAddr) {
+			t.Fatalf("the leaf's OCSP URL %q is not on the revocation listener %s", ocspURL, httpAddr)
+		}
+		if out := ossl("ocsp", "-issuer", issuer, "-cert", leaf, "-url", ocspURL, "-VAfile", issuer, "-resp_text"); !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leaf+": good") {
+			t.Fatalf("openssl ocsp: %s", out)
+		}
 	}
-	// The leaf is signed by the issuing CA directly (not a chain through some other key).
-	if out := ossl("verify", "-partial_chain", "-CAfile", issuing, leaf); !strings.Contains(out, ": OK") {
-		t.Fatalf("openssl verify against the issuing CA alone: %s", out)
+
+	stop := startServe()
+	first := pickup("kanri")
+	checkSignedBy(first, issuing)
+	stop()
+
+	// ca rollover --kms: the new issuing key is made in the token too; the old
+	// one, retired, keeps signing OCSP for its certificates from the token.
+	firstIssuing, err := os.ReadFile(issuing)
+	if err != nil {
+		t.Fatal(err)
 	}
-	ocspURL := strings.TrimSpace(ossl("x509", "-in", leaf, "-noout", "-ocsp_uri"))
-	if !strings.HasPrefix(ocspURL, "http://"+httpAddr) {
-		t.Fatalf("the leaf's OCSP URL %q is not on the revocation listener %s", ocspURL, httpAddr)
+	cmd(0, "", "ca", "rollover", "--kms", "pkcs11:token=inkan-ca;object=issuing-ca-2?pin-source=file:"+pinFile, "--pkcs11-module", softHSMModule)
+	retiredURIs, _ := filepath.Glob(filepath.Join(data, "retired", "*.uri"))
+	if len(retiredURIs) != 1 {
+		t.Fatalf("retired/*.uri after the rollover: %v", retiredURIs)
 	}
-	// -VAfile names the issuing CA as the only responder openssl trusts, and
-	// -verify_other is empty: the answer verifies only if the token's key signed it.
-	out = ossl("ocsp", "-issuer", issuing, "-cert", leaf, "-url", ocspURL, "-VAfile", issuing, "-resp_text")
-	if !strings.Contains(out, "Response verify OK") || !strings.Contains(out, leaf+": good") {
-		t.Fatalf("openssl ocsp: %s", out)
+	retiredCert := strings.TrimSuffix(retiredURIs[0], ".uri") + ".crt"
+	if b, err := os.ReadFile(retiredCert); err != nil || !bytes.Equal(b, firstIssuing) {
+		t.Fatalf("%s is not the first issuing CA: %v", retiredCert, err)
 	}
+	if b, _ := os.ReadFile(filepath.Join(data, "config.json")); !strings.Contains(string(b), "object=issuing-ca-2") {
+		t.Fatalf("config.json's ca_key does not name the new key:\n%s", b)
+	}
+	noIssuingKeyFile()
+	cmd(0, password("ippan")+"\n", "user", "add", "ippan", "--contract", contract, "--role", "general", "--password-stdin")
+	cmd(0, "", "cert", "issue", "ippan")
+	stop = startServe()
+	checkSignedBy(pickup("ippan"), issuing)
+	checkSignedBy(first, retiredCert)
 	stop()
 
 	// A wrong PIN: serve refuses to start and says so, in Japanese first.

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -305,6 +306,28 @@ func writeConfig(path string, c Config) error {
 		return err
 	}
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
+}
+
+// SetCAKey records in dir's config.json where the issuing CA key is: a pkcs11:
+// URI, or empty for issuing-ca.key. The file is replaced by one rename, so a
+// crash leaves the old config or the new one.
+func SetCAKey(dir, uri string) error {
+	path := filepath.Join(dir, ConfigFile)
+	c, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	c.CAKey = uri
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("ca_key: %w", err)
+	}
+	if err := writeConfig(path+".next", c); err != nil {
+		return err
+	}
+	if err := os.Rename(path+".next", path); err != nil {
 		return fmt.Errorf("write config: %w", err)
 	}
 	return nil

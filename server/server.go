@@ -260,6 +260,9 @@ type Options struct {
 	// IssuingSigner is the issuing CA key in an HSM when the config's ca_key
 	// names one (see OpenSigner); nil reads issuing-ca.key.
 	IssuingSigner crypto.Signer
+	// RetiredSigner opens the HSM key of a retired issuing CA by its pkcs11:
+	// URI (see ca.LoadOptions); nil refuses retired issuers kept in an HSM.
+	RetiredSigner func(uri string) (crypto.Signer, error)
 }
 
 // Server is an opened data directory, ready to serve.
@@ -325,7 +328,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	if cfg.CAKey != "" && opts.IssuingSigner == nil {
 		return nil, fmt.Errorf("load CA from %s: config.json says the issuing key is in an HSM (%s), and no PKCS#11 session was opened for it", dir, cfg.CAKey)
 	}
-	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: baseURL, PolicyOID: cfg.CertificatePolicyOID, Passphrase: opts.Passphrase, IssuingSigner: opts.IssuingSigner, Now: clock()})
+	authority, err := ca.Load(dir, ca.LoadOptions{BaseURL: baseURL, PolicyOID: cfg.CertificatePolicyOID, Passphrase: opts.Passphrase, IssuingSigner: opts.IssuingSigner, RetiredSigner: opts.RetiredSigner, Now: clock()})
 	if err != nil {
 		return nil, fmt.Errorf("load CA from %s: %w", dir, err)
 	}

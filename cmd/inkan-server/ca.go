@@ -13,6 +13,7 @@ import (
 
 	"github.com/inkan-dev/inkan/server"
 	"github.com/inkan-dev/inkan/server/ca"
+	"github.com/inkan-dev/inkan/server/hsm"
 )
 
 // passphraseEnv is the environment variable the CA key passphrase may come from.
@@ -71,7 +72,7 @@ func (c *cli) readPassphrase(file string, confirm bool) ([]byte, error) {
 
 func (c *cli) caCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ca", Short: "The offline root key's jobs: root CRL, issuing CA rollover, key encryption"}
-	var rootKey, passFile string
+	var rootKey, passFile, kms, module string
 	rootFlags := func(sub *cobra.Command) {
 		sub.Flags().StringVar(&rootKey, "root-key", "", "the root CA key (default DIR/offline/root-ca.key)")
 		sub.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the CA key passphrase (else $"+passphraseEnv+" or a prompt)")
@@ -124,10 +125,34 @@ func (c *cli) caCmd() *cobra.Command {
 			if cfg.RevocationURL == "" || cfg.CertificatePolicyOID == "" {
 				return errors.New("config.json needs revocation_url and certificate_policy_oid before a rollover: they are written into the new issuing CA (see docs/server.md)")
 			}
-			if cfg.CAKey != "" {
-				return errors.New("the issuing key is in an HSM (ca_key): make the new key in the token and run init's --kms path on a new data directory; rollover makes key files only")
+			opts := ca.RolloverOptions{OldKeyURI: cfg.CAKey}
+			if kms != "" {
+				u, err := kmsURI(kms, module)
+				if err != nil {
+					return err
+				}
+				if cfg.CAKey != "" {
+					if old, err := hsm.ParseURI(cfg.CAKey); err == nil && old.Object == u.Object && string(old.ID) == string(u.ID) {
+						return fmt.Errorf("--kms names the current issuing key (%s): give the new key another object=, such as issuing-ca-%d", cfg.CAKey, time.Now().Year())
+					}
+				}
+				pin, err := c.readPIN(u)
+				if err != nil {
+					return err
+				}
+				old, err := issuingAlgorithm(c.dataDir)
+				if err != nil {
+					return err
+				}
+				key, err := hsm.Create(u, pin, old)
+				if err != nil {
+					return err
+				}
+				c.closers = append(c.closers, key.Close)
+				opts.NewSigner = key
+				opts.Commit = func() error { return server.SetCAKey(c.dataDir, u.String()) }
 			}
-			cert, err := ca.Rollover(c.dataDir, path, c.passphrase(passFile, false), cfg.RevocationURL, cfg.CertificatePolicyOID, time.Now())
+			cert, err := ca.RolloverWith(c.dataDir, path, c.passphrase(passFile, false), cfg.RevocationURL, cfg.CertificatePolicyOID, time.Now(), opts)
 			if err != nil {
 				return fmt.Errorf("roll the issuing CA over: %w", err)
 			}
@@ -137,6 +162,8 @@ func (c *cli) caCmd() *cobra.Command {
 		},
 	}
 	rootFlags(rollover)
+	rollover.Flags().StringVar(&kms, "kms", "", "make the new issuing key in an HSM: a pkcs11: URI with a new object= (see init --kms); needed when the current key is in one")
+	rollover.Flags().StringVar(&module, "pkcs11-module", "", "the PKCS#11 module for --kms when its URI has no module-path")
 
 	var keyPath string
 	encrypt := &cobra.Command{

@@ -1,6 +1,11 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/hsm"
 )
 
@@ -55,9 +61,19 @@ func (c *cli) openIssuingKey() (*hsm.Key, error) {
 	if err != nil || cfg.CAKey == "" {
 		return nil, err
 	}
-	u, err := hsm.ParseURI(cfg.CAKey)
+	key, err := c.openKey(cfg.CAKey)
 	if err != nil {
 		return nil, fmt.Errorf("config.json ca_key: %w", err)
+	}
+	return key, nil
+}
+
+// openKey opens the key a pkcs11: URI names, asking for its PIN, until the
+// command ends.
+func (c *cli) openKey(uri string) (*hsm.Key, error) {
+	u, err := hsm.ParseURI(uri)
+	if err != nil {
+		return nil, err
 	}
 	pin, err := c.readPIN(u)
 	if err != nil {
@@ -79,4 +95,31 @@ func (c *cli) close() error {
 	}
 	c.closers = nil
 	return err
+}
+
+// issuingAlgorithm is the kind of key of dir's current issuing CA, which a
+// rollover's new key keeps.
+func issuingAlgorithm(dir string) (string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, ca.IssuingCertFile))
+	if err != nil {
+		return "", fmt.Errorf("read the issuing CA certificate: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return "", fmt.Errorf("%s holds no PEM certificate", ca.IssuingCertFile)
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", ca.IssuingCertFile, err)
+	}
+	switch k := cert.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve == elliptic.P384() {
+			return string(ca.ECDSAP384), nil
+		}
+		return string(ca.ECDSAP256), nil
+	case *rsa.PublicKey:
+		return string(ca.RSA3072), nil
+	}
+	return "", fmt.Errorf("%s has a key of a kind the CA does not make", ca.IssuingCertFile)
 }

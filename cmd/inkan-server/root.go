@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,6 +72,9 @@ func (c *cli) openWith(opts server.Options) (*server.Server, error) {
 		if key != nil {
 			opts.IssuingSigner = key
 		}
+	}
+	if opts.RetiredSigner == nil {
+		opts.RetiredSigner = func(uri string) (crypto.Signer, error) { return c.openKey(uri) }
 	}
 	return server.Open(c.dataDir, opts)
 }

@@ -99,6 +99,9 @@ type LoadOptions struct {
 	// IssuingSigner, when set, is the current issuing CA's key (in an HSM);
 	// issuing-ca.key is not read then.
 	IssuingSigner crypto.Signer
+	// RetiredSigner opens the key of a retired issuing CA that is in an HSM
+	// (retired/ID.uri holds its pkcs11: URI); nil refuses such issuers.
+	RetiredSigner func(uri string) (crypto.Signer, error)
 	// Now drops retired issuers that have expired; zero means time.Now.
 	Now time.Time
 }
@@ -124,6 +127,8 @@ func Load(dir string, opts LoadOptions) (*CA, error) {
 		if err := finishRollover(dir, opts.Passphrase); err != nil {
 			return nil, err
 		}
+	} else if err := finishRolloverInHSM(dir, opts.IssuingSigner); err != nil {
+		return nil, err
 	}
 	current, err := loadIssuer(root, filepath.Join(dir, IssuingCertFile), filepath.Join(dir, IssuingKeyFile), opts.IssuingSigner, opts.Passphrase)
 	if err != nil {
@@ -135,7 +140,16 @@ func Load(dir string, opts LoadOptions) (*CA, error) {
 		return nil, fmt.Errorf("list retired issuing CAs: %w", err)
 	}
 	for _, crt := range retired {
-		iss, err := loadIssuer(root, crt, strings.TrimSuffix(crt, ".crt")+".key", nil, opts.Passphrase)
+		var signer crypto.Signer
+		if uri, err := os.ReadFile(strings.TrimSuffix(crt, ".crt") + ".uri"); err == nil {
+			if opts.RetiredSigner == nil {
+				return nil, fmt.Errorf("retired issuing CA %s: its key is in an HSM (%s) and no PKCS#11 session was opened for it", crt, strings.TrimSpace(string(uri)))
+			}
+			if signer, err = opts.RetiredSigner(strings.TrimSpace(string(uri))); err != nil {
+				return nil, fmt.Errorf("retired issuing CA %s: %w", crt, err)
+			}
+		}
+		iss, err := loadIssuer(root, crt, strings.TrimSuffix(crt, ".crt")+".key", signer, opts.Passphrase)
 		if err != nil {
 			return nil, fmt.Errorf("retired issuing CA: %w", err)
 		}
@@ -274,6 +288,30 @@ func (c *CA) CheckIssued(cert *x509.Certificate) error {
 // OCSP for its certificates until it expires. passphrase decrypts the root key
 // and encrypts the new issuing key (none writes it in clear, as before).
 func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID string, now time.Time) (*x509.Certificate, error) {
+	return RolloverWith(dir, rootKeyPath, passphrase, baseURL, policyOID, now, RolloverOptions{})
+}
+
+// RolloverOptions says where the issuing keys of a rollover are when they are
+// in an HSM rather than in files.
+type RolloverOptions struct {
+	// NewSigner, when set, is the new issuing key, made in an HSM: no key file
+	// is written, and the current issuing-ca.key, if any, moves to retired/.
+	NewSigner crypto.Signer
+	// OldKeyURI, when set, is the pkcs11: URI of the current issuing key: the
+	// retired issuer keeps it in retired/ID.uri instead of a key file.
+	OldKeyURI string
+	// Commit, when set, runs once the new certificate is written beside the
+	// current one and before it replaces it: the caller records there where
+	// the new key is (config.json's ca_key). [Load] given the new key finishes
+	// a rollover stopped after Commit.
+	Commit func() error
+}
+
+// RolloverWith is [Rollover] with the keys where opts says.
+func RolloverWith(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID string, now time.Time, opts RolloverOptions) (*x509.Certificate, error) {
+	if opts.OldKeyURI != "" && opts.NewSigner == nil {
+		return nil, errors.New("the issuing key is in an HSM: make the new one there too (ca rollover --kms pkcs11:…)")
+	}
 	if err := CheckBaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("revocation base URL: %w", err)
 	}
@@ -293,12 +331,14 @@ func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID
 	if len(old.SubjectKeyId) == 0 {
 		return nil, fmt.Errorf("%s has no subject key identifier", oldCertPath)
 	}
-	encrypted, err := KeyIsEncrypted(oldKeyPath)
-	if err != nil {
-		return nil, fmt.Errorf("the current issuing key: %w (an issuing key in an HSM is rolled over with the HSM's tools)", err)
+	encrypted := false
+	if opts.OldKeyURI == "" {
+		if encrypted, err = KeyIsEncrypted(oldKeyPath); err != nil {
+			return nil, fmt.Errorf("the current issuing key: %w", err)
+		}
 	}
 	var pass []byte
-	if encrypted {
+	if encrypted && opts.NewSigner == nil {
 		if passphrase == nil {
 			return nil, ErrNoPassphrase
 		}
@@ -306,9 +346,11 @@ func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID
 			return nil, err
 		}
 	}
-	key, err := newKey(algorithmOf(old.PublicKey))
-	if err != nil {
-		return nil, err
+	var key crypto.Signer = opts.NewSigner
+	if key == nil {
+		if key, err = newKey(algorithmOf(old.PublicKey)); err != nil {
+			return nil, err
+		}
 	}
 	der, cert, err := sign(issuingTemplate(root, baseURL, policy, key.Public(), now.Add(-time.Minute)), root, key.Public(), rootKey)
 	if err != nil {
@@ -320,10 +362,17 @@ func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID
 	if err := os.MkdirAll(filepath.Join(dir, RetiredDir), 0o700); err != nil {
 		return nil, fmt.Errorf("create %s: %w", RetiredDir, err)
 	}
-	for _, f := range []struct {
+	retire := []struct {
 		from, to string
 		mode     os.FileMode
-	}{{oldKeyPath, id + ".key", 0o600}, {oldCertPath, id + ".crt", 0o644}} {
+	}{{oldKeyPath, id + ".key", 0o600}, {oldCertPath, id + ".crt", 0o644}}
+	if opts.OldKeyURI != "" {
+		if err := writeFileAtomic(filepath.Join(dir, RetiredDir, id+".uri"), []byte(opts.OldKeyURI+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("retire the old issuing CA: %w", err)
+		}
+		retire = retire[1:]
+	}
+	for _, f := range retire {
 		data, err := os.ReadFile(f.from)
 		if err != nil {
 			return nil, fmt.Errorf("retire the old issuing CA: %w", err)
@@ -331,6 +380,9 @@ func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID
 		if err := writeFileAtomic(filepath.Join(dir, RetiredDir, f.to), data, f.mode); err != nil {
 			return nil, fmt.Errorf("retire the old issuing CA: %w", err)
 		}
+	}
+	if opts.NewSigner != nil {
+		return cert, installInHSM(dir, der, opts)
 	}
 	// The new pair goes in by two renames, key first; Load finishes a rollover
 	// stopped between them (see finishRollover).
@@ -347,6 +399,52 @@ func Rollover(dir, rootKeyPath string, passphrase Passphrase, baseURL, policyOID
 		return nil, fmt.Errorf("install the new issuing CA certificate: %w", err)
 	}
 	return cert, nil
+}
+
+// installInHSM moves in the certificate of a new issuing key that is in an
+// HSM: written beside the current one, opts.Commit, then one rename; the
+// current key file, retired already, is removed last.
+func installInHSM(dir string, der []byte, opts RolloverOptions) error {
+	certPath := filepath.Join(dir, IssuingCertFile)
+	if err := writePEM(certPath+nextSuffix, "CERTIFICATE", der, 0o644); err != nil {
+		return err
+	}
+	if opts.Commit != nil {
+		if err := opts.Commit(); err != nil {
+			return fmt.Errorf("record the new issuing key: %w", err)
+		}
+	}
+	if err := os.Rename(certPath+nextSuffix, certPath); err != nil {
+		return fmt.Errorf("install the new issuing CA certificate: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dir, IssuingKeyFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove the old issuing key file (retired already): %w", err)
+	}
+	return nil
+}
+
+// finishRolloverInHSM completes a rollover to an HSM key that stopped after
+// its Commit: the new certificate waits beside the current one and belongs to
+// signer, the key config.json now names.
+func finishRolloverInHSM(dir string, signer crypto.Signer) error {
+	certPath := filepath.Join(dir, IssuingCertFile)
+	next, err := readCert(certPath + nextSuffix)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !samePublicKey(signer.Public(), next.PublicKey) {
+		return nil // stopped before Commit: the old pair is whole
+	}
+	if err := os.Rename(certPath+nextSuffix, certPath); err != nil {
+		return fmt.Errorf("finish the interrupted rollover: %w", err)
+	}
+	if err := os.Remove(filepath.Join(dir, IssuingKeyFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("finish the interrupted rollover: %w", err)
+	}
+	return nil
 }
 
 // nextSuffix marks the files of a rollover not yet moved in.
