@@ -31,6 +31,8 @@ func newTestUI(t *testing.T, f *fakeBackend) *UI {
 		Open:       func(string, string) (Backend, error) { return f, nil },
 	})
 	t.Cleanup(u.cancel)
+	// Notifications go to the test app, where test.AssertNotificationSent sees them.
+	u.tray.send = func(n *fyne.Notification) error { a.SendNotification(n); return nil }
 	// The test driver runs fyne.Do on the calling goroutine, not on one UI thread:
 	// touch the window only once the background work has landed.
 	u.wait()

@@ -33,12 +33,15 @@ type tray struct {
 	hintShown bool
 	// running is set once the expiry checks have started (see start).
 	running bool
+	// send delivers an expiry notification and says whether it got there
+	// (deliverNotification; tests replace it).
+	send func(*fyne.Notification) error
 }
 
 // newTray installs the tray icon when the driver has one; closing the window then
 // hides it to the tray instead of quitting, so the daily check keeps running.
 func newTray(u *UI) *tray {
-	tr := &tray{u: u}
+	tr := &tray{u: u, send: func(n *fyne.Notification) error { return deliverNotification(u.app, n) }}
 	if desk, ok := u.app.(desktop.App); ok && trayAvailable() {
 		tr.desk = desk
 		desk.SetSystemTrayIcon(assets.Icon)
@@ -166,6 +169,9 @@ func nearestExpiry(ids []*agent.Identity) *agent.Identity {
 
 // notify sends a desktop notification for each certificate that reached a warning
 // level not yet notified: 30 days before expiry, 10 days before, and at expiry.
+// A level is recorded as notified only once the notification was delivered; one
+// that failed (no session bus, no notification server) is sent again at the next
+// check, checkEvery later.
 func (tr *tray) notify(ws []agent.Warning) {
 	prefs := tr.u.app.Preferences()
 	for _, w := range ws {
@@ -184,7 +190,10 @@ func (tr *tray) notify(ws []agent.Warning) {
 		case w.Level == agent.LevelExpired:
 			body = t("banner.expired", data)
 		}
-		tr.u.app.SendNotification(fyne.NewNotification(t("notify.title"), body))
+		if err := tr.send(fyne.NewNotification(t("notify.title"), body)); err != nil {
+			fyne.LogError("notifying that "+w.Identity.Label+" expires", err)
+			continue
+		}
 		prefs.SetInt(key, int(w.Level))
 	}
 }

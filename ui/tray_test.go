@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"errors"
+	"path/filepath"
+	"runtime"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -87,5 +90,41 @@ func TestTrayQuitEndsTheApp(t *testing.T) {
 	quit.Action()
 	if u.ctx.Err() == nil {
 		t.Fatal("終了 left the app running")
+	}
+}
+
+func TestAnExpiryNotificationThatFailedIsSentAgainAtTheNextCheck(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	ws := []agent.Warning{{Identity: f.ids[0], Level: agent.LevelDays10, DaysLeft: 10, Renewable: true}}
+	var tries int
+	u.tray.send = func(*fyne.Notification) error { tries++; return errors.New("no session bus") }
+	u.tray.notify(ws)
+	u.tray.notify(ws)
+	if tries != 2 {
+		t.Fatalf("%d tries after two checks with a failing notifier, want 2 (a failed one is not recorded as sent)", tries)
+	}
+	if got := u.app.Preferences().Int(notifiedPrefix + string(f.ids[0].Fingerprint)); got != 0 {
+		t.Fatalf("level %d recorded as notified though delivery failed", got)
+	}
+
+	var sent []string
+	u.tray.send = func(n *fyne.Notification) error { sent = append(sent, n.Content); return nil }
+	u.tray.notify(ws)
+	u.tray.notify(ws)
+	want := "電子証明書 yamada+1376 の有効期限は 2026年12月3日 です（あと 10 日）。お早めに更新してください。"
+	if len(sent) != 1 || sent[0] != want {
+		t.Fatalf("after the bus came back: sent %q, want once %q", sent, want)
+	}
+}
+
+func TestDeliveringANotificationWithoutASessionBusFails(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux reports whether a notification was delivered")
+	}
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	a := test.NewTempApp(t)
+	if err := deliverNotification(a, fyne.NewNotification("電子証明書の有効期限", "test")); err == nil {
+		t.Fatal("delivered a notification without a session bus")
 	}
 }
