@@ -30,6 +30,8 @@ require (
 
 require github.com/thales-e-security/pool v0.0.2 // indirect
 
+require github.com/hanwen/go-fuse/v2 v2.9.0
+
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
