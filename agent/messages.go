@@ -58,11 +58,14 @@ func Classify(err error) Category {
 		return CategoryCanceled
 	case errors.As(err, &cfgErr):
 		return CategoryConfig
-	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch):
+	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch),
+		// A backup file's wrong password or damaged content is the user's input, not
+		// the store failing: nothing on this PC changed, and typing again may fix it.
+		errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
 		return CategoryInput
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound), errors.As(err, &exists), errors.As(err, &unavail),
 		errors.As(err, &sysErr), errors.As(err, &unsup), errors.Is(err, ErrSelfCheckFailed),
-		errors.Is(err, certstore.ErrKeyNotExportable), errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
+		errors.Is(err, certstore.ErrKeyNotExportable):
 		return CategoryStore
 	case isTLSFailure(err), errors.Is(err, ErrCAMismatch), errors.Is(err, ErrNotFromBank),
 		errors.As(err, &netErr), errors.As(err, &urlErr), errors.Is(err, context.DeadlineExceeded):

@@ -35,7 +35,8 @@ const (
 
 const exitHelp = `Exit status:
   0  success
-  1  usage error, or input refused on this PC (e.g. a weak backup password)
+  1  usage error, or input refused on this PC (a weak or wrong backup password,
+     a damaged backup file)
   2  refused by the bank's server (wrong password, revoked, outside a window, ...)
   3  network or TLS failure (server unreachable or not trusted)
   4  certificate store failure, or no such certificate on this PC

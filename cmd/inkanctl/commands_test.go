@@ -156,8 +156,8 @@ func TestBackupRestoreAndDeleteThroughTheCommands(t *testing.T) {
 	data, _ := os.ReadFile(p.config)
 	json.Unmarshal(data, &cfg)
 	other := newPC(t, cfg)
-	if code, _, _ := other.run("Wrong-Backup-2026\n", "restore", backup, "--password-stdin"); code != exitStore {
-		t.Fatalf("restore with a wrong password: exit %d, want %d", code, exitStore)
+	if code, _, _ := other.run("Wrong-Backup-2026\n", "restore", backup, "--password-stdin"); code != exitUsage {
+		t.Fatalf("restore with a wrong password: exit %d, want %d (input refused, not a store failure)", code, exitUsage)
 	}
 	if out := other.ok("Kinko-Backup-2026\n", "restore", backup, "--password-stdin"); !strings.Contains(out, "added    kanri+1376") {
 		t.Fatalf("restore: %s", out)
