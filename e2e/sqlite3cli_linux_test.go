@@ -153,12 +153,19 @@ func TestOperatorSQLite3WhileServingLosesNoRevocation(t *testing.T) {
 // buildServer builds cmd/inkan-server into a temporary directory.
 func buildServer(t *testing.T) string {
 	t.Helper()
+	return buildServerWith(t)
+}
+
+// buildServerWith builds cmd/inkan-server with the extra go build flags into
+// a temporary directory.
+func buildServerWith(t *testing.T, flags ...string) string {
+	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go tool on PATH")
 	}
 	bin := filepath.Join(t.TempDir(), "inkan-server")
-	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/inkan-dev/inkan/cmd/inkan-server").CombinedOutput(); err != nil {
+	if out, err := exec.Command(goTool, append(append([]string{"build", "-o", bin}, flags...), "github.com/inkan-dev/inkan/cmd/inkan-server")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build inkan-server: %v\n%s", err, out)
 	}
 	return bin

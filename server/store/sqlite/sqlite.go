@@ -49,7 +49,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err := restrictFiles(path); err != nil {
 		return nil, err
 	}
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(" + syncPragma + ")"
 	base := fileURI(path, pragmas)
 	write, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
