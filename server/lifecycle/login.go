@@ -154,7 +154,7 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		if err := tx.CreateSession(store.Session{TokenHash: hashToken(token), LoginID: u.LoginID, CertSerial: serial, CreatedAt: now, ExpiresAt: res.ExpiresAt}); err != nil {
+		if err := tx.CreateSession(store.Session{TokenHash: hashToken(token), LoginID: u.LoginID, CertSerial: serial, CreatedAt: now, ExpiresAt: res.ExpiresAt, PreviousLoginAt: res.PreviousLoginAt}); err != nil {
 			return err
 		}
 		c, err := tx.Contract(u.ContractID)
@@ -274,6 +274,10 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 type SessionUser struct {
 	User    wire.User
 	Notices []wire.Notice
+	// PreviousLoginAt is the ID's login before this session was opened, nil
+	// when the session was its first; it is kept with the session, so every
+	// server gives the same answer.
+	PreviousLoginAt *time.Time
 }
 
 // SessionUser checks the session of token as [Service.Authorize] does and
@@ -299,6 +303,11 @@ func (s *Service) SessionUser(ctx context.Context, remoteAddr, token string, cer
 		if err != nil {
 			return err
 		}
+		sess, err := tx.Session(hashToken(token))
+		if err != nil {
+			return err
+		}
+		out.PreviousLoginAt = sess.PreviousLoginAt
 		out.User = s.view(u, c, cur, now)
 		if cur != nil && cert != nil && cur.NotAfter != nil {
 			out.Notices = append(out.Notices, s.renewalNotices(*cur, now)...)

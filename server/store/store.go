@@ -185,6 +185,10 @@ type Session struct {
 	CertSerial string
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
+	// PreviousLoginAt is when the ID had last logged in before this session
+	// was opened, nil the first time: the ログイン中 page shows it on every
+	// server that serves the session, and after a restart.
+	PreviousLoginAt *time.Time
 }
 
 // AuditEntry records one life-cycle change.

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"crypto/x509"
 	"embed"
@@ -13,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
@@ -83,17 +81,6 @@ type Handler struct {
 	opts Options
 	log  *slog.Logger
 	mux  http.Handler
-
-	// previous holds, per open session (by the hash of its token), the login
-	// before it, shown on the ログイン中 page. It is display only: a server
-	// restarted since the login shows the page without it.
-	mu       sync.Mutex
-	previous map[[32]byte]previousLogin
-}
-
-type previousLogin struct {
-	at      *time.Time
-	expires time.Time
 }
 
 // New returns the pages on svc.
@@ -109,7 +96,7 @@ func New(svc Service, opts Options) *Handler {
 			return next
 		}
 	}
-	h := &Handler{svc: svc, opts: opts, log: opts.Logger, previous: map[[32]byte]previousLogin{}}
+	h := &Handler{svc: svc, opts: opts, log: opts.Logger}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /web/{$}", h.loginPage)
 	mux.HandleFunc("GET /web/certificate", h.passwordPage)
@@ -164,7 +151,6 @@ type pageData struct {
 	User          wire.User
 	RoleName      string
 	PreviousLogin *time.Time
-	PreviousKnown bool
 	Notices       []wire.Notice
 }
 
@@ -279,7 +265,6 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.remember(res.Token, res.PreviousLoginAt, res.ExpiresAt)
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
 		MaxAge: max(1, int(res.ExpiresAt.Sub(h.opts.Now()).Seconds())), Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/web/home", http.StatusSeeOther)
@@ -295,7 +280,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	}
 	su, err := h.svc.SessionUser(r.Context(), r.RemoteAddr, c.Value, clientCert(r))
 	if err != nil {
-		h.endSession(w, c.Value)
+		h.endSession(w)
 		h.fail(w, r, err)
 		return
 	}
@@ -304,8 +289,7 @@ func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	prev, known := h.previousLogin(c.Value)
-	d := h.page(r, pageData{User: su.User, Notices: su.Notices, CSRF: token, PreviousLogin: prev, PreviousKnown: known})
+	d := h.page(r, pageData{User: su.User, Notices: su.Notices, CSRF: token, PreviousLogin: su.PreviousLoginAt})
 	d.RoleName = d.T.Roles[su.User.Role]
 	h.render(w, r, http.StatusOK, "home", d)
 }
@@ -319,38 +303,14 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 		if err := h.svc.Logout(r.Context(), c.Value); err != nil && !errors.Is(err, lifecycle.ErrUnauthenticated) {
 			h.log.Error("log out", "err", err)
 		}
-		h.endSession(w, c.Value)
+		h.endSession(w)
 	}
 	http.Redirect(w, r, "/web/?out=1", http.StatusSeeOther)
 }
 
-// endSession clears the cookie and forgets the session's previous login.
-func (h *Handler) endSession(w http.ResponseWriter, token string) {
+// endSession clears the cookie.
+func (h *Handler) endSession(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Secure: true, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	h.mu.Lock()
-	delete(h.previous, sha256.Sum256([]byte(token)))
-	h.mu.Unlock()
-}
-
-func (h *Handler) remember(token string, at *time.Time, expires time.Time) {
-	now := h.opts.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for k, p := range h.previous {
-		if now.After(p.expires) {
-			delete(h.previous, k)
-		}
-	}
-	h.previous[sha256.Sum256([]byte(token))] = previousLogin{at: at, expires: expires}
-}
-
-// previousLogin is the login before the session of token; known is false when
-// this process did not open the session (restarted since, or another instance).
-func (h *Handler) previousLogin(token string) (at *time.Time, known bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	p, known := h.previous[sha256.Sum256([]byte(token))]
-	return p.at, known
 }
 
 // csrfToken returns the request's CSRF token, setting a new cookie when it has none.

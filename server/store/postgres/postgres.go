@@ -575,18 +575,18 @@ func (t *tx) BumpCRLNumber() error {
 // --- sessions
 
 func (t *tx) CreateSession(s store.Session) error {
-	return inserted(t.exec(`INSERT INTO sessions (token_hash, login_id, cert_serial, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
-		s.TokenHash, s.LoginID, s.CertSerial, s.CreatedAt, s.ExpiresAt))
+	return inserted(t.exec(`INSERT INTO sessions (token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+		s.TokenHash, s.LoginID, s.CertSerial, s.CreatedAt, s.ExpiresAt, s.PreviousLoginAt))
 }
 
 func (t *tx) Session(tokenHash string) (store.Session, error) {
 	var s store.Session
-	err := t.tx.QueryRow(t.ctx, `SELECT token_hash, login_id, cert_serial, created_at, expires_at FROM sessions WHERE token_hash = $1`, tokenHash).
-		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &s.CreatedAt, &s.ExpiresAt)
+	err := t.tx.QueryRow(t.ctx, `SELECT token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at FROM sessions WHERE token_hash = $1`, tokenHash).
+		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &s.CreatedAt, &s.ExpiresAt, &s.PreviousLoginAt)
 	if err != nil {
 		return s, notFound(err)
 	}
-	s.CreatedAt, s.ExpiresAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC()
+	s.CreatedAt, s.ExpiresAt, s.PreviousLoginAt = s.CreatedAt.UTC(), s.ExpiresAt.UTC(), utc(s.PreviousLoginAt)
 	return s, nil
 }
 

@@ -405,20 +405,21 @@ func (t *tx) BumpCRLNumber() error {
 // --- sessions
 
 func (t *tx) CreateSession(s store.Session) error {
-	_, err := t.exec(`INSERT INTO sessions (token_hash, login_id, cert_serial, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		s.TokenHash, s.LoginID, s.CertSerial, toDB(s.CreatedAt), toDB(s.ExpiresAt))
+	_, err := t.exec(`INSERT INTO sessions (token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		s.TokenHash, s.LoginID, s.CertSerial, toDB(s.CreatedAt), toDB(s.ExpiresAt), toDBPtr(s.PreviousLoginAt))
 	return err
 }
 
 func (t *tx) Session(tokenHash string) (store.Session, error) {
 	var s store.Session
 	var created, expires int64
-	err := t.queryRow(`SELECT token_hash, login_id, cert_serial, created_at, expires_at FROM sessions WHERE token_hash = ?`, tokenHash).
-		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &created, &expires)
+	var previous sql.NullInt64
+	err := t.queryRow(`SELECT token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at FROM sessions WHERE token_hash = ?`, tokenHash).
+		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &created, &expires, &previous)
 	if err != nil {
 		return s, notFound(err)
 	}
-	s.CreatedAt, s.ExpiresAt = fromDB(created), fromDB(expires)
+	s.CreatedAt, s.ExpiresAt, s.PreviousLoginAt = fromDB(created), fromDB(expires), fromDBPtr(previous)
 	return s, nil
 }
 

@@ -558,6 +558,8 @@ func testSessions(t *testing.T, open Opener) {
 			sess := store.Session{TokenHash: fmt.Sprintf("t%d", i), LoginID: id, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
 			if i == 0 {
 				sess.CertSerial = "0a1b"
+				prev := base.Add(-26 * time.Hour)
+				sess.PreviousLoginAt = &prev
 			}
 			if err := tx.CreateSession(sess); err != nil {
 				return err
@@ -578,10 +580,11 @@ func testSessions(t *testing.T, open Opener) {
 		if err != nil {
 			return err
 		}
-		if sess.LoginID != "kanri" || sess.CertSerial != "0a1b" || !sess.CreatedAt.Equal(base) || !sess.ExpiresAt.Equal(base.Add(time.Hour)) {
+		if sess.LoginID != "kanri" || sess.CertSerial != "0a1b" || !sess.CreatedAt.Equal(base) || !sess.ExpiresAt.Equal(base.Add(time.Hour)) ||
+			sess.PreviousLoginAt == nil || !sess.PreviousLoginAt.Equal(base.Add(-26*time.Hour)) || sess.PreviousLoginAt.Location() != time.UTC {
 			t.Fatalf("session: %+v", sess)
 		}
-		if sess, err := tx.Session("t2"); err != nil || sess.CertSerial != "" {
+		if sess, err := tx.Session("t2"); err != nil || sess.CertSerial != "" || sess.PreviousLoginAt != nil {
 			t.Fatalf("password-only session: %+v, %v", sess, err)
 		}
 		_, err = tx.Session("none")
