@@ -68,12 +68,12 @@ func (c *cli) bankCommand() *cobra.Command {
 					return err
 				}
 			default:
-				return &usageError{"give the bank's configuration file, or --url with --fingerprint, --code and --name"}
+				return &usageError{c.say("当金庫から届いた設定ファイルを指定するか、--url と --fingerprint、--code、--name を指定してください", "give the bank's configuration file, or --url with --fingerprint, --code and --name")}
 			}
 			if err := agent.AddBank(c.bankDir(), cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "added %s %s (%s)\n", cfg.BankCode, cfg.BankName, cfg.ServerURL)
+			fmt.Fprintf(c.stdout, c.say("%s %s（%s）を追加しました\n", "added %s %s (%s)\n"), cfg.BankCode, cfg.BankName, cfg.ServerURL)
 			return nil
 		},
 	}
@@ -100,7 +100,7 @@ func (c *cli) bankCommand() *cobra.Command {
 				return nil
 			}
 			if len(cfgs) == 0 {
-				fmt.Fprintln(c.stdout, "no bank is configured: inkanctl bank add FILE")
+				fmt.Fprintln(c.stdout, c.say("金融機関が設定されていません。当金庫から届いた設定ファイルを inkanctl bank add FILE で追加してください", "no bank is configured: inkanctl bank add FILE"))
 			}
 			for _, cfg := range cfgs {
 				fmt.Fprintf(c.stdout, "%s  %-24s %s\n", cfg.BankCode, cfg.BankName, cfg.ServerURL)
@@ -128,18 +128,18 @@ func (c *cli) bankCommand() *cobra.Command {
 				return err
 			}
 			if len(ids) > 0 && !deleteCerts {
-				return &usageError{fmt.Sprintf("%s has %d certificate(s) on this PC: back them up first if you need them, then remove the bank with --delete-certificates, or keep them by not removing it", a.Config().BankName, len(ids))}
+				return &usageError{fmt.Sprintf(c.say("この PC には %s の電子証明書が %d 件あります。必要ならまずバックアップし、--delete-certificates を付けて削除してください。残す場合は削除しないでください", "%s has %d certificate(s) on this PC: back them up first if you need them, then remove the bank with --delete-certificates, or keep them by not removing it"), a.Config().BankName, len(ids))}
 			}
 			for _, id := range ids {
 				if err := a.Delete(cmd.Context(), id.Fingerprint); err != nil {
 					return err
 				}
-				fmt.Fprintf(c.stdout, "deleted %s (%s)\n", id.Label, id.Fingerprint)
+				fmt.Fprintf(c.stdout, c.say("%s を削除しました（拇印 %s）\n", "deleted %s (%s)\n"), id.Label, id.Fingerprint)
 			}
 			if err := agent.RemoveBank(c.bankDir(), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "removed %s %s\n", a.Config().BankCode, a.Config().BankName)
+			fmt.Fprintf(c.stdout, c.say("%s %s を削除しました\n", "removed %s %s\n"), a.Config().BankCode, a.Config().BankName)
 			return nil
 		},
 	}

@@ -114,10 +114,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func (c *cli) fail(err error) int {
 	var ue *usageError
 	status := exitOther
+	c.resolveLanguage()
 	lang := c.lang
 	msg := ""
 	switch {
-	case errors.As(err, &ue) || isFlagError(err):
+	case isFlagError(err):
+		// cobra's own words are English: a Japanese run says what to do around them.
+		status, msg = exitUsage, c.say("コマンドの指定が正しくありません（"+err.Error()+"）。inkanctl --help で使い方を確認してください", err.Error())
+	case errors.As(err, &ue):
 		status, msg = exitUsage, err.Error()
 	default:
 		msg = agent.Message(err, lang)
@@ -178,7 +182,7 @@ configuration file.
 	f.StringVar(&c.bank, "bank", "", "the bank, by its four-digit code, when several are configured (default: the only one, or the one of --id's certificate)")
 	f.StringVar(&c.storeKind, "store", "", `certificate store: windows, keyring, dir:PATH or memory (default: the configuration's, else the OS default)`)
 	f.StringVar(&c.stateDir, "state-dir", "", "directory of the agent's state file (default: inkan under the user's config directory)")
-	f.StringVar(&c.lang, "lang", "", `language of messages: ja or en (default: the configuration's, else ja)`)
+	f.StringVar(&c.lang, "lang", "", `language of progress, results and errors: ja or en (default: the configuration's "language", else the OS's: LC_ALL, LC_MESSAGES or LANG on Unix, the display language on Windows; else ja)`)
 	f.BoolVar(&c.jsonOut, "json", false, "write results (and errors) as JSON on stdout")
 	f.StringVar(&c.passwordFile, "password-file", "", "read passwords from this file, one per line")
 	f.BoolVar(&c.passwordStdin, "password-stdin", false, "read passwords from standard input, one per line")
@@ -217,7 +221,7 @@ func (c *cli) banks() (*agent.Banks, error) {
 		return c.started, nil
 	}
 	if c.lang != "" && c.lang != "ja" && c.lang != "en" {
-		return nil, &usageError{fmt.Sprintf("--lang %q: use ja or en", c.lang)}
+		return nil, &usageError{fmt.Sprintf("--lang %q: ja または en を指定してください (use ja or en)", c.lang)}
 	}
 	cfgs, err := agent.LoadBanks(c.bankDir(), c.configPath)
 	if err != nil {
@@ -234,6 +238,7 @@ func (c *cli) banks() (*agent.Banks, error) {
 	if c.lang == "" {
 		c.lang = first.Language
 	}
+	c.resolveLanguage()
 	kind := c.storeKind
 	if kind == "" {
 		kind = first.Store
@@ -290,7 +295,7 @@ func (c *cli) agentFor(ctx context.Context, ref string) (*agent.Agent, error) {
 		return nil, fmt.Errorf("certificate %q: %w", ref, agent.ErrNoIdentity)
 	}
 	_, err = b.Bank("")
-	return nil, &usageError{err.Error() + ": use --bank CODE"}
+	return nil, &usageError{err.Error() + c.say("：--bank で金融機関コードを指定してください", ": use --bank CODE")}
 }
 
 // password returns the next password: the next line of --password-file or
@@ -298,18 +303,18 @@ func (c *cli) agentFor(ctx context.Context, ref string) (*agent.Agent, error) {
 func (c *cli) password(prompt string) (string, error) {
 	switch {
 	case c.passwordFile != "" && c.passwordStdin:
-		return "", &usageError{"use --password-file or --password-stdin, not both"}
+		return "", &usageError{c.say("--password-file と --password-stdin はどちらか一方だけ指定してください", "use --password-file or --password-stdin, not both")}
 	case c.passwordFile != "":
 		if !c.passwordsRead {
 			data, err := os.ReadFile(c.passwordFile)
 			if err != nil {
-				return "", &usageError{fmt.Sprintf("--password-file: %v", err)}
+				return "", &usageError{fmt.Sprintf(c.say("--password-file を読めません: %v", "--password-file: %v"), err)}
 			}
 			c.passwords = strings.Split(strings.TrimRight(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n"), "\n")
 			c.passwordsRead = true
 		}
 		if len(c.passwords) == 0 {
-			return "", &usageError{fmt.Sprintf("--password-file %s: not enough lines (%s)", c.passwordFile, prompt)}
+			return "", &usageError{fmt.Sprintf(c.say("--password-file %s の行が足りません（%s）", "--password-file %s: not enough lines (%s)"), c.passwordFile, prompt)}
 		}
 		p := c.passwords[0]
 		c.passwords = c.passwords[1:]
@@ -320,13 +325,13 @@ func (c *cli) password(prompt string) (string, error) {
 		}
 		line, err := c.stdinLines.ReadString('\n')
 		if line == "" && err != nil {
-			return "", &usageError{fmt.Sprintf("--password-stdin: no line for %s", prompt)}
+			return "", &usageError{fmt.Sprintf(c.say("--password-stdin: %s の行がありません", "--password-stdin: no line for %s"), prompt)}
 		}
 		return strings.TrimRight(line, "\r\n"), nil
 	}
 	f, ok := c.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return "", &usageError{fmt.Sprintf("%s: not a terminal; use --password-file or --password-stdin", prompt)}
+		return "", &usageError{fmt.Sprintf(c.say("%s: 端末ではないため入力できません。--password-file または --password-stdin を使ってください", "%s: not a terminal; use --password-file or --password-stdin"), prompt)}
 	}
 	fmt.Fprintf(c.stderr, "%s: ", prompt)
 	b, err := term.ReadPassword(int(f.Fd()))
@@ -344,7 +349,7 @@ func (c *cli) newPassword(prompt string) (string, string, error) {
 	if err != nil || c.passwordFile != "" || c.passwordStdin {
 		return p, p, err
 	}
-	confirm, err := c.password(prompt + " (again)")
+	confirm, err := c.password(prompt + c.say("（確認のためもう一度）", " (again)"))
 	return p, confirm, err
 }
 
@@ -375,7 +380,7 @@ func (c *cli) choose(ctx context.Context, a *agent.Agent, ref string) (*agent.Id
 		if len(labels) == 0 {
 			return nil, fmt.Errorf("choose a certificate: %w", agent.ErrNoIdentity)
 		}
-		return nil, &usageError{"choose a certificate with --id: " + strings.Join(labels, ", ")}
+		return nil, &usageError{c.say("--id で電子証明書を選んでください: ", "choose a certificate with --id: ") + strings.Join(labels, ", ")}
 	}
 	var found []*agent.Identity
 	for _, id := range ids {
@@ -390,7 +395,7 @@ func (c *cli) choose(ctx context.Context, a *agent.Agent, ref string) (*agent.Id
 	case 1:
 		return found[0], nil
 	}
-	return nil, &usageError{fmt.Sprintf("--id %q names %d certificates: give the fingerprint", ref, len(found))}
+	return nil, &usageError{fmt.Sprintf(c.say("--id %q に当てはまる電子証明書が %d 件あります。拇印で指定してください", "--id %q names %d certificates: give the fingerprint"), ref, len(found))}
 }
 
 func shortFP(fp agent.Fingerprint) string {
@@ -438,7 +443,7 @@ func identitiesJSON(ids []*agent.Identity) []identityJSON {
 
 // printIdentity writes one certificate as a line of text.
 func (c *cli) printIdentity(id *agent.Identity) {
-	fmt.Fprintf(c.stdout, "%-24s %-9s %-16s expires %s (%d days)  %s  %s\n",
+	fmt.Fprintf(c.stdout, c.say("%-24s %-9s %-16s 有効期限 %s（あと %d 日）  %s  %s\n", "%-24s %-9s %-16s expires %s (%d days)  %s  %s\n"),
 		id.Label, id.Subject.Role, id.Subject.ContractName, id.NotAfter.Local().Format("2006-01-02"),
 		id.DaysLeft, id.State, id.Fingerprint)
 }

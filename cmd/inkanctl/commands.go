@@ -14,18 +14,20 @@ import (
 	"github.com/inkan-dev/inkan/wire"
 )
 
-var stepNames = map[agent.Step]string{
-	agent.StepPrepare:     "preparing (電子証明書取得前処理中)",
-	agent.StepGenerateKey: "generating the key pair on this PC",
-	agent.StepIssue:       "the bank is issuing the certificate (電子証明書発行処理中)",
-	agent.StepInstall:     "installing the certificate",
-	agent.StepDone:        "done (インストール完了)",
+// stepNames are the pickup and renewal steps, in Japanese and English.
+var stepNames = map[agent.Step][2]string{
+	agent.StepPrepare:     {"電子証明書取得前処理中", "preparing"},
+	agent.StepGenerateKey: {"この PC で鍵を生成中", "generating the key pair on this PC"},
+	agent.StepIssue:       {"電子証明書発行処理中", "the bank is issuing the certificate"},
+	agent.StepInstall:     {"電子証明書をインストール中", "installing the certificate"},
+	agent.StepDone:        {"インストール完了", "done"},
 }
 
 // progress writes each step to stderr, so stdout stays the result.
 func (c *cli) progress(s agent.Step) {
 	if !c.jsonOut {
-		fmt.Fprintf(c.stderr, "  %s\n", stepNames[s])
+		n := stepNames[s]
+		fmt.Fprintf(c.stderr, "  %s\n", c.say(n[0], n[1]))
 	}
 }
 
@@ -40,7 +42,7 @@ func (c *cli) pickupCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			pw, err := c.password("login password for " + loginID)
+			pw, err := c.password(c.say(loginID+" のログインパスワード", "login password for "+loginID))
 			if err != nil {
 				return err
 			}
@@ -105,9 +107,9 @@ func (s *sessionFlags) register(fs *pflag.FlagSet) {
 func (c *cli) login(ctx context.Context, a *agent.Agent, s sessionFlags) (*agent.Session, error) {
 	if s.loginID != "" {
 		if s.id != "" {
-			return nil, &usageError{"use --id or --login-id, not both"}
+			return nil, &usageError{c.say("--id と --login-id はどちらか一方だけ指定してください", "use --id or --login-id, not both")}
 		}
-		pw, err := c.password("login password for " + s.loginID)
+		pw, err := c.password(c.say(s.loginID+" のログインパスワード", "login password for "+s.loginID))
 		if err != nil {
 			return nil, err
 		}
@@ -117,7 +119,7 @@ func (c *cli) login(ctx context.Context, a *agent.Agent, s sessionFlags) (*agent
 	if err != nil {
 		return nil, err
 	}
-	pw, err := c.password("login password for " + id.Label)
+	pw, err := c.password(c.say(id.Label+" のログインパスワード", "login password for "+id.Label))
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +147,7 @@ func (c *cli) loginCommand() *cobra.Command {
 					"expires_at": sess.ExpiresAt,
 				})
 			} else {
-				fmt.Fprintf(c.stdout, "logged in as %s (%s, %s)\n", sess.User.LoginID, sess.User.Role, sess.User.ContractName)
+				fmt.Fprintf(c.stdout, c.say("%s でログインしました（%s、%s）\n", "logged in as %s (%s, %s)\n"), sess.User.LoginID, sess.User.Role, sess.User.ContractName)
 				for _, n := range sess.Notices {
 					fmt.Fprintf(c.stdout, "【%s】%s\n", n.Title, n.Body)
 				}
@@ -175,7 +177,7 @@ retries; the old certificate stays until the new one is stored.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if auto {
 				if ref != "" {
-					return &usageError{"use --id or --auto, not both"}
+					return &usageError{c.say("--id と --auto はどちらか一方だけ指定してください", "use --id or --auto, not both")}
 				}
 				agents, err := c.selected()
 				if err != nil {
@@ -216,8 +218,8 @@ retries; the old certificate stays until the new one is stored.`,
 func (c *cli) autoRenew(ctx context.Context, a *agent.Agent) error {
 	rs, err := a.AutoRenew(ctx, agent.AutoRenewOptions{})
 	if errors.Is(err, agent.ErrAutoRenewOff) {
-		fmt.Fprintln(c.stdout, map[bool]string{true: "The bank does not allow automatic renewal: renew with `inkanctl renew`.",
-			false: "当金庫は電子証明書の自動更新を許可していません。`inkanctl renew` で更新してください。"}[c.lang == "en"])
+		fmt.Fprintln(c.stdout, c.say("当金庫は電子証明書の自動更新を許可していません。`inkanctl renew` で更新してください。",
+			"The bank does not allow automatic renewal: renew with `inkanctl renew`."))
 		return nil
 	}
 	if err != nil {
@@ -235,6 +237,11 @@ func (c *cli) autoRenew(ctx context.Context, a *agent.Agent) error {
 
 var levelNames = map[agent.Level]string{
 	agent.LevelDays30: "expires within 30 days", agent.LevelDays10: "expires within 10 days", agent.LevelExpired: "expired",
+}
+
+// levelNamesJa are levelNames in Japanese (the JSON output keeps the English ones).
+var levelNamesJa = map[agent.Level]string{
+	agent.LevelDays30: "有効期限まで 30 日以内", agent.LevelDays10: "有効期限まで 10 日以内", agent.LevelExpired: "有効期限切れ",
 }
 
 func (c *cli) statusCommand() *cobra.Command {
@@ -265,14 +272,18 @@ func (c *cli) statusCommand() *cobra.Command {
 				return nil
 			}
 			if len(ws) == 0 {
-				fmt.Fprintln(c.stdout, "no certificate needs attention")
+				fmt.Fprintln(c.stdout, c.say("対応の必要な電子証明書はありません", "no certificate needs attention"))
 			}
 			for _, w := range ws {
-				action := "ask for a reissue (再発行)"
+				action := c.say("当金庫に再発行を依頼してください", "ask for a reissue (再発行)")
 				if w.Renewable {
-					action = "renew it: inkanctl renew --id " + w.Identity.Label
+					action = c.say("更新してください: inkanctl renew --id ", "renew it: inkanctl renew --id ") + w.Identity.Label
 				}
-				fmt.Fprintf(c.stdout, "%s: %s (%d days left): %s\n", w.Identity.Label, levelNames[w.Level], w.DaysLeft, action)
+				if c.lang == "en" {
+					fmt.Fprintf(c.stdout, "%s: %s (%d days left): %s\n", w.Identity.Label, levelNames[w.Level], w.DaysLeft, action)
+				} else {
+					fmt.Fprintf(c.stdout, "%s: %s（あと %d 日）: %s\n", w.Identity.Label, levelNamesJa[w.Level], w.DaysLeft, action)
+				}
 			}
 			return nil
 		},
@@ -322,7 +333,7 @@ func (c *cli) backupCommand() *cobra.Command {
 			if c.jsonOut {
 				c.printJSON(map[string]any{"file": out, "certificates": fps})
 			} else {
-				fmt.Fprintf(c.stdout, "backed up %d certificate(s) to %s\n", len(fps), out)
+				fmt.Fprintf(c.stdout, c.say("電子証明書 %d 件を %s にバックアップしました\n", "backed up %d certificate(s) to %s\n"), len(fps), out)
 			}
 			return nil
 		},
@@ -355,9 +366,9 @@ func (c *cli) restoreCommand() *cobra.Command {
 			}
 			pfx, err := os.ReadFile(args[0])
 			if err != nil {
-				return &usageError{fmt.Sprintf("read backup: %v", err)}
+				return &usageError{fmt.Sprintf(c.say("バックアップファイルを読めません: %v", "read backup: %v"), err)}
 			}
-			pw, err := c.password("backup password")
+			pw, err := c.password(c.say("バックアップファイルのパスワード", "backup password"))
 			if err != nil {
 				return err
 			}
@@ -377,15 +388,16 @@ func (c *cli) restoreCommand() *cobra.Command {
 				return nil
 			}
 			for _, id := range res.Added {
-				fmt.Fprint(c.stdout, "added    ")
+				fmt.Fprint(c.stdout, c.say("追加     ", "added    "))
 				c.printIdentity(id)
 			}
 			for _, id := range res.AlreadyPresent {
-				fmt.Fprint(c.stdout, "present  ")
+				fmt.Fprint(c.stdout, c.say("登録済み ", "present  "))
 				c.printIdentity(id)
 			}
 			for _, sid := range res.Other {
-				fmt.Fprintf(c.stdout, "other    %-24s restored, but from no bank configured here (issued by %s)  %s\n",
+				fmt.Fprintf(c.stdout, c.say("その他   %-24s 復元しましたが、この PC に設定された金融機関のものではありません（発行者 %s）  %s\n",
+					"other    %-24s restored, but from no bank configured here (issued by %s)  %s\n"),
 					sid.Label, sid.Certificate.Issuer.CommonName, sid.Fingerprint)
 			}
 			c.printRestoreNotes(res)
@@ -438,7 +450,8 @@ missing, a primary password on the database).`,
 			}
 			dir := a.BrowserCopyDir()
 			if dir == "" {
-				return &usageError{"the browser copy is off for this store: turn it on with --browser-copy (or \"browser_copy\": true)"}
+				return &usageError{c.say("ブラウザ用の電子証明書のコピーは無効です。--browser-copy（または設定の \"browser_copy\": true）で有効にしてください",
+					"the browser copy is off for this store: turn it on with --browser-copy (or \"browser_copy\": true)")}
 			}
 			if err := a.SyncBrowser(cmd.Context()); err != nil {
 				return err
@@ -474,7 +487,7 @@ func (c *cli) deleteCommand() *cobra.Command {
 			if c.jsonOut {
 				c.printJSON(map[string]any{"deleted": id.Fingerprint})
 			} else {
-				fmt.Fprintf(c.stdout, "deleted %s (%s)\n", id.Label, id.Fingerprint)
+				fmt.Fprintf(c.stdout, c.say("%s を削除しました（拇印 %s）\n", "deleted %s (%s)\n"), id.Label, id.Fingerprint)
 			}
 			return nil
 		},
@@ -545,7 +558,7 @@ func (c *cli) adminCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			req.LoginID, req.Role = args[0], wire.Role(role)
 			return withSession(func(ctx context.Context, a *agent.Agent, sess *agent.Session) error {
-				pw, err := c.password("initial login password for " + req.LoginID)
+				pw, err := c.password(c.say(req.LoginID+" の初期ログインパスワード", "initial login password for "+req.LoginID))
 				if err != nil {
 					return err
 				}
@@ -578,7 +591,7 @@ func (c *cli) adminCommand() *cobra.Command {
 					} else if c.jsonOut {
 						c.printJSON(map[string]any{"deleted": args[0]})
 					} else {
-						fmt.Fprintf(c.stdout, "deleted %s\n", args[0])
+						fmt.Fprintf(c.stdout, c.say("%s を削除しました\n", "deleted %s\n"), args[0])
 					}
 					return nil
 				})(cmd, args)
@@ -609,13 +622,13 @@ func (c *cli) adminCommand() *cobra.Command {
 func (c *cli) printUser(u wire.User) {
 	line := fmt.Sprintf("%-16s %-9s %-12s", u.LoginID, u.Role, u.Certificate.State)
 	if u.Certificate.NotAfter != nil {
-		line += " expires " + u.Certificate.NotAfter.Local().Format("2006-01-02")
+		line += c.say(" 有効期限 ", " expires ") + u.Certificate.NotAfter.Local().Format("2006-01-02")
 	}
 	if u.Certificate.PickupDeadline != nil && u.Certificate.State == wire.CertAwaitingPickup {
-		line += " pick up by " + u.Certificate.PickupDeadline.Local().Format("2006-01-02")
+		line += c.say(" 取得期限 ", " pick up by ") + u.Certificate.PickupDeadline.Local().Format("2006-01-02")
 	}
 	if u.Locked {
-		line += " LOCKED"
+		line += c.say(" ロック中", " LOCKED")
 	}
 	fmt.Fprintln(c.stdout, line)
 }
@@ -643,7 +656,7 @@ func (c *cli) saving(ctx context.Context, enroll func() (*agent.Identity, error)
 			lost.KeyLost = true
 			return nil, &lost
 		}
-		fmt.Fprintf(c.stderr, "inkanctl: %s (retrying, %d/%d)\n", err, try+1, saveRetries)
+		fmt.Fprintf(c.stderr, c.say("inkanctl: 電子証明書を保存できませんでした。もう一度保存します（再試行 %[2]d/%[3]d）。詳細: %[1]s\n", "inkanctl: %s (retrying, %d/%d)\n"), err, try+1, saveRetries)
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()

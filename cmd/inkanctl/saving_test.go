@@ -25,7 +25,7 @@ func notSavedThen(failures int, calls *int) func() (*agent.Identity, error) {
 func TestAnIssuedButUnsavedCertificateIsSavedByRetryingInTheSameCommand(t *testing.T) {
 	saveRetryWait = 0
 	var stderr bytes.Buffer
-	c := &cli{stderr: &stderr}
+	c := &cli{stderr: &stderr, lang: "en"}
 	calls := 0
 	id, err := c.saving(context.Background(), notSavedThen(2, &calls))
 	if err != nil || id == nil || id.Label != "yamada+1376" {

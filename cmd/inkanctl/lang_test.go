@@ -1,0 +1,100 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestLanguageOfALocale(t *testing.T) {
+	for locale, want := range map[string]string{
+		"ja_JP.UTF-8": "ja", "ja-JP": "ja", "ja": "ja", "en_US.UTF-8": "en", "en-GB": "en", "de_DE": "en",
+		"C": "", "C.UTF-8": "", "POSIX": "", "": "",
+	} {
+		if got := languageOf(locale); got != want {
+			t.Errorf("languageOf(%q) = %q, want %q", locale, got, want)
+		}
+	}
+}
+
+func TestTheOSLocaleFollowsPOSIXPrecedence(t *testing.T) {
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "en_US.UTF-8")
+	t.Setenv("LANG", "ja_JP.UTF-8")
+	if got := osLanguage(); got != "en" {
+		t.Fatalf("LC_MESSAGES=en_US before LANG=ja_JP: %q, want en", got)
+	}
+	t.Setenv("LC_ALL", "ja_JP.UTF-8")
+	if got := osLanguage(); got != "ja" {
+		t.Fatalf("LC_ALL=ja_JP first: %q, want ja", got)
+	}
+}
+
+// hasJapanese reports whether s holds kana or kanji.
+var hasJapanese = regexp.MustCompile(`[\p{Hiragana}\p{Katakana}\p{Han}]`).MatchString
+
+func TestOneLanguagePerRunFromTheOSLocaleOrLang(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	base := []string{"--config", p.config, "--store", p.store, "--state-dir", p.state}
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+
+	// Japanese locale, no --lang: progress, result and error all in Japanese.
+	t.Setenv("LANG", "ja_JP.UTF-8")
+	code, out, errOut := inkanctl(t, "kanri-Pass-2026\n", append(base, "pickup", "--login-id", "kanri", "--password-stdin")...)
+	if code != exitOK {
+		t.Fatalf("pickup: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"電子証明書取得前処理中", "この PC で鍵を生成中", "電子証明書発行処理中", "インストール完了"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("Japanese progress lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "preparing") || strings.Contains(errOut, "generating") {
+		t.Errorf("English progress in a Japanese run:\n%s", errOut)
+	}
+	code, out, errOut = inkanctl(t, "wrong-Pass-2026\n", append(base, "login", "--password-stdin")...)
+	if code != exitRefused || !hasJapanese(errOut) || strings.Contains(out, "logged in") {
+		t.Fatalf("wrong password, Japanese locale: exit %d\n%s%s", code, out, errOut)
+	}
+	if out := p.okLang("kanri-Pass-2026\n", "", "login", "--password-stdin"); !strings.Contains(out, "kanri でログインしました") {
+		t.Fatalf("login, Japanese locale: %s", out)
+	}
+
+	// English locale: all in English, with no Japanese beyond the bank's own names.
+	t.Setenv("LANG", "en_US.UTF-8")
+	code, _, errOut = inkanctl(t, "wrong-Pass-2026\n", append(base, "login", "--password-stdin")...)
+	if code != exitRefused || hasJapanese(errOut) {
+		t.Fatalf("wrong password, English locale: exit %d\n%s", code, errOut)
+	}
+	if out := p.okLang("", "", "list"); !strings.Contains(out, "expires ") || strings.Contains(out, "有効期限") {
+		t.Fatalf("list, English locale: %s", out)
+	}
+
+	// --lang wins over the locale.
+	if out := p.okLang("", "ja", "list"); !strings.Contains(out, "有効期限") {
+		t.Fatalf("list --lang ja under an English locale: %s", out)
+	}
+	if code, _, errOut := inkanctl(t, "", append(base, "list", "--no-such-flag")...); code != exitUsage || hasJapanese(errOut) {
+		t.Fatalf("unknown flag, English locale: exit %d\n%s", code, errOut)
+	}
+	t.Setenv("LANG", "ja_JP.UTF-8")
+	if code, _, errOut := inkanctl(t, "", append(base, "list", "--no-such-flag")...); code != exitUsage || !strings.Contains(errOut, "inkanctl --help で使い方を確認してください") {
+		t.Fatalf("unknown flag, Japanese locale: exit %d\n%s", code, errOut)
+	}
+}
+
+// okLang runs a command that must succeed with --lang lang ("" for none) and
+// returns its stdout.
+func (p *pc) okLang(stdin, lang string, args ...string) string {
+	p.t.Helper()
+	all := []string{"--config", p.config, "--store", p.store, "--state-dir", p.state}
+	if lang != "" {
+		all = append(all, "--lang", lang)
+	}
+	code, out, errOut := inkanctl(p.t, stdin, append(all, args...)...)
+	if code != exitOK {
+		p.t.Fatalf("inkanctl %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
