@@ -112,7 +112,11 @@ func New(a fyne.App, opts Options) *UI {
 
 	u.win = a.NewWindow(t("app.title"))
 	u.win.SetIcon(assets.Icon)
-	u.win.Resize(fyne.NewSize(840, 640)) // fits a 1080p screen at 150 %
+	// The window can be resized; it opens at a size that fits the smallest screens
+	// it is made for, 1024×640 at 100 % and 1366×768 at 150 % (910×512 device-
+	// independent pixels, less the taskbar), and every screen scrolls rather than
+	// push anything off the window when it is made smaller still.
+	u.win.Resize(windowSize)
 	u.win.SetMaster()
 	u.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if ev.Name == fyne.KeyEscape {
@@ -154,6 +158,9 @@ func (u *UI) connect() {
 		}
 	})
 }
+
+// windowSize is the size the window opens at, in Fyne's device-independent units.
+var windowSize = fyne.NewSize(800, 460)
 
 // Window is the main window.
 func (u *UI) Window() fyne.Window { return u.win }
@@ -231,7 +238,10 @@ func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus f
 	heading.TextStyle.Bold = true
 	header := container.NewBorder(nil, nil, seal, widget.NewLabel(t("app.name")), bank)
 	top := container.NewVBox(header, widget.NewSeparator(), container.NewPadded(heading))
-	u.win.SetContent(container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewPadded(body))))
+	// Scroll both ways: a body wider than the window (a long table, a narrow window)
+	// scrolls sideways instead of widening the window past the screen; text that
+	// wraps still fills the window's width.
+	u.win.SetContent(container.NewBorder(top, nil, nil, nil, container.NewScroll(container.NewPadded(body))))
 	if focus != nil {
 		u.win.Canvas().Focus(focus)
 	}
