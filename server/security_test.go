@@ -25,6 +25,7 @@ import (
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/store"
+	"github.com/inkan-dev/inkan/server/web"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -286,6 +287,14 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
+// webHomeRequest is the browser's ログイン中 page with a session cookie, whose
+// check reads the database.
+func webHomeRequest(ctx context.Context) *http.Request {
+	req := httptest.NewRequestWithContext(ctx, "GET", "/web/home", nil)
+	req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: "no-such-session"})
+	return req
+}
+
 func TestClientHangingUpIsNotLoggedAsAServerFault(t *testing.T) {
 	fs, log := loggedServer(t)
 	if _, err := fs.srv.Operator().CreateContract(context.Background(), "Sato Shoji"); err != nil {
@@ -297,6 +306,7 @@ func TestClientHangingUpIsNotLoggedAsAServerFault(t *testing.T) {
 	for _, req := range []*http.Request{
 		jsonRequest(gone, "POST", "/api/v1/login", body),
 		httptest.NewRequestWithContext(gone, "GET", "/crl", nil),
+		webHomeRequest(gone),
 	} {
 		rec := fs.serve(req)
 		if rec.Code != statusClientClosedRequest {

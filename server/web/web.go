@@ -190,6 +190,13 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, status := wire.CodeInternal, http.StatusInternalServerError
 	var re *lifecycle.RuleError
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The browser went away before the answer: no fault of the server's,
+		// and nobody reads the page (499, as the JSON API answers).
+		h.log.Info("client hung up", "path", r.URL.Path, "remote", r.RemoteAddr)
+		w.WriteHeader(499)
+		return
+	}
 	if errors.As(err, &re) {
 		code, status = re.Code, re.Code.Status()
 		h.log.Info("page refused", "path", r.URL.Path, "remote", r.RemoteAddr, "code", code, "err", err)
