@@ -36,13 +36,16 @@ func (u *UI) showCertificateList(ids []*agent.Identity, selected *agent.Identity
 		parts = append(parts, wrapped(t("chooser.none")))
 	}
 	var first fyne.Focusable
+	var list []*identityRow
 	for _, id := range ids {
 		row := u.newIdentityRow(id, func(id *agent.Identity) { u.showCertificateList(ids, id) })
 		if first == nil || id == selected {
 			first = row
 		}
+		list = append(list, row)
 		parts = append(parts, row)
 	}
+	linkRows(list)
 	if selected != nil {
 		id := selected
 		del := u.newButton(t("certs.delete"), false, func() { u.deleteIdentity(id) })

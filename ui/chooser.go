@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
@@ -33,16 +32,15 @@ func (u *UI) showChooserList(ids []*agent.Identity) {
 	}
 	back := func() { u.showChooserList(ids) }
 	rows := container.NewVBox(wrapped(t("chooser.text")))
-	var first fyne.Focusable
+	var list []*identityRow
 	for _, id := range ids {
 		row := u.newIdentityRow(id, func(id *agent.Identity) { u.chooseIdentity(id, back) })
-		if first == nil {
-			first = row
-		}
+		list = append(list, row)
 		rows.Add(row)
 	}
+	linkRows(list)
 	rows.Add(buttons(u.newButton(t("button.back"), false, u.Home)))
-	u.screen(t("chooser.title"), rows, u.Home, first)
+	u.screen(t("chooser.title"), rows, u.Home, list[0])
 }
 
 // chooseIdentity goes on with the chosen certificate: to its password when it can

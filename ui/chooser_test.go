@@ -3,6 +3,7 @@ package ui
 import (
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/inkan-dev/inkan/agent"
@@ -58,6 +59,48 @@ func TestChooserIsSkippedWithOneUsableCertificate(t *testing.T) {
 	tap(t, u, "電子証明書ログイン")
 	assertTitle(t, u, "電子証明書ログイン")
 	assertShows(t, u, "yamada+1376")
+}
+
+func TestChooserArrowKeysMoveTheSelection(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	assertTitle(t, u, "電子証明書の選択")
+	rs := rows(u)
+	focused := func() string {
+		t.Helper()
+		r, ok := u.win.Canvas().Focused().(*identityRow)
+		if !ok {
+			t.Fatalf("the keyboard is on %T, want a certificate row", u.win.Canvas().Focused())
+		}
+		return r.id.Label
+	}
+	if got := focused(); got != rs[0].id.Label {
+		t.Fatalf("the keyboard starts on %s, want the first row %s", got, rs[0].id.Label)
+	}
+	pressKey(u, fyne.KeyUp) // already at the top: stays
+	if got := focused(); got != "yamada+1376" {
+		t.Fatalf("↑ on the first row moved to %s", got)
+	}
+	pressKey(u, fyne.KeyDown)
+	if got := focused(); got != "suzuki+1376" {
+		t.Fatalf("↓ moved to %s, want suzuki+1376", got)
+	}
+	if !rs[1].focused || rs[0].focused {
+		t.Fatal("after ↓ the second row is not drawn as the selected one")
+	}
+	pressKey(u, fyne.KeyDown) // already at the bottom: stays
+	if got := focused(); got != "suzuki+1376" {
+		t.Fatalf("↓ on the last row moved to %s", got)
+	}
+	pressKey(u, fyne.KeyUp)
+	if got := focused(); got != "yamada+1376" {
+		t.Fatalf("↑ moved to %s, want yamada+1376", got)
+	}
+	pressKey(u, fyne.KeyDown)
+	pressKey(u, fyne.KeyReturn) // Enter chooses the row the arrows reached
+	assertTitle(t, u, "電子証明書ログイン")
+	assertShows(t, u, "suzuki+1376")
 }
 
 func TestChooserEscapeGoesBack(t *testing.T) {

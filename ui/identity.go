@@ -92,15 +92,18 @@ func fingerprintText(fp agent.Fingerprint) string {
 
 // identityRow is one certificate in the chooser: the label <loginID>+<bankCode>,
 // the contract, the role, the expiry and a state badge. It takes the keyboard, so
-// the user can Tab to an ID and press Enter or Space.
+// the user can Tab to an ID and press Enter or Space, or move between the IDs of
+// one list with ↑ and ↓.
 type identityRow struct {
 	widget.BaseWidget
 	u        *UI
 	id       *agent.Identity
 	onSelect func(*agent.Identity)
-	bg       *canvas.Rectangle
-	focused  bool
-	hovered  bool
+	// list is the rows of the list this row is in (nil for a row alone), for ↑ ↓.
+	list    []*identityRow
+	bg      *canvas.Rectangle
+	focused bool
+	hovered bool
 }
 
 func (u *UI) newIdentityRow(id *agent.Identity, onSelect func(*agent.Identity)) *identityRow {
@@ -160,13 +163,39 @@ func (r *identityRow) FocusLost() { r.focused = false; r.paint() }
 // TypedRune implements fyne.Focusable.
 func (r *identityRow) TypedRune(rune) {}
 
-// TypedKey chooses the row on Enter or Space and passes Escape to the screen.
+// TypedKey chooses the row on Enter or Space, gives the keyboard to the row above
+// or below on ↑ or ↓ (staying put at either end, as a Windows list does), and
+// passes Escape to the screen.
 func (r *identityRow) TypedKey(ev *fyne.KeyEvent) {
 	switch ev.Name {
 	case fyne.KeyReturn, fyne.KeyEnter, fyne.KeySpace:
 		r.onSelect(r.id)
+	case fyne.KeyUp:
+		r.moveFocus(-1)
+	case fyne.KeyDown:
+		r.moveFocus(+1)
 	case fyne.KeyEscape:
 		r.u.pressEscape()
+	}
+}
+
+// moveFocus gives the keyboard to the row step places from r in its list.
+func (r *identityRow) moveFocus(step int) {
+	for i, o := range r.list {
+		if o != r {
+			continue
+		}
+		if j := i + step; j >= 0 && j < len(r.list) {
+			r.u.win.Canvas().Focus(r.list[j])
+		}
+		return
+	}
+}
+
+// linkRows makes rows one list for ↑ and ↓.
+func linkRows(rows []*identityRow) {
+	for _, r := range rows {
+		r.list = rows
 	}
 }
 
