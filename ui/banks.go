@@ -151,13 +151,12 @@ func (u *UI) startAutoRenew() {
 	}
 	ctx, cancel := context.WithCancel(u.ctx)
 	u.renewal.cancel = cancel
-	lang := u.lang
 	go r.RunAutoRenew(ctx, 0, func(res agent.Renewal) {
-		body := agent.RenewedNotice(res, lang)
 		fyne.Do(func() {
 			if ctx.Err() != nil {
 				return
 			}
+			body := agent.RenewedNotice(res, u.lang) // the window's language now, not at start
 			title := t("renewed.title")
 			if res.Err != nil {
 				title = t("renewed.failed.title")

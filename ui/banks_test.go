@@ -267,11 +267,28 @@ func TestTrayNotifiesASilentRenewal(t *testing.T) {
 	u, _ := newBanksUI(t, f)
 	u.tray.running = true
 	want := fyne.NewNotification("電子証明書を更新しました", agent.RenewedNotice(*f.renewal, "ja"))
+	before := strings.Count(strings.Join(f.calls, ","), "Identities")
 	test.AssertNotificationSent(t, want, func() {
 		u.startAutoRenew()
 		<-f.renewed
 	})
 	u.wait()
+	// The start screen was loaded again: the tray and the screen ask for the certificates.
+	if n := strings.Count(strings.Join(f.calls, ","), "Identities") - before; n < 2 {
+		t.Fatalf("after the renewal the certificates were listed %d times (calls %v)", n, f.calls)
+	}
+
+	// A failure is a notice too, in the window's language.
+	f2 := newFakeBanks()
+	f2.renewal = &agent.Renewal{Old: old, Err: refusal(wire.CodeUnavailable), Attempts: 3}
+	u2, _ := newBanksUI(t, f2)
+	u2.tray.running = true
+	want = fyne.NewNotification("電子証明書の自動更新ができませんでした", agent.RenewedNotice(*f2.renewal, "ja"))
+	test.AssertNotificationSent(t, want, func() {
+		u2.startAutoRenew()
+		<-f2.renewed
+	})
+	u2.wait()
 }
 
 func TestTrayListsTheCertificatesOfBothBanks(t *testing.T) {
