@@ -43,9 +43,28 @@ func (e *entry) TypedKey(ev *fyne.KeyEvent) {
 }
 
 // button is a push button that Enter and Space press and Escape passes by.
+// While it has the keyboard it draws a focus ring (focusring.go).
 type button struct {
 	widget.Button
-	u *UI
+	u       *UI
+	focused bool
+}
+
+// CreateRenderer implements fyne.Widget: Fyne's button with a focus ring.
+func (b *button) CreateRenderer() fyne.WidgetRenderer {
+	return newFocusRing(b.Button.CreateRenderer(), func() bool { return b.focused })
+}
+
+// FocusGained implements fyne.Focusable.
+func (b *button) FocusGained() {
+	b.focused = true
+	b.Button.FocusGained() // refreshes, which shows the ring
+}
+
+// FocusLost implements fyne.Focusable.
+func (b *button) FocusLost() {
+	b.focused = false
+	b.Button.FocusLost()
 }
 
 // newButton returns a button; primary buttons are drawn in the theme's colour.
