@@ -220,7 +220,7 @@ func (u *UI) browserSection() fyne.CanvasObject {
 	copyOn = u.newCheck(t("browser.copy"), nil)
 	copyOn.SetChecked(r.BrowserCopyDir() != "")
 	trust = u.newCheck(t("browser.trust"), nil)
-	trust.SetChecked(prefs.Bool(prefTrustRoot))
+	trust.SetChecked(prefs.Bool(prefTrustRoot) || u.backend.Config().TrustBankRoot)
 	if !copyOn.Checked {
 		trust.Disable()
 	}
