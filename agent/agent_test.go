@@ -674,3 +674,60 @@ func TestRestoreReportsCertificatesFromAnotherBankApart(t *testing.T) {
 		t.Fatalf("restoring twice: %+v, %v", again, err)
 	}
 }
+
+// unusableStore lists the identity broken as the Windows store lists one whose
+// key NCryptOpenKey refuses: with Unusable set and no Signer.
+type unusableStore struct {
+	certstore.Store
+	broken certstore.Fingerprint
+}
+
+func (u *unusableStore) List(ctx context.Context, opts certstore.ListOptions) ([]*certstore.Identity, error) {
+	ids, err := u.Store.List(ctx, opts)
+	for i, id := range ids {
+		if id.Fingerprint == u.broken {
+			c := *id
+			c.Signer, c.Unusable = nil, "key \"inkan-x\" in Microsoft Software Key Storage Provider: NCryptOpenKey returned 0x80070005 (ERROR_ACCESS_DENIED)"
+			ids[i] = &c
+		}
+	}
+	return ids, err
+}
+
+func TestUnusableKeyShowsUnusableRefusesLoginAndDeletes(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &unusableStore{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+	id, err := a.Pickup(t.Context(), "alice", "pw", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.broken = id.Fingerprint.inStore()
+	ids, err := a.Identities(t.Context())
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("Identities = %d, %v", len(ids), err)
+	}
+	if ids[0].State != StateUnusable || ids[0].State.Usable() || !strings.Contains(ids[0].Problem, "NCryptOpenKey returned 0x80070005") {
+		t.Fatalf("state %s, problem %q: want unusable with the call and status", ids[0].State, ids[0].Problem)
+	}
+	if _, ok := AutoChoice(ids); ok {
+		t.Error("AutoChoice offered an unusable certificate")
+	}
+	_, err = a.Login(t.Context(), id.Fingerprint, "pw")
+	if !errors.Is(err, ErrKeyUnusable) || Classify(err) != CategoryStore {
+		t.Fatalf("Login with an unusable key: %v (category %v)", err, Classify(err))
+	}
+	if msg := Message(err, "ja"); !strings.Contains(msg, "削除") || !strings.Contains(msg, "再発行") {
+		t.Errorf("Message(ja) = %q", msg)
+	}
+	if _, err := a.Renew(t.Context(), id.Fingerprint, nil); !errors.Is(err, ErrKeyUnusable) {
+		t.Errorf("Renew with an unusable key: %v", err)
+	}
+	if err := a.Delete(t.Context(), id.Fingerprint); err != nil {
+		t.Fatalf("Delete an unusable certificate: %v", err)
+	}
+	if ids, err := a.Identities(t.Context()); err != nil || len(ids) != 0 {
+		t.Fatalf("after Delete: %d identities, %v", len(ids), err)
+	}
+}

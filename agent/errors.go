@@ -73,6 +73,9 @@ var (
 	// ErrNoIdentity means a certificate with the given fingerprint is not on this PC
 	// (or not from this bank).
 	ErrNoIdentity = errors.New("no such certificate on this PC")
+	// ErrKeyUnusable means the store lists the certificate but cannot open its
+	// key ([StateUnusable]): it can only be deleted.
+	ErrKeyUnusable = errors.New("the certificate's key on this PC cannot be used")
 	// ErrNoSession means an operation needs a session and got none.
 	ErrNoSession = errors.New("not logged in")
 	// ErrWrongPassword means a backup file's password is wrong. It is the store's

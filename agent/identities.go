@@ -110,6 +110,9 @@ func (a *Agent) describe(ca *x509.Certificate, sid *certstore.Identity, st certS
 		Store:       a.store.Kind(),
 	}
 	id.State = stateAt(now, id, !st.RevokedSeen.IsZero())
+	if sid.Unusable != "" {
+		id.State, id.Problem = StateUnusable, sid.Unusable
+	}
 	return id, true
 }
 

@@ -20,6 +20,9 @@ func (a *Agent) Login(ctx context.Context, fp Fingerprint, password string) (*Se
 	if err != nil {
 		return nil, fmt.Errorf("log in: %w", err)
 	}
+	if id.State == StateUnusable {
+		return nil, fmt.Errorf("log in as %s: %w: %s", id.Label, ErrKeyUnusable, id.Problem)
+	}
 	c, err := a.client(ctx, sid)
 	if err != nil {
 		return nil, fmt.Errorf("log in as %s: %w", id.Label, err)

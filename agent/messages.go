@@ -63,7 +63,7 @@ func Classify(err error) Category {
 		// the store failing: nothing on this PC changed, and typing again may fix it.
 		errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
 		return CategoryInput
-	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound), errors.As(err, &exists), errors.As(err, &unavail),
+	case errors.Is(err, ErrNoIdentity), errors.Is(err, ErrKeyUnusable), errors.As(err, &notFound), errors.As(err, &exists), errors.As(err, &unavail),
 		errors.As(err, &sysErr), errors.As(err, &unsup), errors.Is(err, ErrSelfCheckFailed),
 		errors.Is(err, certstore.ErrKeyNotExportable):
 		return CategoryStore
@@ -99,6 +99,8 @@ var (
 		"The certificate was issued but could not be saved on this PC, and its key could not be kept. Fix the certificate store, then ask your administrator (the bank, for an admin ID) for a reissue. Details: "}
 	msgNoIdentity = text{"指定した電子証明書がこのパソコンにありません。一覧を更新して選び直してください。",
 		"That certificate is not on this PC. Refresh the list and choose again."}
+	msgKeyUnusable = text{"この電子証明書の秘密鍵をこのパソコンで開けないため、使用できません。「電子証明書の管理」で削除し、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。",
+		"This certificate's private key cannot be opened on this PC, so the certificate cannot be used. Delete it in Manage certificates and ask your administrator (the bank, for an admin ID) for a reissue (再発行)."}
 	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細: ",
 		"The certificate store cannot be used. Check the PC's settings. Details: "}
 	msgSystemStore = text{"この PC の証明書ストアで操作が失敗しました (Windows が要求を拒否しました)。もう一度お試しください。解決しない場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細: ",
@@ -247,6 +249,8 @@ func Message(err error, lang string) string {
 		return pick(msgChooseBank)
 	case errors.Is(err, ErrUnknownBank):
 		return pick(msgUnknownBank)
+	case errors.Is(err, ErrKeyUnusable):
+		return pick(msgKeyUnusable)
 	case errors.Is(err, ErrNoIdentity), errors.As(err, &notFound):
 		return pick(msgNoIdentity)
 	case errors.As(err, &notExp):

@@ -28,6 +28,9 @@ func (a *Agent) Renew(ctx context.Context, fp Fingerprint, progress ProgressFunc
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
+	if cur.State == StateUnusable {
+		return nil, fmt.Errorf("renew certificate %s: %w: %s", cur.Label, ErrKeyUnusable, cur.Problem)
+	}
 	c, err := a.client(ctx, sid)
 	if err != nil {
 		return nil, fmt.Errorf("renew certificate %s: %w", cur.Label, err)

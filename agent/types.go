@@ -54,6 +54,7 @@ const (
 	StateExpired          State = "expired"           // past the renewal window: ask for 再発行
 	StateRevoked          State = "revoked"           // the server refused it as revoked when last used
 	StateNotYetValid      State = "not_yet_valid"     // notBefore is in the future (clock skew)
+	StateUnusable         State = "unusable"          // the store cannot open its key (Identity.Problem says why): delete it, ask for 再発行
 )
 
 // Usable reports whether a certificate in state s can log in.
@@ -94,6 +95,9 @@ type Identity struct {
 	LastUsed    time.Time // zero if never used to log in from this PC
 	Exportable  bool      // may be written into a backup
 	Store       string    // the certstore kind that holds it
+	// Problem, for StateUnusable, is the store's reason the key cannot be used:
+	// the OS call and status that failed.
+	Problem string
 }
 
 // Session is a logged-in user.

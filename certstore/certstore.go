@@ -149,6 +149,11 @@ type Identity struct {
 	Exportable  bool                // the key may be written into a PKCS#12 backup
 	Hardware    bool                // the key is bound to the PC's TPM
 	AddedAt     time.Time           // when the identity entered this store
+	// Unusable, when set, says why the key cannot be used: the OS call and
+	// status that failed (the Windows store lists a key NCryptOpenKey refuses
+	// this way rather than failing the whole list). Signer is then nil; Delete
+	// still removes the certificate and whatever of the key can be reached.
+	Unusable string
 }
 
 // ListOptions filters [Store.List].

@@ -169,7 +169,8 @@ func createPersistedKey(prov uintptr, alg, container string) (uintptr, error) {
 }
 
 // openKey wraps NCryptOpenKey. A missing key is NTE_BAD_KEYSET.
-func openKey(prov uintptr, container string) (uintptr, error) {
+// It is a variable so that tests can make it fail for one key.
+var openKey = func(prov uintptr, container string) (uintptr, error) {
 	var h uintptr
 	err := callCNG(procNCryptOpenKey, prov, uintptr(unsafe.Pointer(&h)),
 		uintptr(unsafe.Pointer(utf16Ptr(container))), 0, ncryptSilentFlag)

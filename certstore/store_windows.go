@@ -190,14 +190,18 @@ func (s *windowsStore) List(ctx context.Context, opts ListOptions) ([]*Identity,
 
 // identities returns Inkan's identities in MY that keep says to keep, oldest
 // first. A certificate whose key is gone is no usable identity and is left out.
+// One whose key exists but cannot be opened or read (NCryptOpenKey or a later
+// call failing for any other reason) is listed with Unusable set and no
+// Signer, so that the others still list and the broken one can be deleted.
 func (s *windowsStore) identities(keep func(*storeCert) bool) ([]*Identity, error) {
 	mine, err := s.inkanCerts()
 	if err != nil {
 		return nil, err
 	}
 	var (
-		ids []*Identity
-		cas []*x509.Certificate
+		ids     []*Identity
+		cas     []*x509.Certificate
+		casRead bool
 	)
 	for _, sc := range mine {
 		if !keep(sc) {
@@ -208,17 +212,27 @@ func (s *windowsStore) identities(keep func(*storeCert) bool) ([]*Identity, erro
 		if errors.As(err, &nf) {
 			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("certificate %q (%s): %w", sc.FriendlyName, FingerprintOf(sc.Cert), err)
-		}
-		if cas == nil {
-			if cas, err = readStore(storeCA); err != nil {
-				return nil, err
+		if !casRead {
+			var rerr error
+			if cas, rerr = readStore(storeCA); rerr != nil {
+				return nil, rerr
 			}
+			casRead = true
 		}
-		id, err := newWindowsIdentity(sc, key, buildChain(sc.Cert, cas)[1:])
+		chain := buildChain(sc.Cert, cas)[1:]
+		var id *Identity
+		if err == nil {
+			id, err = newWindowsIdentity(sc, key, chain)
+		}
 		if err != nil {
-			return nil, err
+			id = &Identity{
+				Label:       sc.FriendlyName,
+				Fingerprint: FingerprintOf(sc.Cert),
+				Certificate: sc.Cert,
+				Chain:       chain,
+				AddedAt:     sc.AddedAt,
+				Unusable:    fmt.Sprintf("key %q in %s: %v", sc.Link.Container, sc.Link.Provider, err),
+			}
 		}
 		ids = append(ids, id)
 	}
@@ -802,7 +816,11 @@ func loadKey(link keyLink) (*cngKey, error) {
 	return k, nil
 }
 
-// removeKey deletes the key link points at. A key that does not exist is no error.
+// removeKey deletes the key link points at. A key that does not exist is no
+// error. A key that NCryptOpenKey opens but that cannot be read (an unusable
+// identity's) is deleted by that handle; one that NCryptOpenKey refuses for any
+// other reason cannot be reached through CNG at all, so there is nothing left
+// to delete and that is no error either: its certificate is already gone.
 func removeKey(link keyLink) error {
 	k, err := loadKey(link)
 	var nf *NotFoundError
@@ -810,7 +828,15 @@ func removeKey(link keyLink) error {
 		return nil
 	}
 	if err != nil {
-		return err
+		prov, perr := provider(link.Provider)
+		if perr != nil {
+			return errors.Join(err, perr)
+		}
+		h, oerr := openKey(prov.handle, link.Container)
+		if oerr != nil {
+			return nil
+		}
+		return removeKeyHandle(prov, h)
 	}
 	keysMu.Lock()
 	delete(keys, link)

@@ -458,3 +458,101 @@ func TestWindowsFailedCommitDoesNotUndoAnAttachThatWasWritten(t *testing.T) {
 		t.Fatalf("after the Attach the store lists %d (%v), want the identity", len(ids), err)
 	}
 }
+
+// TestWindowsUnopenableKeyListsAsUnusable: NCryptOpenKey refusing one key for a
+// reason other than a missing key (here ERROR_ACCESS_DENIED, as a key file
+// whose ACL shuts the user out answers) does not break the list: the others
+// list and sign as before, the broken one lists as unusable with the call and
+// status, and Delete removes it.
+func TestWindowsUnopenableKeyListsAsUnusable(t *testing.T) {
+	s := newTestWindowsStore(t)
+	ctx := context.Background()
+	ca := newTestCA(t, "Inkan Test CA")
+	var made []*Identity
+	for range 3 {
+		k, err := s.GenerateKey(ctx, KeyOptions{Algorithm: RSA2048})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loginID := newLoginID(t)
+		id, err := k.Attach(ctx, ca.issue(t, k.Signer().Public(), loginID), loginID+testLabelSuffix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Delete(context.Background(), id.Fingerprint) })
+		made = append(made, id)
+	}
+	broken := made[1]
+	key := broken.Signer.(*cngKey)
+	link := keyLink{Provider: key.prov.name, Container: key.container}
+	// Forget the open handle, so that listing must open the key by name again,
+	// as a later start of Inkan does; the handle is freed (under Wine: the key
+	// deleted) at the end, since the injected failure keeps Delete from it.
+	keysMu.Lock()
+	delete(keys, link)
+	keysMu.Unlock()
+	t.Cleanup(func() { _ = removeKeyHandle(key.prov, key.handle) })
+	orig := openKey
+	openKey = func(prov uintptr, container string) (uintptr, error) {
+		if container == link.Container {
+			return 0, fmt.Errorf("open key %q: %w", container,
+				&SystemError{Call: "NCryptOpenKey", Code: 0x80070005, Name: "ERROR_ACCESS_DENIED"})
+		}
+		return orig(prov, container)
+	}
+	t.Cleanup(func() { openKey = orig })
+
+	ids, err := s.List(ctx, ListOptions{})
+	if err != nil {
+		t.Fatalf("List with one unopenable key: %v", err)
+	}
+	if len(ids) != 3 {
+		t.Fatalf("List returned %d identities, want the 3 made", len(ids))
+	}
+	for _, id := range ids {
+		if id.Fingerprint == broken.Fingerprint {
+			if id.Signer != nil {
+				t.Error("the unopenable identity has a Signer")
+			}
+			if !strings.Contains(id.Unusable, "NCryptOpenKey returned 0x80070005 (ERROR_ACCESS_DENIED)") {
+				t.Errorf("Unusable = %q, want the call and status", id.Unusable)
+			}
+			if id.Certificate == nil || !id.Certificate.Equal(broken.Certificate) || len(id.Chain) == 0 {
+				t.Errorf("the unusable entry lost its certificate or chain: %+v", id)
+			}
+			continue
+		}
+		if id.Unusable != "" || id.Signer == nil {
+			t.Fatalf("identity %s is unusable (%q) though its key opens", id.Label, id.Unusable)
+		}
+		checkSigns(t, id.Signer, id.Certificate.PublicKey)
+	}
+
+	if err := s.Delete(ctx, broken.Fingerprint); err != nil {
+		t.Fatalf("Delete the unusable identity: %v", err)
+	}
+	ids, err = s.List(ctx, ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 2 || slices.ContainsFunc(ids, func(id *Identity) bool { return id.Fingerprint == broken.Fingerprint }) {
+		t.Fatalf("after Delete the store lists %d identities, want the 2 others", len(ids))
+	}
+	h, err := openSystemStore(storeMY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ferr := findCert(h, broken.Certificate.Raw)
+	if c != nil {
+		_ = windows.CertFreeCertificateContext(c)
+	}
+	if cerr := closeStore(h, storeMY); ferr == nil {
+		ferr = cerr
+	}
+	if ferr != nil {
+		t.Fatal(ferr)
+	}
+	if c != nil {
+		t.Error("the unusable identity's certificate is still in CurrentUser\\MY")
+	}
+}

@@ -40,6 +40,21 @@ func TestCertificateListShowsDetailsAndDeletesAfterConfirming(t *testing.T) {
 	}
 }
 
+func TestCertificateListShowsWhyOneIsUnusableAndDeletesIt(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[1].State = agent.StateUnusable
+	f.ids[1].Problem = `key "inkan-2" in Microsoft Software Key Storage Provider: NCryptOpenKey returned 0x80070005 (ERROR_ACCESS_DENIED)`
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書の管理")
+	test.Tap(rows(u)[1])
+	assertShows(t, u, "使用不可", "使用できない理由", f.ids[1].Problem)
+	tap(t, u, "このパソコンから削除")
+	confirmDialog(t, u, "このパソコンから削除")
+	if len(f.ids) != 1 || f.ids[0].Label != "yamada+1376" {
+		t.Fatalf("after deleting the unusable suzuki+1376 the PC has %d certificates", len(f.ids))
+	}
+}
+
 func TestBackupAndRestoreThroughTheirDialogs(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities()
 	u := newTestUI(t, f)

@@ -144,3 +144,27 @@ func TestLeavingTheChooserWhileItLoadsKeepsTheUserWhereTheyWent(t *testing.T) {
 	u.wait()
 	assertTitle(t, u, "ログイン")
 }
+
+func TestChooserRefusesAnUnusableCertificateAndSaysWhatToDo(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities()
+	f.ids[0].State = agent.StateUnusable
+	f.ids[0].Problem = `key "inkan-1" in Microsoft Software Key Storage Provider: NCryptOpenKey returned 0x80070005 (ERROR_ACCESS_DENIED)`
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	// One usable certificate is left, so the chooser is skipped for it.
+	assertTitle(t, u, "電子証明書ログイン")
+	assertShows(t, u, "suzuki+1376")
+
+	f.ids[1].State = agent.StateExpired
+	u = newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	assertTitle(t, u, "電子証明書の選択")
+	assertShows(t, u, "使用不可")
+	test.Tap(rows(u)[0])
+	assertShows(t, u, "電子証明書 yamada+1376 の秘密鍵をこのパソコンで開けないため、使用できません。「電子証明書の管理」で削除し、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。")
+	for _, c := range f.calls {
+		if c == "Login "+string(f.ids[0].Fingerprint) {
+			t.Fatal("the chooser logged in with an unusable certificate")
+		}
+	}
+}

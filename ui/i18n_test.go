@@ -67,11 +67,11 @@ func TestEveryKeyTheCodeUsesIsTranslated(t *testing.T) {
 		}
 	}
 	dynamic := []string{
-		"state.valid", "state.expiring", "state.renewable", "state.expired_renewable", "state.expired", "state.revoked", "state.not_yet_valid",
+		"state.valid", "state.expiring", "state.renewable", "state.expired_renewable", "state.expired", "state.revoked", "state.not_yet_valid", "state.unusable",
 		"role.admin", "role.approver", "role.general",
 		"cert.none", "cert.awaiting_pickup", "cert.pickup_lapsed", "cert.active", "cert.expired", "cert.revoked",
 		"step.0", "step.1", "step.2", "step.3",
-		"chooser.unusable.expired", "chooser.unusable.revoked", "chooser.unusable.not_yet_valid",
+		"chooser.unusable.expired", "chooser.unusable.revoked", "chooser.unusable.not_yet_valid", "chooser.unusable.unusable",
 		"admin.issued", "admin.revoked", "admin.reissued", "admin.deleted",
 	}
 	for _, c := range adminColumns {

@@ -34,7 +34,7 @@ func (u *UI) identityDetails(id *agent.Identity) fyne.CanvasObject {
 	if id.Store != "" {
 		store = storeLabel(id.Store)
 	}
-	return widget.NewForm(
+	form := widget.NewForm(
 		widget.NewFormItem(t("field.label"), widget.NewLabelWithStyle(id.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
 		widget.NewFormItem(t("field.contract"), widget.NewLabel(fmt.Sprintf("%s (%s)", id.Subject.ContractName, id.Subject.ContractID))),
 		widget.NewFormItem(t("field.role"), widget.NewLabel(roleText(id.Subject.Role))),
@@ -45,6 +45,10 @@ func (u *UI) identityDetails(id *agent.Identity) fyne.CanvasObject {
 		widget.NewFormItem(t("field.fingerprint"), mono(fingerprintText(id.Fingerprint))),
 		widget.NewFormItem(t("field.store"), widget.NewLabel(store)),
 	)
+	if id.Problem != "" {
+		form.Append(t("field.problem"), wrapped(id.Problem))
+	}
+	return form
 }
 
 // attributeNames are the short names of the subject attributes the bank writes.
