@@ -29,7 +29,7 @@ func TestStartScreenOffersBothLoginMethodsAndWarnsOfExpiry(t *testing.T) {
 // and then, though the screen itself was right.
 func settleLayout(u *UI) {
 	size := u.win.Canvas().Size()
-	u.win.Resize(size.AddWidthHeight(0, 1))
+	u.win.Resize(size.AddWidthHeight(120, 0)) // another width, so that wrapped text measures itself again
 	u.win.Resize(size)
 }
 
