@@ -294,6 +294,9 @@ type Server struct {
 	stopped bool
 	// stopSweep cancels the expiry e-mail sweep's context, ending any SMTP exchange.
 	stopSweep context.CancelFunc
+	// firstSweep is closed when serve's first expiry e-mail sweep has ended,
+	// so that a test can move its clock without racing that sweep.
+	firstSweep chan struct{}
 }
 
 // Open loads and validates the configuration in dir, opens the database and
@@ -358,7 +361,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	if limiter == nil {
 		limiter = NewIPLimiter(cfg.Limits.WrongPasswordsPerMinute, cfg.Limits.WrongPasswordBurst, nil)
 	}
-	s := &Server{dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, takenIDs: newTakenIDLimiter(svc.Now),
+	s := &Server{firstSweep: make(chan struct{}), dir: dir, cfg: cfg, db: db, ca: authority, svc: svc, limiter: limiter, takenIDs: newTakenIDLimiter(svc.Now),
 		csrAttrs: attrs, log: logger, tlsCert: tlsCert}
 	s.web = web.New(svc, web.Options{BankName: cfg.BankName, BankCode: cfg.BankCode, Now: svc.Now, Logger: logger,
 		LimitLogin: s.limitPasswords})
@@ -494,9 +497,14 @@ func (s *Server) sweepLoop(ctx context.Context, every time.Duration) {
 	defer s.sweeps.Done()
 	t := time.NewTicker(every)
 	defer t.Stop()
+	first := true
 	for {
-		if _, err := s.SendExpiryNotices(ctx); err != nil && ctx.Err() == nil {
+		if _, err := s.SendExpiryNotices(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, mail.ErrBusy) {
 			s.log.Error("expiry e-mail sweep", "err", err)
+		}
+		if first {
+			close(s.firstSweep)
+			first = false
 		}
 		select {
 		case <-ctx.Done():
@@ -528,6 +536,7 @@ func (s *Server) purgeLoop(ctx context.Context, every time.Duration) {
 
 // SendExpiryNotices sends the expiry e-mails that are due now (30 and 10 days
 // before expiry by default), each once per certificate, and returns how many it sent.
+// While another sweep of the same database runs it returns [mail.ErrBusy].
 func (s *Server) SendExpiryNotices(ctx context.Context) (int, error) {
 	if s.cfg.SMTP.Host == "" {
 		return 0, errors.New("send expiry notices: smtp.host is not configured")

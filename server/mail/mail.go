@@ -60,16 +60,24 @@ type due struct {
 // and each notice still goes out once.
 const SweepLock = "mail.expiry_sweep"
 
+// ErrBusy is what [Sweeper.Sweep] returns when another sweep of the same
+// store (another server, or a sweep still running in this one) holds the
+// claim: nothing was sent, and that other sweep sends what is due.
+var ErrBusy = errors.New("another expiry e-mail sweep is running on this database; it sends what is due")
+
 // Sweep sends every notice due now and returns how many it sent. A failed
-// send is retried at the next sweep. While another server sharing the store
-// sweeps, it sends nothing and returns 0.
+// send is retried at the next sweep. While another sweep of the store runs,
+// it sends nothing and returns [ErrBusy].
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	sent := 0
-	_, err := s.Store.Exclusive(ctx, SweepLock, func(ctx context.Context) error {
+	ran, err := s.Store.Exclusive(ctx, SweepLock, func(ctx context.Context) error {
 		var err error
 		sent, err = s.sweep(ctx)
 		return err
 	})
+	if err == nil && !ran {
+		return 0, ErrBusy
+	}
 	return sent, err
 }
 
