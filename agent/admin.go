@@ -62,6 +62,19 @@ func (a *Agent) UnlockUser(ctx context.Context, s *Session, loginID string) (*wi
 	return a.userAction(ctx, s, loginID, "/unlock", "unlock %s: %w")
 }
 
+// SetPassword resets (パスワード再設定) the login password of an approver or
+// general ID to password, which the admin then hands to its user. The server
+// applies the password policy ([wire.CodeWeakPassword]), unlocks the ID and ends
+// its sessions; an admin ID's password is reset by the bank only
+// ([wire.CodeForbidden]).
+func (a *Agent) SetPassword(ctx context.Context, s *Session, loginID, password string) (*wire.User, error) {
+	var u wire.User
+	if err := a.admin(ctx, s, http.MethodPost, userPath(loginID, "/password"), wire.SetPasswordRequest{Password: password}, &u); err != nil {
+		return nil, fmt.Errorf("reset the password of %s: %w", loginID, err)
+	}
+	return &u, nil
+}
+
 // userAction posts to one of loginID's action routes and returns the user as the
 // server then sees it.
 func (a *Agent) userAction(ctx context.Context, s *Session, loginID, suffix, errFormat string) (*wire.User, error) {

@@ -283,7 +283,7 @@ func TestUnlockUserPostsToTheUnlockRouteAndAnAdminIDIsTheBanks(t *testing.T) {
 	if Code(err) != wire.CodeForbidden || !strings.Contains(err.Error(), "unlock kanri") {
 		t.Fatalf("UnlockUser(kanri) = %v, want forbidden with context", err)
 	}
-	if msg := Message(err, "ja"); !strings.Contains(msg, "ロック解除は当金庫") {
+	if msg := Message(err, "ja"); !strings.Contains(msg, "ロック解除・パスワード再設定は当金庫") {
 		t.Errorf("Message(ja) = %q, want it to send an admin ID's unlock to the bank", msg)
 	}
 	if _, err := a.UnlockUser(t.Context(), nil, "ippan"); !errors.Is(err, ErrNoSession) {

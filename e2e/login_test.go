@@ -96,3 +96,41 @@ func TestAdminUnlocksAGeneralIDLockedByFiveWrongPasswords(t *testing.T) {
 	wantCode(t, "the admin unlocking an admin ID", err, wire.CodeForbidden)
 	b.login(pc, ippan)
 }
+
+func TestAdminResetsALockedGeneralIDsPasswordFromTheAgent(t *testing.T) {
+	ctx := context.Background()
+	b := startBank(t)
+	pc, admin, ippan := b.adminAndGeneralOnOnePC()
+	before := b.login(pc, ippan)
+	for range 5 {
+		_, err := pc.Login(ctx, ippan.Fingerprint, "wrong password")
+		wantCode(t, "wrong password", err, wire.CodeInvalidCredentials)
+	}
+	s := b.login(pc, admin)
+	_, err := pc.SetPassword(ctx, s, "ippan", "short")
+	wantCode(t, "a password the policy refuses", err, wire.CodeWeakPassword)
+	_, err = pc.SetPassword(ctx, s, "kanri", "Kanri-Shin-2026")
+	wantCode(t, "the admin resetting its own admin ID", err, wire.CodeForbidden)
+
+	fresh, err := agent.NewPassword()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := pc.SetPassword(ctx, s, "ippan", fresh)
+	if err != nil {
+		t.Fatalf("the admin resets ippan's password to %q: %v", fresh, err)
+	}
+	if u.LoginID != "ippan" || u.Locked {
+		t.Fatalf("after the reset: %+v", u)
+	}
+	_, err = pc.Users(ctx, before)
+	wantCode(t, "ippan's session from before the reset", err, wire.CodeUnauthenticated)
+	_, err = pc.Login(ctx, ippan.Fingerprint, password("ippan"))
+	wantCode(t, "the old password", err, wire.CodeInvalidCredentials)
+	if _, err := pc.Login(ctx, ippan.Fingerprint, fresh); err != nil {
+		t.Fatalf("ippan logs in with the new password: %v", err)
+	}
+	if _, err := pc.Users(ctx, s); err != nil {
+		t.Fatalf("the admin's own session after the reset: %v", err)
+	}
+}

@@ -168,6 +168,29 @@ func (s *Server) apiReissue(w http.ResponseWriter, r *http.Request) {
 // approver or general ID of its contract.
 func (s *Server) apiUnlock(w http.ResponseWriter, r *http.Request) { s.certAction(w, r, s.svc.Unlock) }
 
+// apiSetPassword is POST /api/v1/users/{loginID}/password: a
+// wire.SetPasswordRequest; an admin resets the login password of an approver
+// or general ID of its contract, which also unlocks it and ends its sessions.
+// The caller is authorized before the body is read, so that nobody without a
+// session learns anything from the answer.
+func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	var req wire.SetPasswordRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	loginID := r.PathValue("loginID")
+	if err := s.svc.SetPassword(r.Context(), a, loginID, req.Password); err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	s.writeUser(w, r, a, loginID, http.StatusOK)
+}
+
 // apiNotFound answers unknown /api/v1 routes with a coded JSON error.
 func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	s.failJSON(w, r, refuse(wire.CodeBadRequest, "no such API call: see docs/server.md for the routes"))

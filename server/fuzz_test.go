@@ -158,6 +158,7 @@ var fuzzRoutes = []apiRoute{
 	{"POST", "/api/v1/users/{loginID}/certificate/revoke", true, true},
 	{"POST", "/api/v1/users/{loginID}/certificate/reissue", true, true},
 	{"POST", "/api/v1/users/{loginID}/unlock", true, true},
+	{"POST", "/api/v1/users/{loginID}/password", true, true},
 	{"GET", "/api/v1/policy", true, false},
 }
 

@@ -30,6 +30,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/revoke", s.apiRevoke)
 	mux.HandleFunc("POST /api/v1/users/{loginID}/certificate/reissue", s.apiReissue)
 	mux.HandleFunc("POST /api/v1/users/{loginID}/unlock", s.apiUnlock)
+	mux.HandleFunc("POST /api/v1/users/{loginID}/password", s.apiSetPassword)
 	mux.HandleFunc("/api/v1/", s.apiNotFound)
 	// The bank's browser login.
 	mux.Handle("/web/", s.web)

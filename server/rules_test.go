@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inkan-dev/inkan/server/store"
 	"github.com/inkan-dev/inkan/wire"
 )
 
@@ -611,4 +612,94 @@ func TestUserEmailMustBeABareAddress(t *testing.T) {
 	}
 	r := e.api(admin, tok, "POST", "/users", wire.CreateUserRequest{LoginID: "general9", Role: wire.RoleGeneral, Email: "taro.yamada@example.co.jp", Password: pw("general9")})
 	want(t, "create with a bare address", r, http.StatusCreated, "")
+}
+
+// lastAudit is the newest audit row.
+func (e *env) lastAudit() store.AuditEntry {
+	e.t.Helper()
+	var rows []store.AuditEntry
+	err := e.srv.db.View(e.ctx, func(tx store.Tx) error {
+		var err error
+		rows, err = tx.Audit(1)
+		return err
+	})
+	if err != nil || len(rows) != 1 {
+		e.t.Fatalf("audit: %v, %d rows", err, len(rows))
+	}
+	return rows[0]
+}
+
+func TestAdminResetsItsStaffsPasswordButNotAnAdmins(t *testing.T) {
+	e := newEnv(t)
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
+	other := e.contract("Other KK", "admin2")
+	e.user(other, "general2", wire.RoleGeneral)
+	admin := e.pickup("admin1", pw("admin1"))
+	general := e.pickup("general1", pw("general1"))
+	e.pickup("admin2", pw("admin2"))
+	gtok := e.mustLogin(general, "", pw("general1")).Token
+	for range 5 {
+		e.login(general, "", "wrong-password")
+	}
+	_, r := e.login(general, "", pw("general1"))
+	want(t, "locked general1", r, http.StatusForbidden, wire.CodeLocked)
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	const fresh = "Shin-Pass-2026"
+
+	// Every refusal changes nothing and writes no audit row.
+	before, hash := e.auditCount(), e.storedUser("general1").PasswordHash
+	refusals := []struct {
+		what       string
+		id         *identity
+		token, who string
+		body       any
+		status     int
+		code       wire.Code
+	}{
+		{"without a session", admin, "", "general1", wire.SetPasswordRequest{Password: fresh}, http.StatusUnauthorized, wire.CodeUnauthenticated},
+		{"a weak password", admin, tok, "general1", wire.SetPasswordRequest{Password: "password1"}, http.StatusBadRequest, wire.CodeWeakPassword},
+		{"the login ID as the password", admin, tok, "general1", wire.SetPasswordRequest{Password: "General1"}, http.StatusBadRequest, wire.CodeWeakPassword},
+		{"no body", admin, tok, "general1", nil, http.StatusUnsupportedMediaType, wire.CodeUnsupportedMedia},
+		{"an admin ID", admin, tok, "admin1", wire.SetPasswordRequest{Password: fresh}, http.StatusForbidden, wire.CodeForbidden},
+		{"an ID of another contract", admin, tok, "general2", wire.SetPasswordRequest{Password: fresh}, http.StatusNotFound, wire.CodeNotFound},
+		{"an unknown ID", admin, tok, "nobody", wire.SetPasswordRequest{Password: fresh}, http.StatusNotFound, wire.CodeNotFound},
+	}
+	for _, c := range refusals {
+		r := e.api(c.id, c.token, "POST", "/users/"+c.who+"/password", c.body)
+		want(t, "reset "+c.what, r, c.status, c.code)
+		if c.what == "an admin ID" && !bytes.Contains(r.body, []byte("bank")) {
+			t.Fatalf("refusal does not say the bank resets admin IDs: %s", r.body)
+		}
+	}
+	if e.auditCount() != before || e.storedUser("general1").PasswordHash != hash || !e.storedUser("general1").Locked {
+		t.Fatal("a refused reset changed the ID or wrote an audit row")
+	}
+
+	r = e.api(admin, tok, "POST", "/users/general1/password", wire.SetPasswordRequest{Password: fresh})
+	want(t, "admin resets general1's password", r, http.StatusOK, "")
+	var u wire.User
+	if err := json.Unmarshal(r.body, &u); err != nil || u.LoginID != "general1" || u.Locked {
+		t.Fatalf("reset answered %s (%v)", r.body, err)
+	}
+	if bytes.Contains(r.body, []byte(fresh)) {
+		t.Fatal("the answer carries the new password")
+	}
+	a := e.lastAudit()
+	if e.auditCount() != before+1 || a.Action != "user.set_password" || a.Actor != "admin1" || a.Target != "general1" || a.Detail != "unlocked" || a.RemoteAddr == "" {
+		t.Fatalf("audit after the reset: %d rows more, last %+v", e.auditCount()-before, a)
+	}
+	want(t, "general1's session opened before the reset", e.api(general, gtok, "GET", "/users", nil), http.StatusUnauthorized, wire.CodeUnauthenticated)
+	_, r = e.login(general, "", pw("general1"))
+	want(t, "the old password", r, http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	e.mustLogin(general, "", fresh)
+
+	// Not locked: the audit row says no lock was lifted.
+	r = e.api(admin, tok, "POST", "/users/general1/password", wire.SetPasswordRequest{Password: "Mata-Pass-2026"})
+	want(t, "second reset", r, http.StatusOK, "")
+	if a := e.lastAudit(); a.Detail != "" {
+		t.Fatalf("a reset of an unlocked ID audits %q", a.Detail)
+	}
+	gtok = e.mustLogin(general, "", "Mata-Pass-2026").Token
+	want(t, "a general ID resetting", e.api(general, gtok, "POST", "/users/general1/password", wire.SetPasswordRequest{Password: fresh}), http.StatusForbidden, wire.CodeForbidden)
 }

@@ -156,6 +156,14 @@ type CreateUserRequest struct {
 	IssueCertificate bool `json:"issue_certificate,omitempty"`
 }
 
+// SetPasswordRequest is the body of POST /api/v1/users/{loginID}/password: an
+// admin gives an approver or general ID of its contract a new login password
+// (パスワード再設定), under the same password policy as a new ID's. The ID is
+// unlocked and its sessions end; the answer is the [User] as it then is.
+type SetPasswordRequest struct {
+	Password string `json:"password"`
+}
+
 // UserList is the answer to GET /api/v1/users.
 type UserList struct {
 	Users []User `json:"users"`

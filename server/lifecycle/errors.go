@@ -54,6 +54,7 @@ var (
 	ErrAlreadyExists       = rule(wire.CodeAlreadyExists, "the login ID is taken: choose another")
 	ErrWeakPassword        = rule(wire.CodeWeakPassword, "the password must be 8 to 128 characters and mix at least two of upper case, lower case, digits and symbols; the login ID itself and common passwords are refused")
 	ErrAdminUnlockByBank   = rule(wire.CodeForbidden, "an admin ID is unlocked by the bank: ask the bank to unlock it")
+	ErrAdminPasswordByBank = rule(wire.CodeForbidden, "an admin ID's password is reset by the bank: ask the bank to reset it")
 	ErrBusy                = rule(wire.CodeUnavailable, "the server is busy checking other passwords: try again in a moment")
 )
 

@@ -448,8 +448,12 @@ func (s *Service) Unlock(ctx context.Context, a Actor, loginID string) error {
 	return nil
 }
 
-// SetPassword replaces loginID's password and unlocks it. Its sessions end:
-// whoever opened them with the old password must log in again.
+// SetPassword replaces loginID's password and unlocks it (パスワード再設定). Its
+// sessions end: whoever opened them with the old password must log in again.
+// The operator sets any ID's password; a contract's admin those of the approver
+// and general IDs of its contract (an admin ID's, its own included, is the
+// bank's to reset: ErrAdminPasswordByBank). The audit row says whether the
+// change also lifted a lock.
 func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password string) error {
 	if err := CheckPasswordPolicy(loginID, password); err != nil {
 		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)
@@ -464,6 +468,13 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 		if err != nil {
 			return err
 		}
+		if !a.Operator && u.Role == wire.RoleAdmin {
+			return ErrAdminPasswordByBank
+		}
+		detail := ""
+		if u.Locked {
+			detail = "unlocked"
+		}
 		u.PasswordHash, u.Locked, u.FailedLogins = hash, false, 0
 		if err := tx.UpdateUser(u); err != nil {
 			return err
@@ -471,7 +482,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, loginID, password st
 		if err := tx.DeleteSessionsOf(u.LoginID); err != nil {
 			return err
 		}
-		return audit(tx, now, a, "user.set_password", u.LoginID, "")
+		return audit(tx, now, a, "user.set_password", u.LoginID, detail)
 	})
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", LogID(loginID), err)

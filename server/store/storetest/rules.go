@@ -499,3 +499,92 @@ func testAuditPerChange(t *testing.T, open Opener) {
 		t.Fatalf("a refused revoke changed records (%d→%d) or audit", records, len(b.certs("kanri")))
 	}
 }
+
+// testAdminResetsPassword: the contract's admin, logged in on one server,
+// resets a locked general ID's password through another: the ID is unlocked
+// with the new password only, its session opened on a third server ends, and
+// one audit row names the admin. Resetting an admin ID or another contract's ID
+// changes nothing and writes no row.
+func testAdminResetsPassword(t *testing.T, open Opener) {
+	b := newBank(t, open, 3)
+	op := lifecycle.OperatorActor()
+	if err := b.svc(0).CreateUser(ctx, op, lifecycle.NewUser{ContractID: b.contract, LoginID: "ippan", Role: wire.RoleGeneral,
+		Email: "ippan@example.co.jp", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := b.svc(0).CreateContract(ctx, op, "鈴木工業")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.svc(0).CreateUser(ctx, op, lifecycle.NewUser{ContractID: other, LoginID: "yoso", Role: wire.RoleGeneral, Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	const addr = "192.0.2.1:50000"
+	old, err := b.svc(2).Login(ctx, addr, nil, "ippan", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range b.svc(0).Policy.MaxFailedLogins {
+		if _, err := b.svc(0).Login(ctx, addr, nil, "ippan", "wrong-password"); !errors.Is(err, lifecycle.ErrInvalidCredentials) {
+			t.Fatalf("wrong password: %v", err)
+		}
+	}
+	if !b.user("ippan").Locked {
+		t.Fatal("ippan is not locked after the wrong passwords")
+	}
+	sess, err := b.svc(0).Login(ctx, addr, nil, "kanri", password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := b.svc(1).Authorize(ctx, addr, sess.Token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const fresh = "Shin-Pass-2026"
+	rows := b.auditCount("user.set_password")
+	for _, c := range []struct {
+		who  string
+		want error
+	}{{"kanri", lifecycle.ErrForbidden}, {"yoso", lifecycle.ErrNotFound}, {"ippan", lifecycle.ErrWeakPassword}} {
+		pw := fresh
+		if c.who == "ippan" {
+			pw = "ippan"
+		}
+		hash := b.user(c.who).PasswordHash
+		if err := b.svc(1).SetPassword(ctx, admin, c.who, pw); !errors.Is(err, c.want) {
+			t.Fatalf("the admin resets %s: %v, want %v", c.who, err, c.want)
+		}
+		if b.user(c.who).PasswordHash != hash {
+			t.Fatalf("a refused reset changed %s's password", c.who)
+		}
+	}
+	if b.auditCount("user.set_password") != rows || !b.user("ippan").Locked {
+		t.Fatal("a refused reset wrote an audit row or unlocked ippan")
+	}
+	if err := b.svc(1).SetPassword(ctx, admin, "ippan", fresh); err != nil {
+		t.Fatalf("the admin resets ippan: %v", err)
+	}
+	if u := b.user("ippan"); u.Locked || u.FailedLogins != 0 {
+		t.Fatalf("after the reset: locked %v, %d failures", u.Locked, u.FailedLogins)
+	}
+	var last store.AuditEntry
+	view(t, b.handles[0], func(tx store.Tx) error {
+		es, err := tx.Audit(1)
+		if len(es) == 1 {
+			last = es[0]
+		}
+		return err
+	})
+	if b.auditCount("user.set_password") != rows+1 || last.Actor != "kanri" || last.Target != "ippan" || last.Detail != "unlocked" || last.RemoteAddr != addr {
+		t.Fatalf("audit after the reset: %+v", last)
+	}
+	if _, err := b.svc(2).Authorize(ctx, addr, old.Token, nil); !errors.Is(err, lifecycle.ErrUnauthenticated) {
+		t.Fatalf("ippan's session from before the reset: %v", err)
+	}
+	if _, err := b.svc(2).Login(ctx, addr, nil, "ippan", password); !errors.Is(err, lifecycle.ErrInvalidCredentials) {
+		t.Fatalf("the old password after the reset: %v", err)
+	}
+	if _, err := b.svc(0).Login(ctx, addr, nil, "ippan", fresh); err != nil {
+		t.Fatalf("the new password: %v", err)
+	}
+}

@@ -59,6 +59,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"ExpiryMailSentOnce", testMailOnce},
 		{"LifecyclePurgesExpiredSessions", testLifecyclePurge},
 		{"AuditRowPerChange", testAuditPerChange},
+		{"AdminResetsAStaffPassword", testAdminResetsPassword},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newDB(t)) })
