@@ -10,38 +10,77 @@ import (
 	"github.com/inkan-dev/inkan/server/store"
 )
 
-// A password check is an attempt on an ID, and attempts are what the lockout
-// counts. So that parallel guesses cannot outrun the count, every attempt is
-// reserved before the password is hashed: a write transaction counts it as a
-// failure up front, or grants no attempt at all when the ID is locked or has
-// used up its MaxFailedLogins. A right password then clears the count inside
-// the very transaction that acts on it (opens the session, signs the
-// certificate), which reads Locked again (settleAttempt). At most
-// MaxFailedLogins checks can therefore be in flight or done between two
-// successes, however many requests arrive at once.
+// A password check is an attempt on an ID, and wrong passwords are what the
+// lockout counts. The password is hashed against the ID's record as a read
+// snapshot gave it, outside any write transaction; the attempt is then settled
+// in one write transaction that reads the ID again under its write lock
+// (SQLite's single writer, PostgreSQL's row lock), so that the settlements of
+// one ID run one after the other, on one server or several:
 //
-// An unknown ID, a locked ID and a known one take the same work: one write
-// transaction and one argon2id hash. A locked ID answers ErrLocked only to the
-// right password; anything else answers ErrInvalidCredentials, like an unknown
-// ID, so that nobody can tell which IDs exist or lock them to find out.
+//   - a wrong password counts one failure, and the MaxFailedLogins-th wrong
+//     password locks the ID in that same transaction (recordFailure);
+//   - a right password is taken only if the ID is, at that moment, neither
+//     locked nor out of attempts; its count is cleared inside the very
+//     transaction that acts on it, opening the session or signing the
+//     certificate (settleAttempt).
+//
+// Nothing is answered before that transaction has committed, and an attempt
+// whose request is gone by then is still counted. So however many guesses are
+// in flight at once, at most MaxFailedLogins wrong passwords are answered
+// between two successes, and after the last of them no password succeeds until
+// the ID is unlocked: a guess in flight learns nothing that a guess after the
+// lock would not. A right password never counts as a failure, so any number of
+// them may be in flight at once (several PCs of one ID picking up together).
+// A login or pickup costs one read and one write transaction.
+//
+// An unknown ID, a locked ID and a known one take the same work: one read, one
+// argon2id hash and one write transaction. A locked ID answers ErrLocked only
+// to the right password; anything else answers ErrInvalidCredentials, like an
+// unknown ID, so that nobody can tell which IDs exist or lock them to find out.
 
-// checkPassword reserves an attempt on loginID and checks password. It returns
-// nil only for the right password of an ID that had an attempt left; the caller
-// must then call settleAttempt in the transaction that acts on the login.
-func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, password string) error {
+// attempt is a right password, checked against hash, that still has to be
+// settled (settleAttempt) in the transaction that acts on it.
+type attempt struct {
+	loginID string
+	hash    string
+}
+
+// checkPassword checks password for loginID against u, the ID as a read
+// snapshot gave it (nil when the snapshot had no such ID). A wrong password is
+// counted (recordFailure) before it is answered with ErrInvalidCredentials.
+// For the right one it returns the attempt that the caller's write
+// transaction must settle first (settleAttempt).
+func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, password string, u *store.User) (attempt, error) {
 	if err := checkCredentialLengths(loginID, password); err != nil {
-		return err
+		return attempt{}, err
 	}
 	release, err := s.enterCheck(ctx)
 	if err != nil {
-		return err
+		return attempt{}, err
 	}
-	defer release()
-	var hash string
-	var known, granted bool
-	var count int
-	now := s.now()
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
+	hash := s.dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.verify(password, hash)
+	release()
+	if err != nil {
+		return attempt{}, fmt.Errorf("verify password: %w", err)
+	}
+	if u == nil || !ok {
+		if err := s.recordFailure(ctx, remoteAddr, loginID, hash); err != nil {
+			return attempt{}, err
+		}
+		return attempt{}, ErrInvalidCredentials
+	}
+	return attempt{loginID: loginID, hash: hash}, nil
+}
+
+// snapshotUser reads loginID in a read snapshot for checkPassword: nil when
+// there is no such ID.
+func (s *Service) snapshotUser(ctx context.Context, loginID string) (*store.User, error) {
+	var out *store.User
+	err := s.Store.View(ctx, func(tx store.Tx) error {
 		u, err := tx.User(loginID)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil
@@ -49,37 +88,44 @@ func (s *Service) checkPassword(ctx context.Context, remoteAddr, loginID, passwo
 		if err != nil {
 			return err
 		}
-		hash, known = u.PasswordHash, true
-		if u.Locked {
+		out = &u
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load user %s: %w", LogID(loginID), err)
+	}
+	return out, nil
+}
+
+// recordFailure counts a wrong password for loginID, checked against hash,
+// and locks the ID when that was its last attempt. It is one write
+// transaction for a known ID and an unknown one alike. The write does not
+// depend on the request: a guess that was hashed is counted even if its
+// caller has gone. A guess checked against a hash the ID no longer has (its
+// password was set meanwhile, which also cleared the count) is not counted.
+func (s *Service) recordFailure(ctx context.Context, remoteAddr, loginID, hash string) error {
+	now := s.now()
+	err := s.Store.Update(context.WithoutCancel(ctx), func(tx store.Tx) error {
+		u, err := tx.User(loginID)
+		if errors.Is(err, store.ErrNotFound) {
 			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if u.Locked || u.PasswordHash != hash {
+			return nil
+		}
+		if u.FailedLogins < s.Policy.MaxFailedLogins {
+			u.FailedLogins++
 		}
 		if u.FailedLogins >= s.Policy.MaxFailedLogins {
 			return s.lock(tx, u, remoteAddr, now)
 		}
-		u.FailedLogins++
-		count, granted = u.FailedLogins, true
 		return tx.UpdateUser(u)
 	})
 	if err != nil {
-		return fmt.Errorf("reserve a password attempt: %w", err)
-	}
-	if !known {
-		hash = s.dummyHash
-	}
-	ok, err := s.verify(password, hash)
-	if err != nil {
-		return fmt.Errorf("verify password: %w", err)
-	}
-	switch {
-	case !known || !ok:
-		if granted && count >= s.Policy.MaxFailedLogins {
-			if err := s.lockIfUsedUp(ctx, remoteAddr, loginID, now); err != nil {
-				return err
-			}
-		}
-		return ErrInvalidCredentials
-	case !granted:
-		return ErrLocked
+		return fmt.Errorf("count a wrong password for %s: %w", LogID(loginID), err)
 	}
 	return nil
 }
@@ -119,28 +165,6 @@ func (s *Service) enterCheck(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// lockIfUsedUp locks loginID when its failure count still stands at the limit
-// (a right password in flight may have cleared it meanwhile).
-func (s *Service) lockIfUsedUp(ctx context.Context, remoteAddr, loginID string, now time.Time) error {
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := tx.User(loginID)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if u.Locked || u.FailedLogins < s.Policy.MaxFailedLogins {
-			return nil
-		}
-		return s.lock(tx, u, remoteAddr, now)
-	})
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", LogID(loginID), err)
-	}
-	return nil
-}
-
 // lock locks u after too many wrong passwords and ends its sessions, with an audit row.
 func (s *Service) lock(tx store.Tx, u store.User, remoteAddr string, now time.Time) error {
 	u.Locked = true
@@ -154,18 +178,23 @@ func (s *Service) lock(tx store.Tx, u store.User, remoteAddr string, now time.Ti
 	return audit(tx, now, a, "user.lock", u.LoginID, fmt.Sprintf("%d wrong passwords", u.FailedLogins))
 }
 
-// settleAttempt is the first step of the transaction that acts on a right
-// password: it reads loginID again, refuses it if it was locked meanwhile, and
-// clears its failure count.
-func settleAttempt(tx store.Tx, loginID string) (store.User, error) {
-	u, err := tx.User(loginID)
+// settleAttempt is the first step of the write transaction that acts on the
+// right password of a: it reads the ID again and refuses the attempt if the ID
+// was deleted or its password set meanwhile (ErrInvalidCredentials), or if it
+// is locked or out of attempts now (ErrLocked); else it clears the ID's
+// failure count, which commits with whatever the transaction does.
+func (s *Service) settleAttempt(tx store.Tx, a attempt) (store.User, error) {
+	u, err := tx.User(a.loginID)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrInvalidCredentials // deleted while the password was checked
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("load user %s: %w", LogID(loginID), err)
+		return store.User{}, fmt.Errorf("load user %s: %w", LogID(a.loginID), err)
 	}
-	if u.Locked {
+	if u.PasswordHash != a.hash {
+		return store.User{}, ErrInvalidCredentials // checked against a password the ID no longer has
+	}
+	if u.Locked || u.FailedLogins >= s.Policy.MaxFailedLogins {
 		return store.User{}, ErrLocked
 	}
 	if u.FailedLogins != 0 {

@@ -76,12 +76,17 @@ func (s *Service) CSRAttrs() wire.CSRAttrs {
 // request, with its role, so that the PC knows before it makes the key whether
 // the key may be backed up. The password is checked and counted like a pickup's.
 func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password string) (wire.CSRAttrs, error) {
-	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
+	snap, err := s.snapshotUser(ctx, loginID)
+	if err != nil {
+		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
+	}
+	a, err := s.checkPassword(ctx, remoteAddr, loginID, password, snap)
+	if err != nil {
 		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
 	}
 	attrs := s.CSRAttrs()
-	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := settleAttempt(tx, loginID)
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		u, err := s.settleAttempt(tx, a)
 		if err != nil {
 			return err
 		}
@@ -163,26 +168,42 @@ func (s *Service) presign(u store.User, c store.Contract, rec *store.Certificate
 	return &presigned{csr: csr, now: now, name: name.String(), notAfter: notAfter, cert: cert}
 }
 
-// presignPickup reads loginID's open pickup window and presigns its certificate.
-func (s *Service) presignPickup(ctx context.Context, loginID string, csr *x509.CertificateRequest, now time.Time) *presigned {
-	var pre *presigned
-	s.Store.View(ctx, func(tx store.Tx) error {
+// pickupSnapshot is what a pickup reads before its password check: the ID
+// (nil when unknown), and, when its pickup window is open, its contract and
+// waiting record, from which the certificate can be presigned.
+type pickupSnapshot struct {
+	user     *store.User
+	contract store.Contract
+	waiting  *store.Certificate
+}
+
+// readPickup reads loginID for a pickup in one read snapshot.
+func (s *Service) readPickup(ctx context.Context, loginID string) (pickupSnapshot, error) {
+	var snap pickupSnapshot
+	err := s.Store.View(ctx, func(tx store.Tx) error {
+		snap = pickupSnapshot{}
 		u, err := tx.User(loginID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
+		snap.user = &u
 		cur, err := currentCert(tx, u)
 		if err != nil || cur == nil || cur.Status != store.CertAwaitingPickup {
 			return err
 		}
-		c, err := tx.Contract(u.ContractID)
-		if err != nil {
+		if snap.contract, err = tx.Contract(u.ContractID); err != nil {
 			return err
 		}
-		pre = s.presign(u, c, cur, csr, now)
+		snap.waiting = cur
 		return nil
 	})
-	return pre
+	if err != nil {
+		return pickupSnapshot{}, fmt.Errorf("load user %s: %w", LogID(loginID), err)
+	}
+	return snap, nil
 }
 
 // presignRenewal reads the ID of the presented certificate and presigns its
@@ -213,15 +234,24 @@ func (s *Service) Pickup(ctx context.Context, remoteAddr, loginID, password stri
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
-	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
+	snap, err := s.readPickup(ctx, loginID)
+	if err != nil {
+		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
+	}
+	at, err := s.checkPassword(ctx, remoteAddr, loginID, password, snap.user)
+	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", LogID(loginID), err)
 	}
 	now := s.now()
-	pre := s.presignPickup(ctx, loginID, csr, now)
+	var pre *presigned
+	if snap.waiting != nil {
+		pre = s.presign(*snap.user, snap.contract, snap.waiting, csr, now)
+	}
 	var cert *x509.Certificate
 	var refusal error // after a right password: commit the cleared failure count, then refuse
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := settleAttempt(tx, loginID)
+		refusal = nil
+		u, err := s.settleAttempt(tx, at)
 		if err != nil {
 			return err
 		}

@@ -65,10 +65,11 @@ func (s *Service) loginWithCertificate(ctx context.Context, remoteAddr string, c
 	if now.After(*rec.NotAfter) {
 		return LoginResult{}, ErrExpired
 	}
-	if err := s.checkPassword(ctx, remoteAddr, u.LoginID, password); err != nil {
+	a, err := s.checkPassword(ctx, remoteAddr, u.LoginID, password, &u)
+	if err != nil {
 		return LoginResult{}, err
 	}
-	res, err := s.openSession(ctx, remoteAddr, u.LoginID, rec.Serial, now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
+	res, err := s.openSession(ctx, remoteAddr, a, rec.Serial, now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
 		if cur == nil || cur.Serial != rec.Serial {
 			return ErrSuperseded
 		}
@@ -106,14 +107,16 @@ func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, pa
 	if loginID == "" {
 		return LoginResult{}, fmt.Errorf("login_id is required without a client certificate: %w", ErrBadRequest)
 	}
-	if err := s.refusePasswordOnlyInCertificateMode(ctx, loginID, password); err != nil {
+	u, err := s.refusePasswordOnlyInCertificateMode(ctx, loginID, password)
+	if err != nil {
 		return LoginResult{}, err
 	}
-	if err := s.checkPassword(ctx, remoteAddr, loginID, password); err != nil {
+	a, err := s.checkPassword(ctx, remoteAddr, loginID, password, u)
+	if err != nil {
 		return LoginResult{}, err
 	}
 	now := s.now()
-	return s.openSession(ctx, remoteAddr, loginID, "", now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
+	return s.openSession(ctx, remoteAddr, a, "", now, func(tx store.Tx, u store.User, cur *store.Certificate) error {
 		c, err := tx.Contract(u.ContractID)
 		if err != nil {
 			return err
@@ -125,10 +128,11 @@ func (s *Service) loginWithPassword(ctx context.Context, remoteAddr, loginID, pa
 	})
 }
 
-// openSession records the login and a new session after a right password,
-// when check passes inside the transaction. When check refuses, the cleared
-// failure count is still committed: the password was right.
-func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial string, now time.Time,
+// openSession settles the right password of a and, when check passes inside
+// the same transaction, records the login and a new session: a login's one
+// write. When check refuses, the cleared failure count is still committed: the
+// password was right.
+func (s *Service) openSession(ctx context.Context, remoteAddr string, a attempt, serial string, now time.Time,
 	check func(store.Tx, store.User, *store.Certificate) error) (LoginResult, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -138,7 +142,8 @@ func (s *Service) openSession(ctx context.Context, remoteAddr, loginID, serial s
 	res := LoginResult{Token: token, ExpiresAt: now.Add(s.Policy.SessionTTL), Notices: []wire.Notice{}}
 	var refusal error
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		u, err := settleAttempt(tx, loginID)
+		refusal = nil
+		u, err := s.settleAttempt(tx, a)
 		if err != nil {
 			return err
 		}
@@ -336,20 +341,22 @@ func (s *Service) CertificateOwner(ctx context.Context, cert *x509.Certificate) 
 	return u.LoginID, nil
 }
 
-// refusePasswordOnlyInCertificateMode answers a login without a certificate to
-// an ID whose contract is in certificate mode, where it can never succeed:
-// certificate_required to the right password, invalid_credentials to a wrong
-// one, as ever, but without reserving an attempt. Otherwise anyone who knows
-// an ID could lock it with five wrong passwords and no certificate, and an
-// admin ID so locked waits for the bank. The check costs what a counted one
-// costs (a slot and one argon2id hash); wrong passwords are still charged to
-// the caller's address by the server's per-IP limit. It returns nil when the
-// login is not of that kind and goes the usual, counted way.
-func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, loginID, password string) error {
+// refusePasswordOnlyInCertificateMode reads loginID for a login without a
+// certificate and returns it (nil when there is no such ID) for
+// checkPassword. When the ID's contract is in certificate mode, where such a
+// login can never succeed, it answers instead: certificate_required to the
+// right password, invalid_credentials to a wrong one, as ever, but without
+// counting the attempt. Otherwise anyone who knows an ID could lock it with
+// five wrong passwords and no certificate, and an admin ID so locked waits for
+// the bank. The check costs what a counted one costs (a slot and one argon2id
+// hash); wrong passwords are still charged to the caller's address by the
+// server's per-IP limit.
+func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, loginID, password string) (*store.User, error) {
 	if err := checkCredentialLengths(loginID, password); err != nil {
-		return err
+		return nil, err
 	}
-	var hash string
+	var found *store.User
+	var certMode bool
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		u, err := tx.User(loginID)
 		if errors.Is(err, store.ErrNotFound) {
@@ -362,30 +369,28 @@ func (s *Service) refusePasswordOnlyInCertificateMode(ctx context.Context, login
 		if err != nil {
 			return err
 		}
-		if c.CertificateModeAt != nil {
-			hash = u.PasswordHash
-		}
+		found, certMode = &u, c.CertificateModeAt != nil
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("look up the login mode of %s: %w", LogID(loginID), err)
+		return nil, fmt.Errorf("look up the login mode of %s: %w", LogID(loginID), err)
 	}
-	if hash == "" {
-		return nil
+	if !certMode {
+		return found, nil
 	}
 	release, err := s.enterCheck(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer release()
-	ok, err := s.verify(password, hash)
+	ok, err := s.verify(password, found.PasswordHash)
 	if err != nil {
-		return fmt.Errorf("verify password: %w", err)
+		return nil, fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		return ErrInvalidCredentials
+		return nil, ErrInvalidCredentials
 	}
-	return ErrCertificateRequired
+	return nil, ErrCertificateRequired
 }
 
 // PurgeExpiredSessions removes every session past its expiry and returns how

@@ -286,12 +286,17 @@ func testRepeat(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Four at once, below the lockout limit of five: every password check
-	// reserves an attempt before it hashes, so that parallel guesses cannot
-	// outrun the limit, and more right passwords in flight at once than the
-	// limit would lock the ID whatever the repeat rule says.
-	got := make([]*x509.Certificate, 4)
-	errs := parallel(4, func(i int) error {
+	// One wrong password short of the lock, then twelve right ones at once,
+	// more than twice the limit: a right password never counts as a failure,
+	// however many are in flight on however many servers.
+	limit := b.svc(0).Policy.MaxFailedLogins
+	for i := range limit - 1 {
+		if _, err := b.svc(i).Pickup(ctx, "192.0.2.1:50000", "kanri", "wrong-password", csr(t, key)); !errors.Is(err, lifecycle.ErrInvalidCredentials) {
+			t.Fatalf("wrong password %d: %v, want invalid credentials", i, err)
+		}
+	}
+	got := make([]*x509.Certificate, 12)
+	errs := parallel(12, func(i int) error {
 		var err error
 		got[i], err = b.svc(i).Pickup(ctx, "192.0.2.1:50000", "kanri", password, csr(t, key))
 		return err
@@ -300,6 +305,9 @@ func testRepeat(t *testing.T, open Opener) {
 		if err != nil || got[i].SerialNumber.Cmp(first.SerialNumber) != 0 {
 			t.Fatalf("repeated pickup %d: %v, %v; want the certificate already picked up", i, got[i], err)
 		}
+	}
+	if u := b.user("kanri"); u.Locked || u.FailedLogins != 0 {
+		t.Fatalf("after twelve right passwords at once: locked %v with %d failures, want neither", u.Locked, u.FailedLogins)
 	}
 	if _, err := b.svc(1).Pickup(ctx, "192.0.2.1:50000", "kanri", password, csr(t, newKey(t))); !errors.Is(err, lifecycle.ErrNoPickupOpen) {
 		t.Fatalf("second pickup with another key: %v, want no pickup open", err)
