@@ -145,6 +145,23 @@ func NewBanks(cfgs []Config, store certstore.Store, opts Options) (*Banks, error
 	return b, nil
 }
 
+// OpenBanks is [NewBanks] over the store the first configuration names, or
+// the OS default store when it names none; every bank keeps its certificates there.
+func OpenBanks(cfgs []Config, opts Options) (*Banks, error) {
+	if len(cfgs) == 0 {
+		return NewBanks(nil, nil, opts)
+	}
+	kind := cfgs[0].Store
+	if kind == "" {
+		kind = certstore.DefaultKind()
+	}
+	s, err := certstore.Open(kind)
+	if err != nil {
+		return nil, fmt.Errorf("start agent: %w", err)
+	}
+	return NewBanks(cfgs, s, opts)
+}
+
 // All returns the agent of each bank, by bank code.
 func (b *Banks) All() []*Agent { return slices.Clone(b.agents) }
 

@@ -34,40 +34,66 @@ type DoctorStep struct {
 	Detail  string // the call's answer (for a failure, the status it returned)
 }
 
-// DoctorReport is the self-check's result.
+// DoctorReport is the self-check's result: each configured bank's server
+// (Banks), then this PC's certificate store and browser copy (Steps).
 type DoctorReport struct {
-	OS      string // runtime.GOOS/GOARCH
-	Store   string // the store's kind
+	OS    string // runtime.GOOS/GOARCH
+	Store string // the store's kind
+	// KeyType is the key type the store's steps ran with: the first bank's.
+	// Banks asking for other types get the store's steps again, each step's
+	// name starting with its type.
 	KeyType wire.KeyType
+	Banks   []BankCheck
 	Steps   []DoctorStep
 }
 
-// OK reports whether every step that ran succeeded.
+// OK reports whether every step that ran succeeded, the banks' included.
 func (r *DoctorReport) OK() bool {
-	return !slices.ContainsFunc(r.Steps, func(s DoctorStep) bool { return !s.OK && !s.Skipped })
+	return !slices.ContainsFunc(r.Banks, func(b BankCheck) bool { return !b.OK() }) && stepsOK(r.Steps)
 }
 
-// Text is the report as plain text, one step a line, for the help desk.
+func stepsOK(steps []DoctorStep) bool {
+	return !slices.ContainsFunc(steps, func(s DoctorStep) bool { return !s.OK && !s.Skipped })
+}
+
+// Text is the report as plain text, one step a line, numbered through, under a
+// heading for each bank and one for this PC, for the help desk.
 func (r *DoctorReport) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Inkan 動作環境チェック (%s, 証明書ストア %s, 鍵の種類 %s)\n", r.OS, r.Store, r.KeyType)
-	for i, s := range r.Steps {
+	n := 0
+	write := func(steps []DoctorStep) {
+		for _, s := range steps {
+			n++
+			mark := "成功"
+			switch {
+			case s.Skipped:
+				mark = "未実施"
+			case !s.OK:
+				mark = "失敗"
+			}
+			fmt.Fprintf(&b, "%2d. [%s] %s", n, mark, s.Name)
+			if s.Call != "" {
+				fmt.Fprintf(&b, " — %s", s.Call)
+			}
+			if s.Detail != "" {
+				fmt.Fprintf(&b, ": %s", s.Detail)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	for _, bank := range r.Banks {
 		mark := "成功"
-		switch {
-		case s.Skipped:
-			mark = "未実施"
-		case !s.OK:
+		if !bank.OK() {
 			mark = "失敗"
 		}
-		fmt.Fprintf(&b, "%2d. [%s] %s", i+1, mark, s.Name)
-		if s.Call != "" {
-			fmt.Fprintf(&b, " — %s", s.Call)
-		}
-		if s.Detail != "" {
-			fmt.Fprintf(&b, ": %s", s.Detail)
-		}
-		b.WriteByte('\n')
+		fmt.Fprintf(&b, "■ 金融機関 %s（%s） %s [%s]\n", bank.BankName, bank.BankCode, bank.ServerURL, mark)
+		write(bank.Steps)
 	}
+	if len(r.Banks) > 0 {
+		b.WriteString("■ この PC\n")
+	}
+	write(r.Steps)
 	if r.OK() {
 		b.WriteString("結果: すべての手順が成功しました。\n")
 	} else {
@@ -76,45 +102,54 @@ func (r *DoctorReport) Text() string {
 	return b.String()
 }
 
-// Doctor runs the self-check with the key type the bank asks for (ECDSA P-256
-// when the bank cannot be asked, which is itself a failed step).
+// Doctor runs the self-check: the bank's server ([Agent.CheckBank]), then the
+// store with the key type the bank asks for (ECDSA P-256 when the bank cannot
+// be asked, which is itself a failed step), then the browser copy.
 func (a *Agent) Doctor(ctx context.Context) *DoctorReport {
-	r := &DoctorReport{OS: runtime.GOOS + "/" + runtime.GOARCH, Store: a.store.Kind(), KeyType: wire.KeyECDSAP256}
-	add := func(name, call string, err error) bool {
-		s := DoctorStep{Name: name, Call: call, OK: err == nil}
+	bank := a.CheckBank(ctx)
+	r := &DoctorReport{OS: runtime.GOOS + "/" + runtime.GOARCH, Store: a.store.Kind(), KeyType: bank.KeyType, Banks: []BankCheck{bank}}
+	r.Steps = a.checkPC(ctx, bank.KeyType, false)
+	if a.browser != nil {
+		a.checkBrowserCopy(ctx, stepAdder(&r.Steps, ""))
+	}
+	return r
+}
+
+// stepAdder returns the add function of the checks: it appends a step to
+// steps, its name after prefix, and says whether it succeeded.
+func stepAdder(steps *[]DoctorStep, prefix string) func(name, call string, err error) bool {
+	return func(name, call string, err error) bool {
+		s := DoctorStep{Name: prefix + name, Call: call, OK: err == nil}
 		if err != nil {
 			s.Detail = err.Error()
 		}
-		r.Steps = append(r.Steps, s)
+		*steps = append(*steps, s)
 		return err == nil
 	}
+}
 
-	var attrs wire.CSRAttrs
-	c, err := a.client(ctx, nil)
-	if err == nil {
-		attrs, err = csrAttrs(ctx, c, "", "")
-	}
-	if add("当金庫のサーバーに鍵の種類を問い合わせる", "GET "+pathCSRAttrs, err) {
-		r.KeyType = attrs.KeyType
-	}
-	alg := certstore.Algorithm(r.KeyType)
-
+// checkPC is the store's part of the self-check for keys of type kt. With
+// tagged, each step that does not name the key type says it first.
+func (a *Agent) checkPC(ctx context.Context, kt wire.KeyType, tagged bool) []DoctorStep {
+	var steps []DoctorStep
+	alg := certstore.Algorithm(kt)
 	if sc, ok := a.store.(certstore.SelfChecker); ok {
 		for _, st := range sc.SelfCheck(ctx, alg) {
 			s := DoctorStep{Name: st.Name, Call: st.Call, OK: st.Err == nil && !st.Skipped, Skipped: st.Skipped}
 			if st.Err != nil {
 				s.Detail = st.Err.Error()
 			}
-			r.Steps = append(r.Steps, s)
+			steps = append(steps, s)
 		}
 	} else {
-		a.checkStore(ctx, alg, add)
+		a.checkStore(ctx, alg, stepAdder(&steps, ""))
 	}
-
-	if a.browser != nil {
-		a.checkBrowserCopy(ctx, add)
+	for i := range steps {
+		if tagged && !strings.Contains(steps[i].Name, string(kt)) {
+			steps[i].Name = string(kt) + ": " + steps[i].Name
+		}
 	}
-	return r
+	return steps
 }
 
 // checkStore is the self-check of a store without its own: a key of the

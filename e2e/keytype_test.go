@@ -44,7 +44,7 @@ func TestDoctorChecksTheBanksKeyTypeInTheStore(t *testing.T) {
 	b := startBankWithPolicy(t, func(p *server.PolicyConfig) { p.KeyType = wire.KeyECDSAP384 })
 	pc := b.pc()
 	r := pc.Doctor(t.Context())
-	if !r.OK() || r.KeyType != wire.KeyECDSAP384 || len(r.Steps) != 4 {
+	if !r.OK() || r.KeyType != wire.KeyECDSAP384 || len(r.Banks) != 1 || len(r.Banks[0].Steps) != 4 || len(r.Steps) != 3 {
 		t.Fatalf("report:\n%s", r.Text())
 	}
 	for _, call := range []string{"GET /.well-known/est/csrattrs", "memory: GenerateKey", "memory: Sign", "memory: Discard"} {
@@ -56,10 +56,12 @@ func TestDoctorChecksTheBanksKeyTypeInTheStore(t *testing.T) {
 		t.Fatalf("the self-check left %d identities (%v)", len(ids), err)
 	}
 
-	// A bank that cannot be asked is a failed step, and the check goes on with P-256.
+	// A bank that cannot be reached is a failed step, the bank's other steps
+	// are skipped, and the store's go on with P-256.
 	off := b.pcVia("https://127.0.0.1:1")
 	r = off.Doctor(t.Context())
-	if r.OK() || r.Steps[0].OK || r.KeyType != wire.KeyECDSAP256 || !r.Steps[1].OK {
+	bank := r.Banks[0]
+	if r.OK() || bank.Steps[0].OK || !bank.Steps[1].Skipped || !bank.Steps[3].Skipped || r.KeyType != wire.KeyECDSAP256 || !r.Steps[0].OK {
 		t.Fatalf("report with the bank unreachable:\n%s", r.Text())
 	}
 }

@@ -22,9 +22,15 @@ import (
 // waiting for pickup. It returns the agent's configuration and kanri's password.
 func startRealBank(t *testing.T) (wire.BankConfig, string) {
 	t.Helper()
+	return startRealBankAs(t, "1376", "いんかん信用金庫")
+}
+
+// startRealBankAs is startRealBank for the bank with this code and name.
+func startRealBankAs(t *testing.T, code, name string) (wire.BankConfig, string) {
+	t.Helper()
 	dir := t.TempDir()
 	cheap := &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16} // keeps hashing fast
-	if err := server.Init(dir, server.InitConfig{BankCode: "1376", BankName: "いんかん信用金庫", Demo: true,
+	if err := server.Init(dir, server.InitConfig{BankCode: code, BankName: name, Demo: true,
 		Hosts: []string{"127.0.0.1"}, Argon2: cheap}); err != nil {
 		t.Fatal(err)
 	}

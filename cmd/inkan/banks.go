@@ -199,5 +199,8 @@ func (m *banksBackend) BrowserCopyProblem() error {
 	return errors.Join(errs...)
 }
 
+// Doctor runs the self-check (設定 → 動作環境チェック) for every bank.
+func (m *banksBackend) Doctor(ctx context.Context) *agent.DoctorReport { return m.b.Doctor(ctx) }
+
 // BrowserCopyDir is the browser's NSS database (one for all banks), "" when the copy is off.
 func (m *banksBackend) BrowserCopyDir() string { return m.any().BrowserCopyDir() }

@@ -675,15 +675,28 @@ key type the bank asks for: on Windows creating a persisted CNG key, signing,
 reopening it by name, finding it the way Edge and Chrome do
 (CryptAcquireCertificatePrivateKey) and signing, importing a key the way
 restore does, and deleting; elsewhere the store's key and the browser's NSS
-copy. Each step prints 成功 or 失敗 with the call and its status; copy the
-report for the bank's help desk. The exit status is 4 when a step failed.`,
+copy. Before that it checks each configured bank's server (or only --bank's):
+that this PC reaches it, that its TLS certificate is from the bank's own CA,
+that the CA it publishes is the configured one and in validity, and which key
+the bank asks for. Each step prints 成功 or 失敗 with the call and its status,
+under a heading for each bank; copy the report for the bank's help desk. The
+exit status is 4 when a step failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
+			b, err := c.banks()
 			if err != nil {
 				return err
 			}
-			r := a.Doctor(cmd.Context())
+			var r *agent.DoctorReport
+			if c.bank != "" {
+				a, err := b.Bank(c.bank)
+				if err != nil {
+					return err
+				}
+				r = a.Doctor(cmd.Context())
+			} else {
+				r = b.Doctor(cmd.Context())
+			}
 			if c.jsonOut {
 				c.printJSON(r)
 			} else {
