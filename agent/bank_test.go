@@ -247,7 +247,8 @@ func (b *fakeBank) enroll(w http.ResponseWriter, r *http.Request) {
 			b.estRefuse(w, wire.CodeClientCertRequired)
 			return
 		}
-		loginID, password, ok = r.TLS.PeerCertificates[0].Subject.CommonName, "pw", true
+		subj, err := wire.SubjectOf(r.TLS.PeerCertificates[0])
+		loginID, password, ok = subj.LoginID, "pw", err == nil
 	}
 	if !ok || password != "pw" {
 		b.estRefuse(w, wire.CodeInvalidCredentials)
@@ -300,6 +301,12 @@ func (b *fakeBank) login(w http.ResponseWriter, r *http.Request) {
 	case req.Password != "pw":
 		refuse(wire.CodeInvalidCredentials)
 	default:
-		json.NewEncoder(w).Encode(wire.LoginResponse{Token: "t", User: wire.User{LoginID: r.TLS.PeerCertificates[0].Subject.CommonName}})
+		json.NewEncoder(w).Encode(wire.LoginResponse{Token: "t", User: wire.User{LoginID: loginIDOf(r.TLS.PeerCertificates[0])}})
 	}
+}
+
+// loginIDOf is the login ID a certificate of the fake bank was issued to.
+func loginIDOf(cert *x509.Certificate) string {
+	subj, _ := wire.SubjectOf(cert)
+	return subj.LoginID
 }

@@ -33,9 +33,15 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	if err != nil {
 		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
 	}
-	old, err := a.store.List(ctx, certstore.ListOptions{LoginID: loginID})
-	if err != nil {
-		return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+	// The certificates this one supersedes: CN "<loginID>+<bankCode>", or the
+	// bare login ID of older servers' certificates (see [wire.Subject]).
+	var old []*certstore.Identity
+	for _, cn := range []string{wire.Subject{LoginID: loginID, BankCode: a.cfg.BankCode}.Label(), loginID} {
+		ids, err := a.store.List(ctx, certstore.ListOptions{LoginID: cn})
+		if err != nil {
+			return nil, fmt.Errorf("pick up certificate for %s: %w", loginID, err)
+		}
+		old = append(old, ids...)
 	}
 	keyOpts := func() (certstore.KeyOptions, error) {
 		attrs, err := csrAttrs(ctx, c, loginID, password)

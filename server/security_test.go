@@ -388,6 +388,8 @@ func TestOversizedOrControlCharacterTextFieldsAreRefused(t *testing.T) {
 		"a display name with a newline": {DisplayName: "Taro\r\nBcc: all@example.jp"},
 		"a 300-byte e-mail address":     {Email: strings.Repeat("a", 288) + "@example.jp"},
 		"a 65-character login ID":       {LoginID: strings.Repeat("a", 65)},
+		// "<loginID>+1376" must fit the certificate's 64-character CN.
+		"a 60-character login ID": {LoginID: strings.Repeat("a", wire.MaxLoginIDInCertificate+1)},
 	} {
 		if req.LoginID == "" {
 			req.LoginID = "ippan1"
@@ -407,7 +409,7 @@ func TestOversizedOrControlCharacterTextFieldsAreRefused(t *testing.T) {
 		t.Fatal("a refused text field changed the records")
 	}
 	// Right at the limits is fine.
-	r = e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: strings.Repeat("b", 64), Role: wire.RoleGeneral,
+	r = e.api(nil, tok, "POST", "/users", wire.CreateUserRequest{LoginID: strings.Repeat("b", wire.MaxLoginIDInCertificate), Role: wire.RoleGeneral,
 		DisplayName: strings.Repeat("山", 100), Email: strings.Repeat("a", 242) + "@example.jp", Password: "Ippan-Pass-2026"})
 	want(t, "every field at its limit", r, http.StatusCreated, "")
 }

@@ -87,7 +87,7 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 
 	profile := t.TempDir()
 	// 1. The admin logs in: login page, certificate, password, ログイン中.
-	f.selectCertificate(`{"SUBJECT":{"CN":"kanri01"}}`)
+	f.selectCertificate(`{"SUBJECT":{"CN":"kanri01+1376"}}`)
 	var status, user, notices string
 	var png, png200 []byte
 	var fits bool
@@ -148,7 +148,7 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 	if err := op.RevokeCertificate(ctx, "ippan01"); err != nil {
 		t.Fatal(err)
 	}
-	f.selectCertificate(`{"SUBJECT":{"CN":"ippan01"}}`)
+	f.selectCertificate(`{"SUBJECT":{"CN":"ippan01+1376"}}`)
 	f.browse(chromium, f.home, t.TempDir(),
 		chromedp.Navigate(f.url+"/web/certificate"),
 		chromedp.WaitVisible(`.message`),
@@ -202,7 +202,7 @@ func TestChromiumLogsInWithTheCertificateInkanPickedUp(t *testing.T) {
 	if certs, _ := db.Certificates(ctx, "ippan01+1376"); len(certs) != 0 {
 		t.Fatal("the revoked certificate is still in the browser's copy")
 	}
-	f.selectCertificate(`{"SUBJECT":{"CN":"kanri01"}}`)
+	f.selectCertificate(`{"SUBJECT":{"CN":"kanri01+1376"}}`)
 	f.browse(chromium, f.home, profile,
 		chromedp.Navigate(f.url+"/web/certificate"),
 		chromedp.WaitVisible(`#password`),

@@ -17,12 +17,18 @@ import (
 // are never logged).
 func TestZlintFindsNoErrorOrWarning(t *testing.T) {
 	c, _ := newCA(t)
-	name := wire.Subject{LoginID: "kanri", Role: wire.RoleAdmin, ContractID: "C0001", ContractName: "佐藤商事株式会社", BankCode: "1376"}.Name()
-	leaf, err := c.Issue(csrFor(t, newECKey(t)), name, t0, t0.AddDate(1, 0, 0))
-	if err != nil {
-		t.Fatal(err)
+	certs := map[string][]byte{"root": c.Root.Raw, "issuing CA": c.Issuing.Raw}
+	// A leaf as lifecycle lays it out (CN "kanri+1376", no organizationIdentifier),
+	// and one with the longest login ID a user may have, whose CN is 64 characters.
+	for what, id := range map[string]string{"leaf": "kanri", "leaf of the longest login ID": strings.Repeat("k", wire.MaxLoginIDInCertificate)} {
+		name := wire.Subject{LoginID: id, Role: wire.RoleAdmin, ContractID: "1000000001", ContractName: "佐藤商事株式会社", BankCode: "1376"}.Name()
+		leaf, err := c.Issue(csrFor(t, newECKey(t)), name, t0, t0.AddDate(1, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		certs[what] = leaf.Raw
 	}
-	for what, der := range map[string][]byte{"root": c.Root.Raw, "issuing CA": c.Issuing.Raw, "leaf": leaf.Raw} {
+	for what, der := range certs {
 		cert, err := zx509.ParseCertificate(der)
 		if err != nil {
 			t.Fatalf("zcrypto cannot parse the %s: %v", what, err)

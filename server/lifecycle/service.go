@@ -186,8 +186,9 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 		}
 		nu.ContractID = a.ContractID
 	}
-	if !loginIDPattern.MatchString(nu.LoginID) {
-		return fmt.Errorf("login ID must be 1-64 letters, digits, '.', '_' or '-': %w", ErrBadRequest)
+	if !loginIDPattern.MatchString(nu.LoginID) || len(nu.LoginID) > wire.MaxLoginIDInCertificate {
+		// The certificate's CN is "<loginID>+<bankCode>", at most 64 characters.
+		return fmt.Errorf("login ID must be 1-%d letters, digits, '.', '_' or '-': %w", wire.MaxLoginIDInCertificate, ErrBadRequest)
 	}
 	if !nu.Role.Valid() {
 		return fmt.Errorf("role %q is not admin, approver or general: %w", nu.Role, ErrBadRequest)
