@@ -93,7 +93,7 @@ func newBanksUI(t *testing.T, f *fakeBanks) (*UI, string) {
 		f.banks = cfgs
 		return f, nil
 	}})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	u.wait()
 	u.win.Resize(fyne.NewSize(840, 900))
 	return u, configPath

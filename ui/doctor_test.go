@@ -18,7 +18,7 @@ func TestSettingsRunsTheEnvironmentCheckAndCopiesItsReport(t *testing.T) {
 	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
 		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
 	}})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	u.wait()
 	u.win.Resize(fyne.NewSize(840, 680))
 	t.Cleanup(func() { _ = u.backend.Close() })

@@ -30,7 +30,7 @@ func newTestUI(t *testing.T, f *fakeBackend) *UI {
 		ConfigPath: "bank.json",
 		Open:       func(string, string) (Backend, error) { return f, nil },
 	})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	// Notifications go to the test app, where test.AssertNotificationSent sees them.
 	u.tray.send = func(n *fyne.Notification) error { a.SendNotification(n); return nil }
 	// The test driver runs fyne.Do on the calling goroutine, not on one UI thread:
@@ -38,6 +38,18 @@ func newTestUI(t *testing.T, f *fakeBackend) *UI {
 	u.wait()
 	u.win.Resize(fyne.NewSize(840, 680))
 	return u
+}
+
+// endWithTest cancels u's background work when the test ends and waits for
+// it to land. A job still in flight would otherwise land in the next test and
+// lay out its screen there: with the font cache of whichever app was current
+// at that moment, Fyne's test theme instead of ours, so the next test's
+// golden image came out in another font now and then.
+func endWithTest(t testing.TB, u *UI) {
+	t.Cleanup(func() {
+		u.cancel()
+		u.wait()
+	})
 }
 
 // objects is everything on the window, the dialogs on top included.

@@ -60,7 +60,7 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 		}
 		return f, nil
 	}})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	u.wait()
 	tap(t, u, "設定")
 	typeInto(t, u, false, 0, "other.json")
@@ -111,7 +111,7 @@ func TestTheWindowStaysResponsiveWhileTheStoreOpensSlowlyAtStart(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("New waits for the store to open: the window would freeze")
 	}
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	assertTitle(t, u, "接続中…")
 	assertShows(t, u, "金融機関の設定ファイルと電子証明書の保存場所を開いています。OS がパスワードなどを求めたときは、その画面で操作してください。")
 	u.win.Resize(fyne.NewSize(700, 500)) // the window still lays out and draws
@@ -135,7 +135,7 @@ func TestTheWindowStaysResponsiveWhileSettingsOpenASlowStore(t *testing.T) {
 		}
 		return f, nil
 	}})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	u.wait()
 	tap(t, u, "設定")
 	typeInto(t, u, false, 0, "other.json")

@@ -54,7 +54,7 @@ func TestPasswordLoginShowsTheAgentsMessageOnAWrongPassword(t *testing.T) {
 func TestStartScreenWithoutConfigurationOpensSettings(t *testing.T) {
 	a := test.NewTempApp(t)
 	u := New(a, Options{Open: func(string, string) (Backend, error) { return newFakeBackend(), nil }})
-	t.Cleanup(u.cancel)
+	endWithTest(t, u)
 	assertTitle(t, u, "設定")
 	assertShows(t, u, "金融機関の設定ファイルが指定されていません。")
 }
