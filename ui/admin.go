@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
@@ -62,6 +63,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 	a.actions["reissue"] = u.newButton(t("admin.reissue"), false, a.reissue)
 	a.actions["delete"] = u.newButton(t("admin.delete"), false, a.deleteUser)
 	a.actions["unlock"] = u.newButton(t("admin.unlock"), false, a.unlock)
+	a.actions["password"] = u.newButton(t("admin.password"), false, a.resetPassword)
 	a.actions["reload"] = u.newButton(t("button.reload"), false, func() { a.reload("") })
 	a.actions["create"].Importance = widget.HighImportance
 	a.actions["revoke"].Importance = widget.DangerImportance
@@ -75,7 +77,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 		wrapped(t("admin.text")),
 		container.NewStack(room, a.table),
 		a.status,
-		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["unlock"], a.actions["delete"]),
+		container.NewHBox(a.chosen, a.actions["issue"], a.actions["revoke"], a.actions["reissue"], a.actions["unlock"], a.actions["password"], a.actions["delete"]),
 		a.why,
 		buttons(u.newButton(t("button.back"), false, back), a.actions["reload"], a.actions["create"]),
 	)
@@ -120,7 +122,8 @@ func deadline(c wire.Certificate) string {
 }
 
 // enable allows only the actions that make sense for the selected ID. An admin
-// may not revoke, reissue, unlock or delete an admin ID: only the bank may.
+// may not revoke, reissue, unlock, reset the password of or delete an admin ID:
+// only the bank may.
 func (a *adminScreen) enable() {
 	set := func(name string, on bool) {
 		if on {
@@ -156,6 +159,7 @@ func (a *adminScreen) enable() {
 	set("reissue", others && state != wire.CertNone)
 	set("delete", others)
 	set("unlock", others && user.Locked)
+	set("password", others)
 }
 
 // reload fetches the users again and then shows status, the outcome of the action
@@ -256,6 +260,87 @@ func (a *adminScreen) unlock() {
 			return err
 		}, "admin.unlocked")
 	})
+}
+
+// resetPassword gives the selected ID a new login password (パスワード再設定),
+// for a user who forgot theirs or whose ID is locked. The dialog is its own
+// confirmation: it says what the reset does, キャンセル has the keyboard, and
+// only 再設定する changes anything. It offers a password made by the agent,
+// shown in clear so the admin can read it out, which the admin may replace
+// with one of their own; a refusal (the policy) is said under the field, and
+// the dialog stays. Once set, the password is shown once more with the way to
+// hand it over: in person or by telephone, never by e-mail.
+func (a *adminScreen) resetPassword() {
+	if a.selected < 0 || a.selected >= len(a.users) {
+		return
+	}
+	id := a.users[a.selected].LoginID
+	var reset *button
+	password := a.u.newEntry("", func() { reset.OnTapped() })
+	password.TextStyle.Monospace = true
+	errText := errorLabel()
+	generate := func() {
+		p, err := agent.NewPassword()
+		if err != nil {
+			a.u.setError(errText, err)
+			return
+		}
+		password.SetText(p)
+	}
+	generate()
+	another := a.u.newButton(t("admin.password.generate"), false, generate)
+	form := widget.NewForm(widget.NewFormItem(t("field.newpassword"), container.NewBorder(nil, nil, nil, another, password)))
+	var d dialog.Dialog
+	reset = a.u.newButton(t("admin.password.button"), true, nil)
+	reset.OnTapped = func() {
+		chosen := password.Text
+		reset.Disable()
+		a.u.run(func(ctx context.Context) (any, error) {
+			return a.u.backend.SetPassword(ctx, a.s, id, chosen)
+		}, func(_ any, err error) {
+			reset.Enable()
+			if err != nil {
+				a.u.setError(errText, err)
+				if agent.Code(err) == wire.CodeWeakPassword {
+					a.u.win.Canvas().Focus(password)
+				}
+				return
+			}
+			d.Hide()
+			a.reloadSelecting(t("admin.password.done", map[string]any{"ID": id}), id)
+			a.handOver(id, chosen)
+		})
+	}
+	cancel := a.u.newButton(t("button.cancel"), false, func() { d.Hide() })
+	content := container.NewVBox(wrapped(t("admin.password.confirm", map[string]any{"ID": id})), form,
+		wrapped(t("admin.password.hint")), errText, buttons(cancel, reset))
+	d = dialog.NewCustomWithoutButtons(t("admin.password.title"), content, a.u.win)
+	a.u.showDialog(d, 560)
+	a.u.win.Canvas().Focus(cancel)
+}
+
+// handOver shows the password just set for id, with how to pass it on, and a
+// button that copies it. It is not kept anywhere: once closed, only a new
+// reset shows a password again.
+func (a *adminScreen) handOver(id, password string) {
+	shown := widget.NewLabelWithStyle(password, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true, Bold: true})
+	shown.SizeName = theme.SizeNameSubHeadingText
+	shown.Selectable = true
+	var d dialog.Dialog
+	var copyButton *button
+	var row *fyne.Container
+	copyButton = a.u.newButton(t("admin.password.copy"), false, func() {
+		a.u.app.Clipboard().SetContent(password)
+		copyButton.SetText(t("admin.password.copied"))
+		row.Refresh() // the longer label gets its width
+	})
+	done := a.u.newButton(t("button.ok"), true, func() { d.Hide() })
+	row = buttons(copyButton, done).(*fyne.Container)
+	content := container.NewVBox(wrapped(t("admin.password.handover", map[string]any{"ID": id})),
+		container.NewCenter(shown), row)
+	d = dialog.NewCustomWithoutButtons(t("admin.password.done.title"), content, a.u.win)
+	a.u.showDialog(d, 560)
+	a.u.win.Canvas().Focus(done)
 }
 
 func (a *adminScreen) deleteUser() {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 
@@ -319,4 +320,64 @@ func TestAdminEscapeFromTheRoleChoiceClosesTheCreateDialog(t *testing.T) {
 	if len(f.users) != 4 {
 		t.Fatal("Escape added a user")
 	}
+}
+
+func TestAdminResetsALockedUsersPasswordAndSeesItOnceToHandOver(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	f.users[2].Locked = true
+	u, table := openAdmin(t, f)
+	selectUser(t, u, table, "yamada")
+	if !findButton(t, u, "パスワード再設定").Disabled() {
+		t.Fatal("a password reset is offered for the admin ID, which the bank resets")
+	}
+	selectUser(t, u, table, "sato")
+	tap(t, u, "パスワード再設定")
+	assertShows(t, u, "「sato」に新しいログインパスワードを設定します。今のパスワードは使えなくなり、ログイン中であればログアウトされます。ロック中であれば、ロックも解除されます。")
+	fs := fields(u, true)
+	offered := fs[0].(*entry)
+	if !regexp.MustCompile(`^\w{4}-\w{4}-\w{4}$`).MatchString(offered.Text) || offered.Password {
+		t.Fatalf("the dialog offers %q (hidden %v), want a readable password shown in clear", offered.Text, offered.Password)
+	}
+	if b, ok := u.win.Canvas().Focused().(*button); !ok || b.Text != "キャンセル" {
+		t.Fatalf("focus is on %#v, want キャンセル: a stray Enter must reset nothing", u.win.Canvas().Focused())
+	}
+	first := offered.Text
+	tap(t, u, "別のパスワードを作る")
+	if offered.Text == first {
+		t.Fatal("別のパスワードを作る offered the same password")
+	}
+	tap(t, u, "キャンセル")
+	if len(f.passwords) != 0 || !f.users[2].Locked || u.dialog != nil {
+		t.Fatal("cancelling reset the password or left the dialog open")
+	}
+
+	tap(t, u, "パスワード再設定")
+	typeInto(t, u, true, 0, "short")
+	tap(t, u, "再設定する")
+	if u.dialog == nil || len(f.passwords) != 0 {
+		t.Fatal("a refused password closed the dialog or was set")
+	}
+	assertShows(t, u, "パスワードが規則を満たしていません。8〜128文字で、英大文字・英小文字・数字・記号のうち2種類以上を組み合わせてください。お客様IDと同じもの、よく使われるパスワードは使えません。")
+	if u.win.Canvas().Focused() != fields(u, true)[0] {
+		t.Fatal("the password field does not have the keyboard after its refusal")
+	}
+	typeInto(t, u, true, 0, "Jibun-Pass-2026")
+	pressKey(u, "Return") // Enter in the field resets, as the button does
+	if f.passwords["sato"] != "Jibun-Pass-2026" || f.users[2].Locked {
+		t.Fatalf("after 再設定する: password %q, locked %v", f.passwords["sato"], f.users[2].Locked)
+	}
+	assertShows(t, u, "「sato」の新しいログインパスワードです。ご本人に直接（手渡しや電話で）お伝えください。メールでは送らないでください。この画面を閉じると、パスワードは二度と表示されません。", "Jibun-Pass-2026")
+	tap(t, u, "コピー")
+	if got := u.app.Clipboard().Content(); got != "Jibun-Pass-2026" {
+		t.Fatalf("the clipboard holds %q", got)
+	}
+	tap(t, u, "OK")
+	if u.dialog != nil {
+		t.Fatal("the hand-over dialog stayed open")
+	}
+	if strings.Contains(screenText(u), "Jibun-Pass-2026") {
+		t.Fatal("the password is still on the screen after the hand-over dialog closed")
+	}
+	assertShows(t, u, "「sato」のログインパスワードを再設定しました。")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
 }

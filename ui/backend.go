@@ -52,4 +52,7 @@ type Backend interface {
 	ReissueCertificate(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
 	// UnlockUser lets an ID locked after too many wrong passwords log in again.
 	UnlockUser(ctx context.Context, s *agent.Session, loginID string) (*wire.User, error)
+	// SetPassword resets (パスワード再設定) an approver's or general ID's login
+	// password, which also unlocks it and ends its sessions.
+	SetPassword(ctx context.Context, s *agent.Session, loginID, password string) (*wire.User, error)
 }

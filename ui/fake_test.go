@@ -37,6 +37,8 @@ type fakeBackend struct {
 	users    []wire.User
 	notices  []wire.Notice
 	password string // the one login password every ID of the fake has
+	// passwords are those set by SetPassword, by login ID.
+	passwords map[string]string
 
 	// errs makes the named method fail with the error.
 	errs map[string]error
@@ -60,8 +62,9 @@ func newFakeBackend() *fakeBackend {
 			Store:      "dir:/home/yamada/.local/share/inkan",
 			Language:   "ja",
 		},
-		password: "Tegami-2026-aki",
-		errs:     map[string]error{},
+		password:  "Tegami-2026-aki",
+		errs:      map[string]error{},
+		passwords: map[string]string{},
 	}
 	return f
 }
@@ -392,6 +395,28 @@ func (f *fakeBackend) UnlockUser(ctx context.Context, s *agent.Session, loginID 
 	for i := range f.users {
 		if f.users[i].LoginID == loginID {
 			f.users[i].Locked = false
+			u := f.users[i]
+			return &u, nil
+		}
+	}
+	return nil, refusal(wire.CodeNotFound)
+}
+
+// SetPassword refuses a password the server's policy would (only its length
+// here), and otherwise unlocks the ID, as the server does.
+func (f *fakeBackend) SetPassword(ctx context.Context, s *agent.Session, loginID, password string) (*wire.User, error) {
+	if err := f.called("SetPassword", loginID); err != nil {
+		return nil, err
+	}
+	if n := len([]rune(password)); n < 8 || n > 128 {
+		return nil, refusal(wire.CodeWeakPassword)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range f.users {
+		if f.users[i].LoginID == loginID {
+			f.users[i].Locked = false
+			f.passwords[loginID] = password
 			u := f.users[i]
 			return &u, nil
 		}

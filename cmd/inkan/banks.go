@@ -142,6 +142,10 @@ func (m *banksBackend) UnlockUser(ctx context.Context, s *agent.Session, loginID
 	return m.any().UnlockUser(ctx, s, loginID)
 }
 
+func (m *banksBackend) SetPassword(ctx context.Context, s *agent.Session, loginID, password string) (*wire.User, error) {
+	return m.any().SetPassword(ctx, s, loginID, password)
+}
+
 // Banks are the configured banks, by bank code.
 func (m *banksBackend) Banks() []agent.Config {
 	var out []agent.Config
