@@ -92,10 +92,18 @@ func freeAddr(t *testing.T) string {
 // (SIGINT, then a check of its exit) at stop or when the test ends.
 func serveProcess(t *testing.T, bin, data, addr string, args ...string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(bin, "inkan-server"), append([]string{"--data", data, "serve", "--addr", addr, "--http-addr", freeAddr(t)}, args...)...)
-	var log bytes.Buffer
+	stop, _, _ = serveProcessLog(t, bin, data, addr, args...)
+	return stop
+}
+
+// serveProcessLog is serveProcess that also returns the process and its
+// output (stdout and stderr), which may be read once stop has returned.
+func serveProcessLog(t *testing.T, bin, data, addr string, args ...string) (stop func(), cmd *exec.Cmd, log *bytes.Buffer) {
+	t.Helper()
+	cmd = exec.Command(filepath.Join(bin, "inkan-server"), append([]string{"--data", data, "serve", "--addr", addr, "--http-addr", freeAddr(t)}, args...)...)
+	log = new(bytes.Buffer)
 	cmd.Env = caPassphrase
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +122,7 @@ func serveProcess(t *testing.T, bin, data, addr string, args ...string) (stop fu
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return stop
+			return stop, cmd, log
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("inkan-server did not listen on %s:\n%s", addr, log.String())

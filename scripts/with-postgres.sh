@@ -3,13 +3,18 @@
 #
 # Runs CMD with a private PostgreSQL 15 cluster: initdb and pg_ctl from
 # /usr/lib/postgresql/15/bin, a data directory and a unix socket in a temporary
-# directory, no TCP port at all. The cluster is stopped and removed when CMD
-# ends, whatever its outcome. CMD sees
+# directory. The cluster is stopped and removed when CMD ends, whatever its
+# outcome. CMD sees
 #
-#   INKAN_TEST_POSTGRES=postgres:///postgres?host=SOCKETDIR&user=inkan
+#   INKAN_TEST_POSTGRES=postgres:///postgres?host=SOCKETDIR&port=PORT&user=inkan
+#   INKAN_TEST_POSTGRES_TCP=127.0.0.1:PORT
 #
-# the cluster's maintenance database as its superuser "inkan", from which
-# tests create (and drop) databases of their own. initdb refuses to run as
+# the first the cluster's maintenance database as its superuser "inkan", over
+# the socket (trust), from which tests create (and drop) databases of their
+# own. The second is a TCP listener on a random free port of 127.0.0.1 that
+# lets nobody in until a test gives the cluster a TLS certificate (ALTER
+# SYSTEM SET ssl = on ...): then only TLS with a password (SCRAM) is accepted
+# there, never trust, and "inkan" has no password. initdb refuses to run as
 # root, so as root the cluster runs as the "postgres" system user (Debian's
 # postgresql package creates it), with a socket root can reach.
 #
@@ -48,15 +53,30 @@ trap stop EXIT
 	cat "$tmp/initdb.log" >&2
 	exit 1
 }
-# Only the socket: no TCP listener that other users' tests could collide with.
-# fsync stays on: the benchmarks measure real commits.
-"${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
-	-o "-c listen_addresses='' -c unix_socket_directories='$tmp' -c max_connections=300 -c shared_buffers=128MB" start >/dev/null || {
-	cat "$tmp/server.log" >&2
-	exit 1
-}
+# The socket trusts the local user; TCP takes TLS and a password or nothing.
+cat >"$tmp/data/pg_hba.conf" <<'EOF'
+local   all all                trust
+hostssl all all 127.0.0.1/32   scram-sha-256
+host    all all 127.0.0.1/32   reject
+EOF
+# A random free port of 127.0.0.1 (others' tests run at the same time): a
+# port taken between the choice and the start makes pg_ctl fail, and another
+# is tried. fsync stays on: the benchmarks measure real commits.
+for try in 1 2 3 4 5; do
+	port=$((20000 + RANDOM % 40000))
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue # someone listens there
+	if "${as[@]}" "$bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -t 60 \
+		-o "-c listen_addresses='127.0.0.1' -c port=$port -c unix_socket_directories='$tmp' -c max_connections=300 -c shared_buffers=128MB" start >/dev/null; then
+		break
+	fi
+	if [ "$try" = 5 ] || ! grep -q 'could not bind\|could not create any TCP/IP sockets' "$tmp/server.log"; then
+		cat "$tmp/server.log" >&2
+		exit 1
+	fi
+done
 
-export INKAN_TEST_POSTGRES="postgres:///postgres?host=$tmp&user=inkan"
+export INKAN_TEST_POSTGRES="postgres:///postgres?host=$tmp&port=$port&user=inkan"
+export INKAN_TEST_POSTGRES_TCP="127.0.0.1:$port"
 status=0
 "$@" || status=$?
 exit "$status"

@@ -346,6 +346,13 @@ func Open(dir string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Database.URL != "" {
+		desc, ok := postgres.Security(cfg.Database.URL)
+		logger.Info("database", "url", postgres.Redact(cfg.Database.URL), "connection", desc)
+		if !ok {
+			logger.Warn("データベースへの接続が保護されていません / the connection to the database crosses the network without a verified certificate, so whoever is in between could read or change the records: add sslmode=verify-full&sslrootcert=FILE to the URL", "connection", desc)
+		}
+	}
 	svc, err := lifecycle.New(db, authority, cfg.lifecyclePolicy(), opts.Now)
 	if err != nil {
 		db.Close()

@@ -32,13 +32,16 @@ package postgres
 
 import (
 	"context"
+	"crypto/x509"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -110,11 +113,12 @@ func Redact(s string) string {
 
 // Open connects to the database at dbURL (a postgres:// URL; its sslmode,
 // sslrootcert, sslcert and sslkey parameters ask for TLS as libpq's do) and
-// brings its schema up to date.
+// brings its schema up to date. A refusal of the database (password, TLS,
+// pg_hba.conf) is explained, in Japanese and English, in the error.
 func Open(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
-		return nil, fmt.Errorf("database URL %s: %w", Redact(dbURL), err)
+		return nil, fmt.Errorf("database URL %s: データベースの URL を読めません / the URL cannot be used: %w", Redact(dbURL), err)
 	}
 	if opts.PasswordFile != "" {
 		pw, err := readPassword(opts.PasswordFile)
@@ -135,7 +139,7 @@ func Open(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	}
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect to %s: %w", Redact(dbURL), err)
+		return nil, fmt.Errorf("connect to %s: %s%w", Redact(dbURL), explain(err, cfg.ConnConfig.Config), err)
 	}
 	db := &DB{pool: pool}
 	if err := db.migrate(ctx); err != nil {
@@ -145,15 +149,84 @@ func Open(ctx context.Context, dbURL string, opts Options) (*DB, error) {
 	return db, nil
 }
 
+// explain says what to do about a failed connection, ending in ": ", or
+// returns "" when there is nothing to add to err.
+func explain(err error, cfg pgconn.Config) string {
+	var pg *pgconn.PgError
+	var unknownCA x509.UnknownAuthorityError
+	var badHost x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	switch {
+	case errors.As(err, &pg) && pg.Code == "28P01" && cfg.Password == "":
+		return fmt.Sprintf("データベースのパスワードがありません / the database asks for the password of %q and none was given: put it in a file (--db-password-file, database.password_file), PGPASSWORD or PGPASSFILE: ", cfg.User)
+	case errors.As(err, &pg) && pg.Code == "28P01":
+		return fmt.Sprintf("データベースがパスワードを受け付けませんでした / the database refused the password of %q: check the password file (--db-password-file, database.password_file), PGPASSWORD or PGPASSFILE: ", cfg.User)
+	case errors.As(err, &pg) && pg.Code == "28000" && strings.Contains(pg.Message, "no encryption"):
+		return "データベースが TLS なしの接続を拒否しました / the database accepts only TLS connections: add sslmode=verify-full&sslrootcert=FILE (the CA of the database's certificate) to the URL: "
+	case errors.As(err, &pg) && pg.Code == "28000":
+		return "データベースがこの接続を許可していません / the database's pg_hba.conf does not let this user connect from here: "
+	case errors.As(err, &badHost):
+		return fmt.Sprintf("データベースの証明書のホスト名が一致しません / the database's certificate is not for the host %q of the URL: use a name the certificate carries, or have the certificate made for this one: ", badHost.Host)
+	case errors.As(err, &unknownCA):
+		return "データベースの証明書を検証できません / the database's certificate is not signed by the CA of sslrootcert (or, without it, by a CA of this machine): give sslrootcert=FILE with the CA that signed it: "
+	case errors.As(err, &invalid):
+		return "データベースの証明書が無効です / the database's certificate is not valid (expired, or not for a server): "
+	case strings.Contains(err.Error(), "server refused TLS connection"):
+		return "データベースが TLS に対応していません / the database does not offer TLS, which the URL's sslmode requires: turn ssl on in its postgresql.conf: "
+	}
+	return ""
+}
+
+// Security says how connections to dbURL are protected, for the server's
+// log, and whether that is enough: false when records would cross a network
+// without TLS or with a certificate nobody checks.
+func Security(dbURL string) (desc string, ok bool) {
+	cfg, err := pgconn.ParseConfig(dbURL)
+	if err != nil {
+		return "unknown (" + err.Error() + ")", false
+	}
+	if strings.HasPrefix(cfg.Host, "/") {
+		return "unix socket", true
+	}
+	loopback := cfg.Host == "localhost"
+	if ip := net.ParseIP(cfg.Host); ip != nil && ip.IsLoopback() {
+		loopback = true
+	}
+	plainFallback := false
+	for _, f := range cfg.Fallbacks {
+		plainFallback = plainFallback || f.TLSConfig == nil
+	}
+	switch t := cfg.TLSConfig; {
+	case t == nil:
+		return "no TLS (sslmode=disable)", loopback
+	case plainFallback:
+		return "TLS only if the database offers it, and its certificate not checked (sslmode=prefer or allow)", loopback
+	case t.InsecureSkipVerify && t.VerifyPeerCertificate == nil:
+		return "TLS, the database's certificate not checked (sslmode=require)", loopback
+	case t.InsecureSkipVerify:
+		return "TLS, the database's certificate checked against the CA but not its host name (sslmode=verify-ca)", true
+	}
+	return "TLS, the database's certificate and host name verified (sslmode=verify-full)", true
+}
+
+// readPassword reads the first line of a password file, which must be the
+// owner's alone (as libpq asks of a .pgpass file).
 func readPassword(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("データベースのパスワードファイルを読めません / read the database password file: %w", err)
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("データベースのパスワードファイル %s を他の利用者も読めます / the database password file %s can be read by other users (mode %04o): chmod 600 %s", path, path, fi.Mode().Perm(), path)
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read the database password file: %w", err)
+		return "", fmt.Errorf("データベースのパスワードファイルを読めません / read the database password file: %w", err)
 	}
 	pw, _, _ := strings.Cut(string(b), "\n")
 	pw = strings.TrimSuffix(pw, "\r")
 	if pw == "" {
-		return "", fmt.Errorf("the database password file %s is empty", path)
+		return "", fmt.Errorf("データベースのパスワードファイル %s が空です / the database password file %s is empty: its first line is the password", path, path)
 	}
 	return pw, nil
 }
