@@ -47,6 +47,10 @@ const (
 	algECDSAP384 = "ECDSA_P384" // BCRYPT_ECDSA_P384_ALGORITHM
 )
 
+// blobPKCS8Private is NCRYPT_PKCS8_PRIVATE_KEY_BLOB (ncrypt.h): an
+// unencrypted PKCS#8 PrivateKeyInfo, the blob a named import persists.
+const blobPKCS8Private = "PKCS8_PRIVATEKEY"
+
 // Key storage property identifiers (ncrypt.h).
 const (
 	propLength         = "Length"          // NCRYPT_LENGTH_PROPERTY: RSA modulus size in bits

@@ -65,9 +65,9 @@ func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep
 	}
 	later := []struct{ name, call string }{
 		{"秘密鍵で署名する", "NCryptSignHash"},
-		{"鍵を名前で開き直す (別のハンドル)", "NCryptOpenKey"},
+		{"別のプロセスから鍵を名前で開いて署名する (次回の起動やブラウザーと同じ)", "NCryptOpenKey"},
 		{"ブラウザーと同じ経路で鍵を見つけて署名する (MY → CryptAcquireCertificatePrivateKey)", "CryptAcquireCertificatePrivateKey"},
-		{"復元と同じ方法で鍵を取り込む (名前付き、NCRYPT_DO_NOT_FINALIZE_FLAG)", "NCryptImportKey"},
+		{"復元と同じ方法で鍵を取り込む (PKCS#8、名前付き、NCRYPT_DO_NOT_FINALIZE_FLAG)", "NCryptImportKey"},
 		{"作った鍵を削除する", "NCryptDeleteKey"},
 	}
 	if !step(string(alg)+" の鍵を作って保存する", "NCryptCreatePersistedKey", err) {
@@ -86,11 +86,9 @@ func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep
 	}
 	step(later[0].name, later[0].call, err)
 
-	// 2. A second handle on the key by its name, as the browser and the next
-	// start of Inkan open it (NCryptOpenKey).
-	if h2, err := openKey(prov, container); step(later[1].name, later[1].call, err) {
-		_ = freeObject(h2)
-	}
+	// 2. The key by its name from another process, as the next start of Inkan
+	// and the browsers open it (NCryptOpenKey there, then a signature).
+	step(later[1].name, later[1].call, checkReopenInChild(ctx, container, pub))
 
 	// 3. What Edge and Chrome do: the certificate in MY, its key found by
 	// CryptAcquireCertificatePrivateKey, a signature with that handle.
@@ -130,11 +128,19 @@ func checkSigner(s crypto.Signer, pub crypto.PublicKey) error {
 	if err != nil {
 		return err
 	}
+	return verifyDigest(pub, digest[:], sig)
+}
+
+// verifyDigest checks a PKCS#1 v1.5 or ECDSA signature over a SHA-256 digest.
+func verifyDigest(pub crypto.PublicKey, digest, sig []byte) error {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
-		return rsa.VerifyPKCS1v15(p, crypto.SHA256, digest[:], sig)
+		if err := rsa.VerifyPKCS1v15(p, crypto.SHA256, digest, sig); err != nil {
+			return fmt.Errorf("the RSA signature does not verify: %w", err)
+		}
+		return nil
 	case *ecdsa.PublicKey:
-		if !ecdsa.VerifyASN1(p, digest[:], sig) {
+		if !ecdsa.VerifyASN1(p, digest, sig) {
 			return errors.New("the ECDSA signature does not verify")
 		}
 		return nil
@@ -199,8 +205,9 @@ func signViaCertificate(ctx *windows.CertContext, pub crypto.PublicKey) error {
 	return err
 }
 
-// checkImport imports a fresh key of alg the way a restore does on Windows,
-// under a name with NCRYPT_DO_NOT_FINALIZE_FLAG, then deletes it.
+// checkImport imports a fresh key of alg the way a restore does on Windows
+// (importPrivateKey: PKCS#8 under a name, NCRYPT_DO_NOT_FINALIZE_FLAG), then
+// deletes it.
 func (s *windowsStore) checkImport(prov uintptr, alg Algorithm, name string) CheckStep {
 	st := CheckStep{Name: name, Call: "NCryptImportKey"}
 	var priv crypto.PrivateKey
@@ -219,25 +226,26 @@ func (s *windowsStore) checkImport(prov uintptr, alg Algorithm, name string) Che
 		st.Err = err
 		return st
 	}
-	blobType, blob, err := cngblob.EncodePrivate(priv)
+	// Exactly restore's call, as on a PC that persists keys: PKCS#8, named,
+	// NCRYPT_DO_NOT_FINALIZE_FLAG, export policy, NCryptFinalizeKey.
+	p := &cngProvider{name: providerSoftware, handle: prov, persistsKeys: true}
+	container := fmt.Sprintf("%s%d", doctorPrefix, time.Now().UnixNano())
+	h, err := importPrivateKey(p, priv, container, false)
 	if err != nil {
 		st.Err = err
 		return st
 	}
-	h, err := importKey(prov, blobType, blob, fmt.Sprintf("%s%d", doctorPrefix, time.Now().UnixNano()), true)
-	if err != nil {
-		st.Err = err
-		return st
-	}
-	if err = setupKey(h, 0, false, true); err == nil {
-		err = finalizeKey(h)
+	// What CNG kept must be the key given, and sign.
+	k := &cngKey{prov: p, container: container, handle: h}
+	pub, err := readPublic(k)
+	if err == nil && !priv.(crypto.Signer).Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
+		err = errors.New("the imported key is not the key given to NCryptImportKey")
 	}
 	if err == nil {
-		if derr := deleteKey(h); derr != nil {
-			err = errors.Join(fmt.Errorf("imported, but not deleted: %w", derr), freeObject(h))
-		}
-	} else {
-		err = errors.Join(err, freeObject(h))
+		err = checkSigner(k, pub)
+	}
+	if derr := deleteKey(h); derr != nil {
+		err = errors.Join(fmt.Errorf("imported, but not deleted: %w", derr), freeObject(h))
 	}
 	st.Err = err
 	return st

@@ -337,6 +337,35 @@ func (s *windowsStore) Delete(ctx context.Context, fp Fingerprint) error {
 	return nil
 }
 
+// removeOrphans implements orphanRemover: it deletes the certificates in MY
+// that link to a key of this store's that no longer exists (NTE_BAD_KEYSET;
+// under Wine every key of an earlier process).
+func (s *windowsStore) removeOrphans(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("remove certificates without a key: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mine, err := s.inkanCerts()
+	if err != nil {
+		return 0, fmt.Errorf("remove certificates without a key: %w", err)
+	}
+	n := 0
+	var errs []error
+	for _, sc := range mine {
+		var nf *NotFoundError
+		if _, err := loadKey(*sc.Link); !errors.As(err, &nf) {
+			continue
+		}
+		if err := removeFromStore(storeMY, sc.Cert); err != nil {
+			errs = append(errs, fmt.Errorf("remove %q (%s), whose key is gone: %w", sc.FriendlyName, FingerprintOf(sc.Cert), err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
+}
+
 // removeFromStore deletes cert from a CurrentUser system store; a certificate
 // that is not there is no error.
 func removeFromStore(name string, cert *x509.Certificate) error {
@@ -447,10 +476,6 @@ func (s *windowsStore) Import(ctx context.Context, pfx []byte, password string, 
 // importItem adds one identity, recording each step in undo.
 func (s *windowsStore) importItem(item pfxItem, exportable bool, undo *changes) (*Identity, error) {
 	leaf := item.Chain[0]
-	blobType, blob, err := cngblob.EncodePrivate(item.Key)
-	if err != nil {
-		return nil, err
-	}
 	prov, err := provider(providerSoftware)
 	if err != nil {
 		return nil, err
@@ -459,7 +484,7 @@ func (s *windowsStore) importItem(item pfxItem, exportable bool, undo *changes) 
 	if err != nil {
 		return nil, err
 	}
-	h, err := importPrivateKey(prov, blobType, blob, container, exportable)
+	h, err := importPrivateKey(prov, item.Key, container, exportable)
 	if err != nil {
 		return nil, err
 	}
@@ -480,14 +505,28 @@ func (s *windowsStore) importItem(item pfxItem, exportable bool, undo *changes) 
 	return newWindowsIdentity(&storeCert{Cert: leaf, FriendlyName: item.FriendlyName, AddedAt: addedAt}, key, slices.Clone(item.Chain[1:]))
 }
 
-// importPrivateKey imports a key blob into prov under container, with the
-// export policy set before the key is finalized.
-func importPrivateKey(prov *cngProvider, blobType string, blob []byte, container string, exportable bool) (uintptr, error) {
+// importPrivateKey imports key into prov under container, with the export
+// policy and key usage set before the key is finalized.
+//
+// On Windows this is the documented way (NCryptImportKey, "Microsoft Software
+// KSP"): an NCRYPT_PKCS8_PRIVATE_KEY_BLOB, the name in an
+// NCRYPTBUFFER_PKCS_KEY_NAME buffer (without a name the key would be ephemeral),
+// and NCRYPT_DO_NOT_FINALIZE_FLAG, which the page documents for PKCS #7 and
+// PKCS #8 private keys only; then NCryptSetProperty and NCryptFinalizeKey. An EC
+// key imported so may come back in the "ECDH" algorithm group; it signs all the
+// same (cngblob.IsECC).
+func importPrivateKey(prov *cngProvider, key crypto.PrivateKey, container string, exportable bool) (uintptr, error) {
 	if !prov.persistsKeys {
-		// A provider that keeps no keys (Wine's) takes neither a name nor
-		// NCRYPT_DO_NOT_FINALIZE_FLAG (NTE_NOT_SUPPORTED, NTE_BAD_FLAGS): its key
-		// is final at once and lives as long as the handle the key table holds.
-		// It records an export policy set afterwards, which is all Export reads.
+		// A provider that keeps no keys (Wine's) takes no name, no
+		// NCRYPT_DO_NOT_FINALIZE_FLAG and no PKCS#8 (NTE_NOT_SUPPORTED,
+		// NTE_BAD_FLAGS, NTE_INVALID_PARAMETER), but CNG's own RSA/ECC private
+		// blobs: its key is final at once and lives as long as the handle the
+		// key table holds. It records an export policy set afterwards, which is
+		// all Export reads.
+		blobType, blob, err := cngblob.EncodePrivate(key)
+		if err != nil {
+			return 0, err
+		}
 		h, err := importKey(prov.handle, blobType, blob, "", false)
 		if err != nil {
 			return 0, err
@@ -497,7 +536,16 @@ func importPrivateKey(prov *cngProvider, blobType string, blob []byte, container
 		}
 		return h, nil
 	}
-	h, err := importKey(prov.handle, blobType, blob, container, true)
+	if _, _, err := cngblob.EncodePrivate(key); err != nil {
+		// The same key kinds as the blobs: RSA, ECDSA P-256 and P-384.
+		return 0, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return 0, fmt.Errorf("encode the key as PKCS#8: %w", err)
+	}
+	h, err := importKey(prov.handle, blobPKCS8Private, der, container, true)
+	clear(der)
 	if err != nil {
 		return 0, err
 	}
@@ -763,7 +811,7 @@ type cngKey struct {
 	prov      *cngProvider
 	container string
 	handle    uintptr
-	group     string // NCRYPT_ALGORITHM_GROUP_PROPERTY: "RSA" or "ECDSA"
+	group     string // NCRYPT_ALGORITHM_GROUP_PROPERTY: "RSA", "ECDSA" or "ECDH" (cngblob.IsECC)
 	pub       crypto.PublicKey
 }
 
@@ -864,14 +912,14 @@ func (k *cngKey) Sign(_ io.Reader, digest []byte, opts crypto.SignerOpts) ([]byt
 	if hash == 0 || len(digest) != hash.Size() {
 		return nil, fmt.Errorf("sign with key %q: a digest of %d bytes does not fit hash %v", k.container, len(digest), hash)
 	}
-	switch k.group {
-	case "RSA":
+	switch {
+	case k.group == "RSA":
 		sig, err := k.signRSA(digest, opts)
 		if err != nil {
 			return nil, fmt.Errorf("sign with key %q: %w", k.container, err)
 		}
 		return sig, nil
-	case "ECDSA":
+	case cngblob.IsECC(k.group):
 		raw, err := signHash(k.handle, nil, digest, 0)
 		if err != nil {
 			return nil, fmt.Errorf("sign with key %q: %w", k.container, err)

@@ -556,3 +556,59 @@ func TestWindowsUnopenableKeyListsAsUnusable(t *testing.T) {
 		t.Error("the unusable identity's certificate is still in CurrentUser\\MY")
 	}
 }
+
+// TestWindowsSelfCheckChildSignsOnlyItsOwnKeys: the self-check's second
+// process opens nothing but the self-check's throw-away keys, so it can never
+// be made to sign with an identity's key; and it refuses a digest that is not
+// one.
+func TestWindowsSelfCheckChildSignsOnlyItsOwnKeys(t *testing.T) {
+	digest := strings.Repeat("ab", 32)
+	if ans := reopenAndSign(containerPrefix+"0123", digest); ans.Signature != nil || !strings.Contains(ans.Message, "is not a self-check key") {
+		t.Fatalf("an identity's key name: %+v", ans)
+	}
+	if ans := reopenAndSign(doctorPrefix+"1", "zz"); ans.Signature != nil || !strings.Contains(ans.Message, "is not a SHA-256 digest") {
+		t.Fatalf("a bad digest: %+v", ans)
+	}
+	// A self-check key that does not exist: Windows says NTE_BAD_KEYSET, Wine
+	// NTE_NOT_SUPPORTED; either way it is the call's own status.
+	ans := reopenAndSign(doctorPrefix+"missing", digest)
+	if ans.Failure == nil || ans.Failure.Call != "NCryptOpenKey" || ans.Signature != nil {
+		t.Fatalf("a missing key: %+v", ans)
+	}
+}
+
+// TestWindowsRemoveAllTakesKeylessCertificatesToo: what an uninstall asked to
+// delete the certificates does; a certificate in MY whose key is gone (every
+// one of an earlier process under Wine) goes too, and nothing else's does.
+func TestWindowsRemoveAllTakesKeylessCertificatesToo(t *testing.T) {
+	s := newTestWindowsStore(t)
+	ctx := context.Background()
+	ca := newTestCA(t, "Inkan Test CA")
+	kept := enroll(t, s, ca, KeyOptions{Algorithm: RSA2048}, newLoginID(t))
+	orphan := enroll(t, s, ca, KeyOptions{Algorithm: RSA2048}, newLoginID(t))
+	if err := removeKey(keyLink{Provider: providerSoftware, Container: orphan.Signer.(*cngKey).container}); err != nil {
+		t.Fatalf("remove the key behind the store's back: %v", err)
+	}
+	// Another program's certificate in MY, without an Inkan key link.
+	foreign := newTestCA(t, "Someone Else's CA").cert
+	addForeign(t, storeMY, foreign)
+
+	deleted, orphans, err := RemoveAll(ctx, s)
+	if err != nil {
+		t.Fatalf("RemoveAll: %v", err)
+	}
+	if len(deleted) != 1 || deleted[0].Fingerprint != kept.Fingerprint || orphans != 1 {
+		t.Fatalf("RemoveAll deleted %d identities and %d key-less certificates; want %s and 1", len(deleted), orphans, kept.Fingerprint)
+	}
+	mine, err := s.inkanCerts()
+	if err != nil || len(mine) != 0 {
+		t.Fatalf("after RemoveAll MY holds %d of this store's certificates (%v)", len(mine), err)
+	}
+	my, err := readStore(storeMY)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(my, func(c *x509.Certificate) bool { return c.Equal(foreign) }) {
+		t.Fatal("RemoveAll deleted another program's certificate")
+	}
+}

@@ -35,4 +35,11 @@ cp "$ctl" "$stage/inkanctl.exe"
 (cd "$stage" && wixl --arch x64 -D Version="$version.$build" -D Manufacturer="$company" \
   -D GuiExe=inkan.exe -D CtlExe=inkanctl.exe -D RunGuid=5A0E7C1D-2B64-4F4B-9E0F-7D3C2A1B9E55 \
   -o "$out" inkan.wxs)
+# wixl has no Property/@Secure: DELETECERTIFICATES (the uninstall's choice to
+# delete the certificates, see inkan.wxs) joins the properties that are passed
+# on to the installer service.
+command -v msibuild >/dev/null || { echo "build-msi: msibuild is missing: run scripts/install-deps.sh (msitools)" >&2; exit 1; }
+secure=$(msiinfo export "$out" Property | tr -d '\r' | sed -n 's/^SecureCustomProperties\t//p')
+[ -n "$secure" ] || { echo "build-msi: wixl wrote no SecureCustomProperties (it does for MajorUpgrade): cannot make DELETECERTIFICATES secure" >&2; exit 1; }
+msibuild "$out" -q "UPDATE \`Property\` SET \`Value\` = '$secure;DELETECERTIFICATES' WHERE \`Property\` = 'SecureCustomProperties'"
 echo "build-msi: $out ($version.$build, $company)"

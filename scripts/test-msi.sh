@@ -71,6 +71,9 @@ msi=$work/inkan.msi
 table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
 has() { grep -qP -- "$2" <<<"$(table "$1")" || die "table $1 lacks /$2/"; }
 msiinfo suminfo "$msi" | grep -q "Author: Inkan" || die "summary information names no manufacturer"
+# Word count (msiinfo calls it Source) 10 = 2 (compressed) + 8: "elevated
+# privileges are not required to install this package" (no UAC prompt).
+msiinfo suminfo "$msi" | grep -q "^Source: 10 " || die "the summary information's word count is not 10 (compressed, no elevation)"
 has Property '^MSIINSTALLPERUSER\t1$'
 ! grep -qP '^ALLUSERS\t' <<<"$(table Property)" || die "ALLUSERS is set: the package would install for all users"
 has Property '^Manufacturer\tInkan$'
@@ -81,7 +84,19 @@ has File '\tinkanctl.exe\t'
 has Shortcut '^InkanShortcut\tProgramMenuFolder\tInkan\t'
 has Registry '\t1\tSoftware\\Microsoft\\Windows\\CurrentVersion\\Run\tInkan\t"\[INSTALLDIR\]inkan.exe"\tStartAtSignIn$'
 has Feature '^AutoStart\t'
-# Uninstalling leaves the user's certificates: nothing in the package touches
-# the certificate store or runs a program (msiinfo export prints 3 header lines).
-[ "$(table CustomAction | wc -l)" -eq 3 ] || die "the package has custom actions"
-echo "ok  	Windows installer: per-user MSI (wixl), Authenticode on the exe files and the MSI (osslsigncode verify)"
+# Uninstalling leaves the user's certificates unless asked: the only custom
+# actions run the installed inkanctl.exe (type 18, +64: its exit status is not
+# the uninstall's), on a full uninstall only, never on an upgrade: asking the
+# user when there is a UI, deleting only with DELETECERTIFICATES=1, which is a
+# secure property so that it reaches the installer service.
+[ "$(table CustomAction | wc -l)" -eq 5 ] || die "the package has other custom actions than the two of the uninstall"
+has CustomAction '^AskAboutCertificates\t82\tInkanCtlExe\tuninstall --ask\t'
+has CustomAction '^DeleteCertificates\t82\tInkanCtlExe\tuninstall --delete-certificates\t'
+has InstallExecuteSequence '^DeleteCertificates\tREMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE AND DELETECERTIFICATES="1"\t1410$'
+has InstallExecuteSequence '^AskAboutCertificates\tREMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE AND NOT DELETECERTIFICATES="1" AND UILevel > 2\t1420$'
+# Both between InstallValidate and InstallInitialize: paths known, inkanctl.exe not yet removed.
+has InstallExecuteSequence '^InstallValidate\t\t1400$'
+has InstallExecuteSequence '^InstallInitialize\t\t1500$'
+has InstallExecuteSequence '^RemoveExistingProducts\t\t1401$'
+has Property '^SecureCustomProperties\t.*DELETECERTIFICATES'
+echo "ok  	Windows installer: per-user MSI (wixl), uninstall keeps the certificates unless asked, Authenticode on the exe files and the MSI (osslsigncode verify)"

@@ -191,7 +191,7 @@ configuration file.
 	f.BoolVar(&c.trustRoot, "trust-bank-root", false, "in the browser's copy, also trust the bank's root CA for TLS servers (only if you agree to)")
 	f.StringVar(&c.nssDir, "nss-dir", "", "the browser's NSS database for --browser-copy (default ~/.pki/nssdb)")
 	root.AddCommand(c.pickupCommand(), c.listCommand(), c.loginCommand(), c.renewCommand(), c.statusCommand(),
-		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.browserCopyCommand(), c.adminCommand(), c.doctorCommand(), c.bankCommand())
+		c.backupCommand(), c.restoreCommand(), c.deleteCommand(), c.browserCopyCommand(), c.adminCommand(), c.doctorCommand(), c.bankCommand(), c.uninstallCommand())
 	return root
 }
 

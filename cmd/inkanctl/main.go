@@ -8,9 +8,14 @@ import (
 	"context"
 	"os"
 	"os/signal"
+
+	"github.com/inkan-dev/inkan/certstore"
 )
 
 func main() {
+	// The self-check (doctor) starts this program again to reopen its key in a
+	// second process; that run ends here.
+	certstore.RunSelfCheckChild()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

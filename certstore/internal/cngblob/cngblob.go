@@ -11,8 +11,9 @@
 //
 // # What it is not
 //
-// It does not speak the legacy CryptoAPI PRIVATEKEYBLOB, nor PKCS#8: CNG's own
-// blobs are what both Windows and Wine implement.
+// It does not speak the legacy CryptoAPI PRIVATEKEYBLOB, nor PKCS#8 (the
+// Windows store's named import hands CNG Go's own PKCS#8 encoding; Wine, which
+// has no PKCS#8 import, gets these blobs).
 package cngblob
 
 import (
@@ -42,6 +43,12 @@ const (
 	magicECDSAPrivateP256 = 0x32534345 // BCRYPT_ECDSA_PRIVATE_P256_MAGIC, "ECS2"
 	magicECDSAPublicP384  = 0x33534345 // BCRYPT_ECDSA_PUBLIC_P384_MAGIC, "ECS3"
 	magicECDSAPrivateP384 = 0x34534345 // BCRYPT_ECDSA_PRIVATE_P384_MAGIC, "ECS4"
+	// A key CNG files under "ECDH" (as it may an EC key imported from PKCS#8)
+	// exports with the ECDH magics; Windows signs with such keys all the same.
+	magicECDHPublicP256  = 0x314B4345 // BCRYPT_ECDH_PUBLIC_P256_MAGIC, "ECK1"
+	magicECDHPrivateP256 = 0x324B4345 // BCRYPT_ECDH_PRIVATE_P256_MAGIC, "ECK2"
+	magicECDHPublicP384  = 0x334B4345 // BCRYPT_ECDH_PUBLIC_P384_MAGIC, "ECK3"
+	magicECDHPrivateP384 = 0x344B4345 // BCRYPT_ECDH_PRIVATE_P384_MAGIC, "ECK4"
 )
 
 // Limits that keep a hostile header from asking for huge allocations or slow
@@ -62,11 +69,16 @@ func malformed(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, args...))
 }
 
+// IsECC reports whether an NCRYPT_ALGORITHM_GROUP_PROPERTY names an
+// elliptic-curve key: "ECDSA", or "ECDH", under which CNG files some EC keys it
+// imports (as .NET's ECDsaCng notes, Windows signs with those too).
+func IsECC(group string) bool { return group == "ECDSA" || group == "ECDH" }
+
 // PublicBlobType names the blob NCryptExportKey should be asked for to read the
-// public key of a key in algorithm group group ("RSA" or "ECDSA", as
+// public key of a key in algorithm group group ("RSA", "ECDSA" or "ECDH", as
 // NCRYPT_ALGORITHM_GROUP_PROPERTY says).
 func PublicBlobType(group string) string {
-	if group == "ECDSA" {
+	if IsECC(group) {
 		return ECCPublic
 	}
 	return RSAPublic
@@ -74,7 +86,7 @@ func PublicBlobType(group string) string {
 
 // PrivateBlobType is PublicBlobType for the private blob.
 func PrivateBlobType(group string) string {
-	if group == "ECDSA" {
+	if IsECC(group) {
 		return ECCPrivate
 	}
 	return RSAFullPrivate
@@ -101,8 +113,8 @@ func ParsePublic(b []byte) (crypto.PublicKey, error) {
 			return nil, err
 		}
 		return pub, nil
-	case magicECDSAPublicP256, magicECDSAPublicP384:
-		curve, size, err := eccHeader(b, magic == magicECDSAPublicP384)
+	case magicECDSAPublicP256, magicECDSAPublicP384, magicECDHPublicP256, magicECDHPublicP384:
+		curve, size, err := eccHeader(b, magic == magicECDSAPublicP384 || magic == magicECDHPublicP384)
 		if err != nil {
 			return nil, err
 		}
@@ -149,8 +161,8 @@ func ParsePrivate(b []byte) (crypto.Signer, error) {
 		}
 		key.Precompute()
 		return key, nil
-	case magicECDSAPrivateP256, magicECDSAPrivateP384:
-		curve, size, err := eccHeader(b, magic == magicECDSAPrivateP384)
+	case magicECDSAPrivateP256, magicECDSAPrivateP384, magicECDHPrivateP256, magicECDHPrivateP384:
+		curve, size, err := eccHeader(b, magic == magicECDSAPrivateP384 || magic == magicECDHPrivateP384)
 		if err != nil {
 			return nil, err
 		}

@@ -45,6 +45,50 @@ func keys(t testing.TB) []crypto.Signer {
 
 type equaler interface{ Equal(crypto.PublicKey) bool }
 
+// TestECDHMagicsReadAsTheSameKey: CNG may file an imported EC key under the
+// "ECDH" group, and then exports it with the ECDH magics; the key is the same.
+func TestECDHMagicsReadAsTheSameKey(t *testing.T) {
+	ecdhMagic := map[uint32]uint32{
+		magicECDSAPublicP256: magicECDHPublicP256, magicECDSAPrivateP256: magicECDHPrivateP256,
+		magicECDSAPublicP384: magicECDHPublicP384, magicECDSAPrivateP384: magicECDHPrivateP384,
+	}
+	for _, key := range keys(t) {
+		if _, ok := key.(*ecdsa.PrivateKey); !ok {
+			continue
+		}
+		_, priv, err := EncodePrivate(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, pub, err := EncodePublic(key.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][]byte{priv, pub} {
+			binary.LittleEndian.PutUint32(b, ecdhMagic[binary.LittleEndian.Uint32(b)])
+		}
+		gotPriv, err := ParsePrivate(priv)
+		if err != nil {
+			t.Fatalf("ECDH private blob: %v", err)
+		}
+		gotPub, err := ParsePublic(pub)
+		if err != nil {
+			t.Fatalf("ECDH public blob: %v", err)
+		}
+		if !gotPriv.Public().(equaler).Equal(key.Public()) || !gotPub.(equaler).Equal(key.Public()) {
+			t.Fatal("an ECDH blob read as another key")
+		}
+	}
+	for group, want := range map[string]bool{"ECDSA": true, "ECDH": true, "RSA": false, "DH": false} {
+		if IsECC(group) != want {
+			t.Errorf("IsECC(%q) = %v, want %v", group, !want, want)
+		}
+	}
+	if PublicBlobType("ECDH") != ECCPublic || PrivateBlobType("ECDH") != ECCPrivate {
+		t.Error("an ECDH-group key is not read with the ECC blobs")
+	}
+}
+
 func TestPrivateBlobRoundTripsEveryKeyKind(t *testing.T) {
 	for _, key := range keys(t) {
 		typ, blob, err := EncodePrivate(key)

@@ -1,0 +1,38 @@
+package main
+
+import (
+	"io"
+
+	"golang.org/x/sys/windows"
+)
+
+// MessageBoxW flags and answers (winuser.h).
+const (
+	mbYesNo        = 0x00000004 // MB_YESNO
+	mbIconError    = 0x00000010 // MB_ICONERROR
+	mbIconQuestion = 0x00000020 // MB_ICONQUESTION
+	mbIconInfo     = 0x00000040 // MB_ICONINFORMATION
+	mbDefButton2   = 0x00000100 // MB_DEFBUTTON2: "No" is the default
+	mbSetForegrnd  = 0x00010000 // MB_SETFOREGROUND
+	mbTopmost      = 0x00040000 // MB_TOPMOST: above the installer's window
+	idYes          = 6          // IDYES
+)
+
+// askYesNo asks the user in a dialog whose default button is "No".
+func askYesNo(caption, text string, _ io.Reader, _ io.Writer) (bool, error) {
+	ret, err := windows.MessageBox(0, windows.StringToUTF16Ptr(text), windows.StringToUTF16Ptr(caption),
+		mbYesNo|mbIconQuestion|mbDefButton2|mbSetForegrnd|mbTopmost)
+	if ret == 0 {
+		return false, err
+	}
+	return ret == idYes, nil
+}
+
+// tell shows a message to the user.
+func tell(caption, text string, failed bool) {
+	icon := uint32(mbIconInfo)
+	if failed {
+		icon = mbIconError
+	}
+	_, _ = windows.MessageBox(0, windows.StringToUTF16Ptr(text), windows.StringToUTF16Ptr(caption), icon|mbSetForegrnd|mbTopmost)
+}
