@@ -35,7 +35,7 @@ type adminScreen struct {
 	selected int // index into users; -1 for none
 	table    *userTable
 	chosen   *widget.Label // names the selected ID next to the actions
-	why      *widget.Label // under them: why the admin's own ID has none
+	why      *paragraph    // under them: why the admin's own ID has none
 	status   *widget.Label
 	actions  map[string]*button
 }

@@ -159,9 +159,18 @@ func screenText(u *UI) string {
 	u.win.Canvas().Capture()
 	var b strings.Builder
 	last := ""
+	// A paragraph is written once, as set; the lines it broke it into are not.
+	lines := map[string]bool{}
 	for _, o := range objects(u) {
 		var s string
 		switch w := o.(type) {
+		case *paragraph:
+			if w.Visible() {
+				for _, l := range strings.Split(w.Text, "\n") {
+					lines[l] = true
+				}
+			}
+			s = w.source
 		case *widget.Label:
 			s = w.Text
 		case *widget.Hyperlink:
@@ -169,6 +178,9 @@ func screenText(u *UI) string {
 		case *widget.Check:
 			s = w.Text
 		case *canvas.Text:
+			if lines[w.Text] {
+				continue
+			}
 			s = w.Text
 		}
 		// A label draws its text again as canvas.Text: write it once.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -63,16 +62,15 @@ func (u *UI) confirm(title, text, action string, ok func()) {
 
 // errorLabel is the red line under a form that says why it was refused. Showing
 // the error in place, rather than in a dialog, keeps the typed ID in view.
-func errorLabel() *widget.Label {
-	l := widget.NewLabel("")
+func errorLabel() *paragraph {
+	l := newParagraph("")
 	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
 	l.Hide()
 	return l
 }
 
 // setError shows err's message in l, or hides l when err is nil.
-func (u *UI) setError(l *widget.Label, err error) {
+func (u *UI) setError(l *paragraph, err error) {
 	if err == nil {
 		l.Hide()
 		return

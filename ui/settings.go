@@ -116,7 +116,7 @@ func (u *UI) showSettings() {
 // applySettings opens the agent with the new configuration and store, and keeps
 // them (and for the next start) only if that worked; the language applies at once.
 // The opening runs off the UI thread, as at start, with busy showing it.
-func (u *UI) applySettings(configPath, store, lang string, errText *widget.Label, busy func(bool)) {
+func (u *UI) applySettings(configPath, store, lang string, errText *paragraph, busy func(bool)) {
 	if configPath == u.opts.ConfigPath && store == u.opts.Store && u.backend != nil {
 		u.applyLanguage(lang)
 		return

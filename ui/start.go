@@ -97,6 +97,7 @@ func (u *UI) showStart() {
 	}, func(res any, err error) {
 		if err != nil {
 			banner.Add(u.errorBanner(err))
+			u.relayout()
 			return
 		}
 		info := res.(startInfo)

@@ -241,9 +241,47 @@ func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus f
 	// Scroll both ways: a body wider than the window (a long table, a narrow window)
 	// scrolls sideways instead of widening the window past the screen; text that
 	// wraps still fills the window's width.
-	u.win.SetContent(container.NewBorder(top, nil, nil, nil, container.NewScroll(container.NewPadded(body))))
+	u.win.SetContent(container.New(settledLayout{}, container.NewBorder(top, nil, nil, nil, container.NewScroll(container.NewPadded(body)))))
 	if focus != nil {
 		u.win.Canvas().Focus(focus)
+	}
+}
+
+// settledLayout is the layout of the window's content: it lays the screen out
+// at the window's size, then once more. Text that wraps knows its height only
+// once it has its width, and Fyne's containers read a child's height before
+// they give it its width: after the window or a box took a new width, a
+// paragraph kept the height of its old width (a banner box 5 px too tall, or
+// a line cut off) until some later layout. The second pass, at the same
+// widths, reads the heights the first one settled.
+type settledLayout struct{}
+
+// MinSize implements fyne.Layout.
+func (settledLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	var min fyne.Size
+	for _, o := range objects {
+		min = min.Max(o.MinSize())
+	}
+	return min
+}
+
+// Layout implements fyne.Layout.
+func (settledLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objects {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+		o.Refresh() // lays every container out again, with the settled heights
+	}
+}
+
+// relayout settles the screen after part of it changed on its own (a banner
+// or a list that a background load filled in): the box that changed laid
+// itself out, but the boxes around it still hold their old heights.
+func (u *UI) relayout() {
+	if root, ok := u.win.Content().(*fyne.Container); ok {
+		for _, o := range root.Objects {
+			o.Refresh()
+		}
 	}
 }
 
@@ -269,6 +307,9 @@ func (u *UI) showDialog(d dialog.Dialog, width float32) {
 	})
 	d.Resize(fyne.NewSize(width, 0))
 	d.Show()
+	// Its paragraphs broke their lines at the dialog's width only as it was
+	// shown: size it again for the height they now need.
+	d.Resize(fyne.NewSize(width, 0))
 }
 
 // run does work on its own goroutine and hands its result to done on the UI
@@ -314,12 +355,9 @@ func section(title string, content ...fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewStack(bg, container.NewPadded(box))
 }
 
-// wrapped is a label that wraps at the window's width, for sentences.
-func wrapped(text string) *widget.Label {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
-	return l
-}
+// wrapped is a paragraph that wraps at the window's width by the rules of
+// Japanese line breaking, for sentences.
+func wrapped(text string) *paragraph { return newParagraph(text) }
 
 // buttons lays out a row of buttons at the trailing edge, as dialogs do.
 func buttons(objs ...fyne.CanvasObject) fyne.CanvasObject {
