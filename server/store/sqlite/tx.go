@@ -115,21 +115,21 @@ func (db *DB) View(ctx context.Context, fn func(store.Tx) error) (err error) {
 		return fmt.Errorf("wait for a read connection: %w", ctx.Err())
 	}
 	defer func() { db.readers <- rc }()
-	if _, err := rc.conn.ExecContext(ctx, `BEGIN`); err != nil {
+	if err := rc.stmts.exec(ctx, `BEGIN`); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	done := false
 	defer func() {
 		if !done {
-			rc.conn.ExecContext(context.Background(), `ROLLBACK`)
+			rc.stmts.exec(context.Background(), `ROLLBACK`)
 		}
 	}()
 	if err := fn(&tx{ctx: ctx, prep: rc.stmts.get}); err != nil {
 		return err
 	}
 	done = true
-	if _, err := rc.conn.ExecContext(context.Background(), `COMMIT`); err != nil {
-		rc.conn.ExecContext(context.Background(), `ROLLBACK`)
+	if err := rc.stmts.exec(context.Background(), `COMMIT`); err != nil {
+		rc.stmts.exec(context.Background(), `ROLLBACK`)
 		return fmt.Errorf("end read transaction: %w", err)
 	}
 	return nil
@@ -211,7 +211,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 			close(r.done)
 		}
 	}()
-	if _, err := db.wconn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	if err := db.wstmts.exec(ctx, `BEGIN IMMEDIATE`); err != nil {
 		for _, r := range group {
 			r.err = fmt.Errorf("begin transaction: %w", err)
 		}
@@ -226,7 +226,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 		if err := db.runInSavepoint(r); err != nil {
 			// The transaction is in an unknown state: nothing of the group
 			// is committed.
-			db.wconn.ExecContext(ctx, `ROLLBACK`)
+			db.wstmts.exec(ctx, `ROLLBACK`)
 			for _, o := range append(applied, group[i:]...) {
 				if !o.panicked {
 					o.err = fmt.Errorf("the write transaction failed: %w", err)
@@ -239,13 +239,13 @@ func (db *DB) commitGroup(group []*writeReq) {
 		}
 	}
 	if len(applied) == 0 {
-		if _, err := db.wconn.ExecContext(ctx, `ROLLBACK`); err != nil {
-			db.wconn.ExecContext(ctx, `ROLLBACK`)
+		if err := db.wstmts.exec(ctx, `ROLLBACK`); err != nil {
+			db.wstmts.exec(ctx, `ROLLBACK`)
 		}
 		return
 	}
-	if _, err := db.wconn.ExecContext(ctx, `COMMIT`); err != nil {
-		db.wconn.ExecContext(ctx, `ROLLBACK`)
+	if err := db.wstmts.exec(ctx, `COMMIT`); err != nil {
+		db.wstmts.exec(ctx, `ROLLBACK`)
 		for _, r := range applied {
 			r.err = fmt.Errorf("commit: %w", err)
 		}
@@ -261,7 +261,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 // savepoint itself could not be made, released or rolled back to.
 func (db *DB) runInSavepoint(r *writeReq) error {
 	ctx := context.Background()
-	if _, err := db.wconn.ExecContext(ctx, `SAVEPOINT inkan_update`); err != nil {
+	if err := db.wstmts.exec(ctx, `SAVEPOINT inkan_update`); err != nil {
 		return err
 	}
 	t := &tx{ctx: context.WithoutCancel(r.ctx), prep: db.wstmts.get}
@@ -274,11 +274,11 @@ func (db *DB) runInSavepoint(r *writeReq) error {
 		r.err = r.fn(t)
 	}()
 	if r.err != nil || r.panicked {
-		if _, err := db.wconn.ExecContext(ctx, `ROLLBACK TO inkan_update`); err != nil {
+		if err := db.wstmts.exec(ctx, `ROLLBACK TO inkan_update`); err != nil {
 			return fmt.Errorf("roll back to savepoint: %w", err)
 		}
 	}
-	if _, err := db.wconn.ExecContext(ctx, `RELEASE inkan_update`); err != nil {
+	if err := db.wstmts.exec(ctx, `RELEASE inkan_update`); err != nil {
 		return fmt.Errorf("release savepoint: %w", err)
 	}
 	return nil
@@ -306,6 +306,18 @@ func (c *stmtCache) get(q string) (*sql.Stmt, error) {
 	}
 	c.stmts[q] = st
 	return st, nil
+}
+
+// exec runs q, a statement without arguments or rows such as BEGIN or
+// RELEASE, through its prepared statement: the transaction control of every
+// View and Update, which would otherwise be parsed again each time.
+func (c *stmtCache) exec(ctx context.Context, q string) error {
+	st, err := c.get(q)
+	if err != nil {
+		return err
+	}
+	_, err = st.ExecContext(ctx)
+	return err
 }
 
 func (c *stmtCache) close() error {
