@@ -206,23 +206,19 @@ func (s *Service) readPickup(ctx context.Context, loginID string) (pickupSnapsho
 	return snap, nil
 }
 
-// presignRenewal reads the ID of the presented certificate and presigns its
-// renewal. The signature of current was checked by the caller.
-func (s *Service) presignRenewal(ctx context.Context, current *x509.Certificate, csr *x509.CertificateRequest, now time.Time) *presigned {
-	var pre *presigned
-	s.Store.View(ctx, func(tx store.Tx) error {
-		u, _, err := s.identifyStored(tx, current)
-		if err != nil {
-			return err
-		}
-		c, err := tx.Contract(u.ContractID)
-		if err != nil {
-			return err
-		}
-		pre = s.presign(u, c, &store.Certificate{IssuedAt: now}, csr, now)
+// presignRenewal presigns the renewal of current, whose signature the caller
+// checked (so this CA issued it), from the subject current carries: the ID,
+// role and contract it was issued for, which are what the records give in the
+// common case. It reads no records; the transaction recomputes the subject
+// from them and signs anew if anything changed since (issueX509).
+func (s *Service) presignRenewal(current *x509.Certificate, csr *x509.CertificateRequest, now time.Time) *presigned {
+	subj, err := wire.SubjectOf(current)
+	if err != nil {
 		return nil
-	})
-	return pre
+	}
+	u := store.User{LoginID: subj.LoginID, Role: subj.Role}
+	c := store.Contract{ID: subj.ContractID, Name: subj.ContractName}
+	return s.presign(u, c, &store.Certificate{IssuedAt: now}, csr, now)
 }
 
 // Pickup (取得) signs the certificate waiting for loginID, for the key in csrDER,
@@ -310,7 +306,7 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 		return nil, fmt.Errorf("renew certificate: %w", ErrUnknownIssuer)
 	}
 	now := s.now()
-	pre := s.presignRenewal(ctx, current, csr, now)
+	pre := s.presignRenewal(current, csr, now)
 	var cert *x509.Certificate
 	var loginID string
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
