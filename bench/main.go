@@ -1,13 +1,14 @@
 // Command bench measures the Inkan server against the limits of the machine it
 // runs on, in one run (issue 14): bare Go TLS 1.3 mTLS handshakes per second
-// with P-256 certificates and P-256 certificate signatures per second, then
-// Inkan's renewal, login and pickup at 8 and 32 concurrent clients, in
-// interleaved rounds. It prints each figure's median and spread (min-max over
-// the rounds) and ratios taken round by round against the limit
-// 1/(1/handshakes + 1/signatures) and against bare handshakes, and writes the
-// raw rounds as JSON to bench/results/.
+// with P-256 certificates, P-256 certificate signatures per second and one
+// HTTPS call to an empty handler over a new mTLS connection, then Inkan's
+// renewal, login and pickup at 8 and 32 concurrent clients, in interleaved
+// rounds. It prints each figure's median and spread (min-max over the rounds),
+// the process CPU time per operation, and ratios taken round by round against
+// the limit 1/(1/handshakes + 1/signatures) and against bare handshakes, and
+// writes the raw rounds as JSON to bench/results/.
 //
-//	go run ./bench [-rounds 5] [-out bench/results]
+//	go run ./bench [-rounds 5] [-out bench/results] [-cpuprofile DIR]
 //
 // Everything runs in this one process on 127.0.0.1, clients included, as the
 // baselines do: the ratios compare like with like. Keys and CSRs are made
@@ -38,10 +39,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/smallstep/pkcs7"
@@ -66,11 +69,15 @@ type measurement struct {
 	PerSecond   float64 `json:"per_second"`
 	P50ms       float64 `json:"p50_ms"`
 	P99ms       float64 `json:"p99_ms"`
+	// CPUms is the CPU time of the whole process (clients, server, GC) per
+	// operation: a figure that, unlike the rate, holds up on a loaded machine.
+	CPUms float64 `json:"cpu_ms_per_op"`
 }
 
 func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds")
 	out := flag.String("out", "bench/results", "directory for the raw rounds")
+	profiles := flag.String("cpuprofile", "", "directory for a CPU profile of each figure in each round (NAME-cC-rR.pprof; go tool pprof merges several)")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -81,16 +88,26 @@ func main() {
 	var all []measurement
 	for r := 1; r <= *rounds; r++ {
 		for _, c := range concurrencies {
-			for _, m := range []measurement{
-				base.handshakes(c, 1500),
-				base.signatures(c, 3000),
-				b.renewals(c, 500),
-				b.logins(c, 500),
-				b.pickups(c, 300),
+			for _, part := range []struct {
+				name string
+				run  func() measurement
+			}{
+				{"handshake", func() measurement { return base.handshakes(c, 1500) }},
+				{"signature", func() measurement { return base.signatures(c, 3000) }},
+				{"https", func() measurement { return base.https(c, 1000) }},
+				{"renewal", func() measurement { return b.renewals(c, 500) }},
+				{"login", func() measurement { return b.logins(c, 500) }},
+				{"pickup", func() measurement { return b.pickups(c, 300) }},
 			} {
+				var m measurement
+				if *profiles != "" {
+					m = profiled(filepath.Join(*profiles, fmt.Sprintf("%s-c%d-r%d.pprof", part.name, c, r)), part.run)
+				} else {
+					m = part.run()
+				}
 				m.Round = r
 				all = append(all, m)
-				log.Printf("round %d  %-10s c=%-2d %8.0f/s  p50 %6.1f ms  p99 %6.1f ms", r, m.Name, c, m.PerSecond, m.P50ms, m.P99ms)
+				log.Printf("round %d  %-10s c=%-2d %8.0f/s  p50 %6.1f ms  p99 %6.1f ms  CPU %5.2f ms/op", r, m.Name, c, m.PerSecond, m.P50ms, m.P99ms, m.CPUms)
 			}
 		}
 	}
@@ -109,10 +126,28 @@ func main() {
 	fmt.Printf("\nraw rounds: %s\n", name)
 }
 
+// profiled runs part with the CPU profiler writing to path.
+func profiled(path string, part func() measurement) measurement {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	return part()
+}
+
 // --- the bare baselines
 
 type bareTLS struct {
 	addr       string
+	httpsURL   string // the same TLS, answering every POST with {} (plain net/http)
 	clientConf *tls.Config
 	caKey      *ecdsa.PrivateKey
 	caCert     *x509.Certificate
@@ -165,7 +200,17 @@ func newBareTLS() *bareTLS {
 			}()
 		}
 	}()
-	return &bareTLS{addr: ln.Addr().String(), caKey: caKey, caCert: caCert,
+	hln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	empty := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, "{}")
+	})
+	go (&http.Server{Handler: empty}).Serve(tls.NewListener(hln, srvConf))
+	return &bareTLS{addr: ln.Addr().String(), httpsURL: "https://" + hln.Addr().String(), caKey: caKey, caCert: caCert,
 		clientConf: &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, Certificates: []tls.Certificate{leaf(x509.ExtKeyUsageClientAuth, false)}}}
 }
 
@@ -176,6 +221,29 @@ func (b *bareTLS) handshakes(c, n int) measurement {
 			return err
 		}
 		return conn.Close()
+	})
+}
+
+// https is one HTTP request and answer over a new mTLS connection to an empty
+// handler, with the client Inkan's figures use (a new http.Transport, no
+// keep-alive): what any HTTPS API call costs before it does anything, so the
+// ceiling of a login measured this way against bare handshakes.
+func (b *bareTLS) https(c, n int) measurement {
+	body := `{"password":"Bench-login00-2026"}`
+	return run("https", c, n, func(_, _ int) error {
+		client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: b.clientConf, DisableKeepAlives: true}}
+		res, err := client.Post(b.httpsURL, "application/json", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if _, err := io.ReadAll(res.Body); err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("empty handler: %d", res.StatusCode)
+		}
+		return nil
 	})
 }
 
@@ -454,6 +522,7 @@ func run(name string, c, n int, op func(worker, i int) error) measurement {
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
+	cpu0 := cpuTime()
 	start := time.Now()
 	for w := range c {
 		wg.Add(1)
@@ -475,13 +544,23 @@ func run(name string, c, n int, op func(worker, i int) error) measurement {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	if err, _ := failed.Load().(error); err != nil {
 		log.Fatalf("%s c=%d: %v", name, c, err)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	return measurement{Name: name, Concurrency: c, Ops: n, Seconds: elapsed.Seconds(), PerSecond: float64(n) / elapsed.Seconds(),
-		P50ms: ms(lat[n/2]), P99ms: ms(lat[n*99/100])}
+		P50ms: ms(lat[n/2]), P99ms: ms(lat[n*99/100]), CPUms: ms(cpu) / float64(n)}
+}
+
+// cpuTime is the CPU time this process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		log.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // --- the report
@@ -512,19 +591,19 @@ func report(all []measurement) {
 		return m
 	}
 	fmt.Printf("\n%s, %s, GOMAXPROCS %d, %s\n\n", time.Now().UTC().Format("2006-01-02"), machine(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Println("| figure | c | median /s | spread /s | p50 ms | p99 ms | ratio to limit 1/(1/hs+1/sig) | ratio to bare handshakes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|")
+	fmt.Println("| figure | c | median /s | spread /s | p50 ms | p99 ms | CPU ms/op | ratio to limit 1/(1/hs+1/sig) | ratio to bare handshakes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
 	for _, c := range concurrencies {
 		hs, sig := get("handshake", c), get("signature", c)
-		for _, name := range []string{"handshake", "signature", "renewal", "login", "pickup"} {
+		for _, name := range []string{"handshake", "signature", "https", "renewal", "login", "pickup"} {
 			ms := get(name, c)
-			var rates, p50, p99, toLimit, toHS []float64
+			var rates, p50, p99, cpu, toLimit, toHS []float64
 			for r, m := range ms {
-				rates, p50, p99 = append(rates, m.PerSecond), append(p50, m.P50ms), append(p99, m.P99ms)
+				rates, p50, p99, cpu = append(rates, m.PerSecond), append(p50, m.P50ms), append(p99, m.P99ms), append(cpu, m.CPUms)
 				limit := 1 / (1/hs[r].PerSecond + 1/sig[r].PerSecond)
 				toLimit, toHS = append(toLimit, m.PerSecond/limit), append(toHS, m.PerSecond/hs[r].PerSecond)
 			}
-			fmt.Printf("| %s | %d | %.0f | %s | %.1f | %.1f | %.2f× | %.2f× |\n", name, c, median(rates), spread(rates), median(p50), median(p99), median(toLimit), median(toHS))
+			fmt.Printf("| %s | %d | %.0f | %s | %.1f | %.1f | %.2f | %.2f× | %.2f× |\n", name, c, median(rates), spread(rates), median(p50), median(p99), median(cpu), median(toLimit), median(toHS))
 		}
 	}
 	var r8, r32 []float64
@@ -533,6 +612,14 @@ func report(all []measurement) {
 		r8 = append(r8, get("renewal", 8)[r].PerSecond)
 	}
 	fmt.Printf("\nrenewal c=32 / c=8: %.2f×\n", median(r32)/median(r8))
+	for _, c := range concurrencies {
+		hs, https, login := get("handshake", c), get("https", c), get("login", c)
+		var ceiling, toHTTPS []float64
+		for r, m := range login {
+			ceiling, toHTTPS = append(ceiling, https[r].PerSecond/hs[r].PerSecond), append(toHTTPS, m.PerSecond/https[r].PerSecond)
+		}
+		fmt.Printf("c=%d: an empty HTTPS call is %.2f× bare handshakes; login is %.2f× the empty HTTPS call\n", c, median(ceiling), median(toHTTPS))
+	}
 }
 
 func machine() string {
