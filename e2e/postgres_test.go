@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -176,7 +177,7 @@ func TestDemoBankMigratedToPostgresLogsIn(t *testing.T) {
 	// Without a running server, into the empty database.
 	out := run(t, 0, "", srv, "--data", data, "db", "migrate", "--to", target)
 	t.Logf("db migrate:\n%s", out)
-	for _, want := range []string{"certificates            4          4", "users                   4          4", "CRL entries identical", "signed CRLs from SQLite and PostgreSQL list the same certificates, the number growing on"} {
+	for _, want := range []string{"certificates            4          4", "users                   4          4", "CRL entries identical", "PostgreSQL serves the very CRL SQLite served, byte for byte"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("db migrate output lacks %q:\n%s", want, out)
 		}
@@ -203,8 +204,8 @@ func TestDemoBankMigratedToPostgresLogsIn(t *testing.T) {
 // wrong passwords for one ID arrive spread over all three. Afterwards no ID
 // has two live certificates, every certificate a PC was given is in the
 // database as given, the lockout fired once at exactly the limit, every
-// revocation is in every server's next CRL and OCSP answer, and the CRL
-// number grew with each change.
+// revocation is in every server's next CRL and OCSP answer, every server
+// serves the same CRL, and the CRL number grew with each change.
 func TestThreeServersOnOnePostgreSQLBehaveAsOne(t *testing.T) {
 	dbURL := testdb.PostgresURL(t)
 	bin := binaries(t)
@@ -415,14 +416,19 @@ func TestThreeServersOnOnePostgreSQLBehaveAsOne(t *testing.T) {
 		t.Fatalf("%d certificates given, want %d", len(given), 2*n)
 	}
 
-	// Every server's next CRL and OCSP answer has every revocation; then each
-	// further revocation, through one server, is in the next CRL of the next
-	// one under a greater number.
+	// Every server's next CRL and OCSP answer has every revocation; every
+	// server serves one and the same CRL (the one stored in the database),
+	// asked one after another or twelve at once, and signs no new one while
+	// nothing changes. Then each further revocation, through one server, is in
+	// the next CRL of every server, the same on all, under a greater number.
 	issuer := readCert(t, filepath.Join(dir, "issuing-ca.crt"))
 	client := tlsClient(t, filepath.Join(dir, "root-ca.crt"))
-	var last int64
+	first := fetchCRL(t, client, urls[0])
 	for i, u := range urls {
 		crl := fetchCRL(t, client, u)
+		if !bytes.Equal(crl.Raw, first.Raw) {
+			t.Fatalf("server %d serves CRL %v, server 0 CRL %v: not the one shared CRL", i, crl.Number, first.Number)
+		}
 		for _, c := range revoked {
 			if !crlHas(crl, c.SerialNumber) {
 				t.Fatalf("server %d's CRL lacks %x, revoked through another", i, c.SerialNumber)
@@ -431,14 +437,34 @@ func TestThreeServersOnOnePostgreSQLBehaveAsOne(t *testing.T) {
 				t.Fatalf("server %d's OCSP answers %d for %x, revoked through another", i, st, c.SerialNumber)
 			}
 		}
-		last = max(last, crl.Number.Int64())
 	}
+	last := first.Number.Int64()
 	for k := 1; k <= 3; k++ {
 		id := fmt.Sprintf("ippan%02d", k)
 		if _, err := pcOn(k, adminStore).RevokeCertificate(ctx, sess, id); err != nil {
 			t.Fatal(err)
 		}
-		crl := fetchCRL(t, client, urls[(k+1)%3])
+		crls := make([]*x509.RevocationList, 12)
+		errs := make([]error, len(crls))
+		var wg sync.WaitGroup
+		for i := range crls {
+			wg.Go(func() { crls[i], errs[i] = getCRL(client, urls[(k+i)%3]) })
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		crl := crls[0]
+		for i, c := range crls {
+			if c == nil || !bytes.Equal(c.Raw, crl.Raw) {
+				t.Fatalf("12 GETs at once over 3 servers after a revocation: answer %d is not the CRL of answer 0 (%v): each number must name one CRL", i, crl.Number)
+			}
+		}
+		for i, u := range urls {
+			if again := fetchCRL(t, client, u); !bytes.Equal(again.Raw, crl.Raw) {
+				t.Fatalf("server %d signed CRL %v without a change since CRL %v", i, again.Number, crl.Number)
+			}
+		}
 		if crl.Number.Int64() <= last {
 			t.Fatalf("CRL number %d after a revocation, the last one was %d", crl.Number.Int64(), last)
 		}
@@ -492,20 +518,25 @@ func tlsClient(t *testing.T, rootPath string) *http.Client {
 
 func fetchCRL(t *testing.T, c *http.Client, base string) *x509.RevocationList {
 	t.Helper()
-	resp, err := c.Get(base + "/crl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	der, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s/crl: %d %v", base, resp.StatusCode, err)
-	}
-	crl, err := x509.ParseRevocationList(der)
+	crl, err := getCRL(c, base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return crl
+}
+
+// getCRL is GET BASE/crl, parsed.
+func getCRL(c *http.Client, base string) (*x509.RevocationList, error) {
+	resp, err := c.Get(base + "/crl")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	der, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s/crl: %d %v", base, resp.StatusCode, err)
+	}
+	return x509.ParseRevocationList(der)
 }
 
 func crlHas(crl *x509.RevocationList, serial *big.Int) bool {

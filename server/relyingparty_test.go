@@ -258,13 +258,19 @@ func requestWithNonce(t *testing.T, cert, issuer *x509.Certificate, nonceHex str
 	return b.BytesOrPanic()
 }
 
+// TestCRLNumberIsNeverReusedAfterARestart: a restarted server (a new
+// process, nothing in memory) serves the CRL stored under the current number
+// byte for byte, never another CRL under that number; after a change it signs
+// one under a higher number.
 func TestCRLNumberIsNeverReusedAfterARestart(t *testing.T) {
 	e := newEnv(t)
-	e.contract("Sato Shoji", "admin1")
+	cid := e.contract("Sato Shoji", "admin1")
+	e.user(cid, "general1", wire.RoleGeneral)
 	e.pickup("admin1", pw("admin1"))
+	e.pickup("general1", pw("general1"))
 	before := e.fetchCRL()
-	// A restart with no change: a new process, nothing cached, the same records.
-	for range 2 {
+	restarted := func() *x509.RevocationList {
+		t.Helper()
 		again, err := Open(e.dir, Options{Now: e.clock.Now})
 		if err != nil {
 			t.Fatal(err)
@@ -280,9 +286,18 @@ func TestCRLNumberIsNeverReusedAfterARestart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if crl.Number.Cmp(before.Number) <= 0 {
-			t.Fatalf("CRL signed after a restart under number %v, not above %v", crl.Number, before.Number)
+		return crl
+	}
+	e.clock.Advance(time.Minute) // a CRL signed again now would differ in thisUpdate
+	for range 2 {
+		if crl := restarted(); !bytes.Equal(crl.Raw, before.Raw) {
+			t.Fatalf("after a restart with no change: CRL %v, not the stored CRL %v", crl.Number, before.Number)
 		}
-		before = crl
+	}
+	if err := e.op.RevokeCertificate(e.ctx, "general1"); err != nil {
+		t.Fatal(err)
+	}
+	if crl := restarted(); crl.Number.Cmp(before.Number) <= 0 || len(crl.RevokedCertificateEntries) != len(before.RevokedCertificateEntries)+1 {
+		t.Fatalf("after a revocation and a restart: CRL %v with %d entries, want above %v with %d", crl.Number, len(crl.RevokedCertificateEntries), before.Number, len(before.RevokedCertificateEntries)+1)
 	}
 }

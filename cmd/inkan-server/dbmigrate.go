@@ -63,10 +63,15 @@ SQLite database first; afterwards set database.url in config.json (or pass
 				if err != nil {
 					return fmt.Errorf("sign the CRL from PostgreSQL: %w", err)
 				}
-				if err := sameCRL(before, after); err != nil {
+				same, err := sameCRL(before, after)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(&b, "signed CRLs from SQLite and PostgreSQL list the same certificates, the number growing on\n")
+				if same {
+					fmt.Fprintf(&b, "PostgreSQL serves the very CRL SQLite served, byte for byte\n")
+				} else {
+					fmt.Fprintf(&b, "signed CRLs from SQLite and PostgreSQL list the same certificates, the number growing on\n")
+				}
 			}
 			fmt.Fprintf(&b, "next: set \"database\": {\"url\": %q} in config.json (or serve --db) and start the servers\n", postgres.Redact(to))
 			return c.print(map[string]any{"from": path, "to": postgres.Redact(to), "source": rep.Source, "target": rep.Target, "crl_number": rep.CRLNumber}, b.String())
@@ -111,29 +116,34 @@ func (c *cli) crlFrom(ctx context.Context, d server.DatabaseConfig, passFile str
 	return s.CRL(ctx)
 }
 
-// sameCRL compares the CRL signed from SQLite before the copy with the one
-// signed from PostgreSQL after it: the same entries, and a greater number
-// (every CRL signed takes a new number, which the copy carried over).
-func sameCRL(a, b []byte) error {
+// sameCRL compares the CRL served from SQLite before the copy with the one
+// served from PostgreSQL after it: the stored CRL itself, which came across
+// (same is true), or one signed afresh under a greater number (every CRL
+// signed takes a new number, which the copy carried over) with the same
+// entries.
+func sameCRL(a, b []byte) (same bool, err error) {
 	x, err := x509.ParseRevocationList(a)
 	if err != nil {
-		return err
+		return false, err
 	}
 	y, err := x509.ParseRevocationList(b)
 	if err != nil {
-		return err
+		return false, err
+	}
+	if y.Number.Cmp(x.Number) == 0 && bytes.Equal(a, b) {
+		return true, nil
 	}
 	if y.Number.Cmp(x.Number) <= 0 {
-		return fmt.Errorf("the CRL from PostgreSQL has number %s, not above SQLite's %s: the CRL number did not come across", y.Number, x.Number)
+		return false, fmt.Errorf("the CRL from PostgreSQL has number %s, SQLite's %s, and they differ: the CRL number did not come across", y.Number, x.Number)
 	}
 	if len(x.RevokedCertificateEntries) != len(y.RevokedCertificateEntries) {
-		return fmt.Errorf("the CRL from PostgreSQL lists %d certificates, SQLite's %d", len(y.RevokedCertificateEntries), len(x.RevokedCertificateEntries))
+		return false, fmt.Errorf("the CRL from PostgreSQL lists %d certificates, SQLite's %d", len(y.RevokedCertificateEntries), len(x.RevokedCertificateEntries))
 	}
 	for i, e := range x.RevokedCertificateEntries {
 		f := y.RevokedCertificateEntries[i]
 		if e.SerialNumber.Cmp(f.SerialNumber) != 0 || !e.RevocationTime.Equal(f.RevocationTime) || e.ReasonCode != f.ReasonCode || !bytes.Equal(e.Raw, f.Raw) {
-			return fmt.Errorf("CRL entry %d differs: %x at %s in SQLite, %x at %s in PostgreSQL", i, e.SerialNumber, e.RevocationTime, f.SerialNumber, f.RevocationTime)
+			return false, fmt.Errorf("CRL entry %d differs: %x at %s in SQLite, %x at %s in PostgreSQL", i, e.SerialNumber, e.RevocationTime, f.SerialNumber, f.RevocationTime)
 		}
 	}
-	return nil
+	return false, nil
 }

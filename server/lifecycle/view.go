@@ -182,53 +182,118 @@ func (s *Service) User(ctx context.Context, a Actor, loginID string) (wire.User,
 	return out, nil
 }
 
-// crlCache is the last CRL signed for each issuing CA, kept until the records
-// change (the CRL number moves on) or until half its validity has passed.
+// crlCache keeps, for each issuing CA, the DER of the stored CRL this
+// process last served, so that a GET reads only the CRL's number from the
+// database while it is current; signing serializes this process's signers
+// (across processes the database's lock does).
 type crlCache struct {
 	mu      sync.Mutex
-	issuers map[string]*cachedCRL
+	issuers map[string]store.SignedCRL
+	signing sync.Mutex
 }
 
-type cachedCRL struct {
-	number  int64
-	der     []byte
-	refresh time.Time
+func (c *crlCache) get(issuer string, number int64) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if k, ok := c.issuers[issuer]; ok && k.Number == number {
+		return k.DER
+	}
+	return nil
+}
+
+func (c *crlCache) put(crl store.SignedCRL) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.issuers == nil {
+		c.issuers = map[string]store.SignedCRL{}
+	}
+	c.issuers[crl.Issuer] = crl
+}
+
+// crlCurrent reports whether stored CRL c still serves: it lists every
+// change (its number is above the last change's) and is younger than half
+// its validity.
+func crlCurrent(c store.SignedCRL, lastChange int64, now time.Time) bool {
+	return c.DER != nil && c.Number > lastChange && now.Before(c.ThisUpdate.Add(ca.CRLValidity/2))
 }
 
 // CRL returns the current DER CRL of issuer (the current issuing CA or a
 // retired one): every certificate it issued that was picked up and then
-// revoked or superseded. It is signed again only when the records changed
-// since (every such change bumps the CRL number in its own transaction, by this
-// process or the CLI) or when half of the last one's validity has passed. Every
-// signing takes a new number from the store, in the same transaction that reads
-// the entries, so no two CRLs ever share a number, across restarts and across
-// several servers on one database.
+// revoked or superseded.
+//
+// The CRL is kept in the store, so that every server sharing the database
+// serves the same one: the same bytes under one number, whichever server a
+// relying party asks. It is signed again only when the records changed since
+// (every such change bumps the CRL number in its own transaction, on any
+// server or the CLI) or when half of its validity has passed; the server that
+// finds it so signs the next one, in a transaction that holds the store's CRL
+// counter, takes a new number there, and stores the CRL before it commits,
+// while the others wait for it and then serve what it stored. No two CRLs
+// ever share a number, across restarts and across several servers.
 func (s *Service) CRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 	now := s.now()
-	var number int64
+	var stored store.SignedCRL
+	var lastChange int64
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
-		number, err = tx.CRLNumber()
-		return err
+		if lastChange, err = tx.LastCRLChange(); err != nil {
+			return fmt.Errorf("read the CRL number: %w", err)
+		}
+		stored, err = tx.SignedCRLInfo(issuer.ID())
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read the stored CRL: %w", err)
+		}
+		if stored.DER = s.crl.get(issuer.ID(), stored.Number); stored.DER != nil {
+			return nil
+		}
+		if stored, err = tx.SignedCRL(issuer.ID()); err != nil {
+			return fmt.Errorf("read the stored CRL: %w", err)
+		}
+		if !s.signedBy(issuer, stored) {
+			stored.DER = nil // not this CA's: sign one that is
+		}
+		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read the CRL number: %w", err)
+		return nil, err
 	}
-	s.crl.mu.Lock()
-	defer s.crl.mu.Unlock()
-	if c := s.crl.issuers[issuer.ID()]; c != nil && c.number == number && now.Before(c.refresh) {
-		return c.der, nil
+	if crlCurrent(stored, lastChange, now) {
+		s.crl.put(stored)
+		return stored.DER, nil
 	}
-	var entries []ca.Withdrawn
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		var err error
-		if number, err = tx.NextCRLNumber(); err != nil {
-			return err
+	return s.signCRL(ctx, issuer, now)
+}
+
+// signCRL signs and stores issuer's next CRL, unless another server or
+// goroutine did while this one waited for the store's CRL counter.
+func (s *Service) signCRL(ctx context.Context, issuer *ca.Issuer, now time.Time) ([]byte, error) {
+	s.crl.signing.Lock()
+	defer s.crl.signing.Unlock()
+	var crl store.SignedCRL
+	err := s.Store.Update(ctx, func(tx store.Tx) error {
+		lastChange, err := tx.LastCRLChange() // holds the counter: one signer at a time
+		if err != nil {
+			return fmt.Errorf("read the CRL number: %w", err)
+		}
+		crl, err = tx.SignedCRL(issuer.ID())
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read the stored CRL: %w", err)
+		}
+		if err == nil && crlCurrent(crl, lastChange, now) && s.signedBy(issuer, crl) {
+			return nil // signed while we waited
+		}
+		number, err := tx.NextCRLNumber()
+		if err != nil {
+			return fmt.Errorf("take a CRL number: %w", err)
 		}
 		certs, err := tx.WithdrawnCertificates()
 		if err != nil {
 			return err
 		}
+		var entries []ca.Withdrawn
 		for _, c := range certs {
 			serial, ok := new(big.Int).SetString(c.Serial, 16)
 			if !ok {
@@ -239,20 +304,27 @@ func (s *Service) CRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 			}
 			entries = append(entries, ca.Withdrawn{Serial: serial, RevokedAt: *c.WithdrawnAt, Reason: reasonOf(c.Status)})
 		}
+		der, err := s.CA.CRL(issuer, entries, number, now)
+		if err != nil {
+			return err
+		}
+		crl = store.SignedCRL{Issuer: issuer.ID(), Number: number, ThisUpdate: now, DER: der}
+		if err := tx.PutSignedCRL(crl); err != nil {
+			return fmt.Errorf("store CRL %d: %w", number, err)
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("build CRL: %w", err)
 	}
-	der, err := s.CA.CRL(issuer, entries, number, now)
-	if err != nil {
-		return nil, err
-	}
-	if s.crl.issuers == nil {
-		s.crl.issuers = map[string]*cachedCRL{}
-	}
-	s.crl.issuers[issuer.ID()] = &cachedCRL{number: number, der: der, refresh: now.Add(ca.CRLValidity / 2)}
-	return der, nil
+	s.crl.put(crl)
+	return crl.DER, nil
+}
+
+// signedBy reports whether the stored CRL c is one that issuer signed.
+func (s *Service) signedBy(issuer *ca.Issuer, c store.SignedCRL) bool {
+	crl, err := x509.ParseRevocationList(c.DER)
+	return err == nil && crl.CheckSignatureFrom(issuer.Cert) == nil
 }
 
 // issuedBy reports whether the certificate of record c was signed by issuer.

@@ -98,6 +98,18 @@ type Tx interface {
 	// implementation may wait until commit, so that concurrent changes hold
 	// the counter only for their commit.
 	BumpCRLNumber() error
+	// LastCRLChange is the CRL number that the last BumpCRLNumber reached: a
+	// CRL numbered above it lists every change so far. Inside Update it takes
+	// the CRL counter until the transaction ends (as NextCRLNumber does), so
+	// that of several servers one at a time decides to sign a new CRL.
+	LastCRLChange() (int64, error)
+	// SignedCRLInfo is the CRL of issuer that PutSignedCRL stored last,
+	// without its DER; SignedCRL is the same with it. ErrNotFound when none.
+	SignedCRLInfo(issuer string) (SignedCRL, error)
+	SignedCRL(issuer string) (SignedCRL, error)
+	// PutSignedCRL stores c as issuer's CRL in place of the one before, which
+	// must have had a lower number (else ErrConflict).
+	PutSignedCRL(c SignedCRL) error
 	// ActiveCertificatesExpiringBy lists the active certificates whose NotAfter is at or before t.
 	ActiveCertificatesExpiringBy(t time.Time) ([]Certificate, error)
 
@@ -174,6 +186,16 @@ type Certificate struct {
 	// RenewalOf is, for an issuance made by a renewal, the ID of the certificate
 	// it replaced; nil for an issuance opened by an issue or reissue. Set on insert.
 	RenewalOf *int64
+}
+
+// SignedCRL is a CRL that one server signed and every server sharing the
+// database serves, so that relying parties see one CRL per number whichever
+// server they ask.
+type SignedCRL struct {
+	Issuer     string // the issuing CA's ID
+	Number     int64
+	ThisUpdate time.Time
+	DER        []byte
 }
 
 // Session is a logged-in user.

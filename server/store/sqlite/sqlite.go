@@ -395,10 +395,42 @@ func (t *tx) NextCRLNumber() (int64, error) {
 	return n, notFound(err)
 }
 
-// BumpCRLNumber increments the CRL number at once: SQLite has one writer,
-// which holds the whole transaction anyway.
+// BumpCRLNumber increments the CRL number at once, and records it as the
+// last change: SQLite has one writer, which holds the whole transaction anyway.
 func (t *tx) BumpCRLNumber() error {
-	_, err := t.NextCRLNumber()
+	return mustAffect(t.exec(`UPDATE crl_number SET number = number + 1, changed = number + 1 WHERE id = 1`))
+}
+
+// LastCRLChange needs no lock of its own: SQLite's one writer runs one Update at a time.
+func (t *tx) LastCRLChange() (int64, error) {
+	var n int64
+	err := t.queryRow(`SELECT changed FROM crl_number WHERE id = 1`).Scan(&n)
+	return n, notFound(err)
+}
+
+func (t *tx) SignedCRLInfo(issuer string) (store.SignedCRL, error) {
+	c := store.SignedCRL{Issuer: issuer}
+	var at int64
+	err := t.queryRow(`SELECT number, this_update FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &at)
+	c.ThisUpdate = fromDB(at)
+	return c, notFound(err)
+}
+
+func (t *tx) SignedCRL(issuer string) (store.SignedCRL, error) {
+	c := store.SignedCRL{Issuer: issuer}
+	var at int64
+	err := t.queryRow(`SELECT number, this_update, der FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &at, &c.DER)
+	c.ThisUpdate = fromDB(at)
+	return c, notFound(err)
+}
+
+func (t *tx) PutSignedCRL(c store.SignedCRL) error {
+	err := mustAffect(t.exec(`INSERT INTO crls (issuer, number, this_update, der) VALUES (?, ?, ?, ?)
+		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update, der = excluded.der
+		WHERE crls.number < excluded.number`, c.Issuer, c.Number, toDB(c.ThisUpdate), c.DER))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ErrConflict // a CRL with this number or a higher one is stored already
+	}
 	return err
 }
 

@@ -43,6 +43,7 @@ func Run(t *testing.T, newDB NewDB) {
 		{"CertificateLists", testCertificateLists},
 		{"CRLNumberOnlyGrows", testCRLNumber},
 		{"CRLNumberUnderConcurrentWriters", testCRLNumberConcurrent},
+		{"SignedCRLSharedAndSignedByOneAtATime", testSignedCRL},
 		{"Sessions", testSessions},
 		{"ExpiredSessionsPurged", testExpiredSessions},
 		{"Mail", testMail},
@@ -511,6 +512,100 @@ func testCRLNumber(t *testing.T, open Opener) {
 	mustErr(t, "rolled-back bump", err, errBack)
 	if n := crlNumber(t, s); n != first+3 {
 		t.Fatalf("CRL number after a rolled-back bump: %d, want %d", n, first+3)
+	}
+}
+
+// testSignedCRL: a change moves LastCRLChange to its number and taking a
+// number does not; a stored CRL is seen through another handle, is replaced
+// only by a higher number, and an Update that read LastCRLChange holds the
+// counter: another handle's Update reading it waits, then sees what the
+// first stored.
+func testSignedCRL(t *testing.T, open Opener) {
+	a, b := open(t), open(t)
+	changed := func(s store.Store) (n int64) {
+		view(t, s, func(tx store.Tx) (err error) { n, err = tx.LastCRLChange(); return })
+		return n
+	}
+	if c, n := changed(a), crlNumber(t, a); c != n {
+		t.Fatalf("a new database: last CRL change %d, CRL number %d; want them equal", c, n)
+	}
+	var bumped, taken int64
+	update(t, a, func(tx store.Tx) error {
+		if err := tx.BumpCRLNumber(); err != nil {
+			return err
+		}
+		var err error
+		if bumped, err = tx.LastCRLChange(); err != nil { // a pending bump counts
+			return err
+		}
+		taken, err = tx.NextCRLNumber()
+		return err
+	})
+	if c := changed(b); c != bumped || taken != bumped+1 || crlNumber(t, b) != taken {
+		t.Fatalf("after a bump and a number: last change %d (in the transaction %d), number %d (taken %d)", c, bumped, crlNumber(t, b), taken)
+	}
+
+	view(t, b, func(tx store.Tx) error {
+		_, err := tx.SignedCRL("ca1")
+		mustErr(t, "no CRL stored", err, store.ErrNotFound)
+		_, err = tx.SignedCRLInfo("ca1")
+		mustErr(t, "no CRL stored", err, store.ErrNotFound)
+		return nil
+	})
+	at := base.Add(123456 * time.Microsecond)
+	first := store.SignedCRL{Issuer: "ca1", Number: taken, ThisUpdate: at, DER: []byte{0x30, 1, 2}}
+	update(t, a, func(tx store.Tx) error { return tx.PutSignedCRL(first) })
+	for _, c := range []store.SignedCRL{first, {Issuer: "ca1", Number: taken - 1, ThisUpdate: at, DER: []byte{9}}} {
+		err := a.Update(ctx, func(tx store.Tx) error { return tx.PutSignedCRL(c) })
+		mustErr(t, fmt.Sprintf("storing CRL %d over CRL %d", c.Number, taken), err, store.ErrConflict)
+	}
+	update(t, a, func(tx store.Tx) error {
+		return tx.PutSignedCRL(store.SignedCRL{Issuer: "ca2", Number: taken + 1, ThisUpdate: at, DER: []byte{7}})
+	})
+	view(t, b, func(tx store.Tx) error {
+		got, err := tx.SignedCRL("ca1")
+		if err != nil || got.Issuer != "ca1" || got.Number != taken || !got.ThisUpdate.Equal(at) || got.ThisUpdate.Location() != time.UTC || string(got.DER) != string(first.DER) {
+			t.Fatalf("stored CRL through another handle: %+v, %v; want %+v", got, err, first)
+		}
+		info, err := tx.SignedCRLInfo("ca1")
+		if err != nil || info.Number != taken || !info.ThisUpdate.Equal(at) || info.DER != nil {
+			t.Fatalf("stored CRL's info: %+v, %v", info, err)
+		}
+		return nil
+	})
+
+	// One signer at a time: a holds the counter while it "signs"; b's
+	// Update, started meanwhile, reads the counter after a committed.
+	held, signed := make(chan struct{}), make(chan error, 1)
+	go func() {
+		signed <- a.Update(ctx, func(tx store.Tx) error {
+			if _, err := tx.LastCRLChange(); err != nil {
+				return err
+			}
+			n, err := tx.NextCRLNumber()
+			if err != nil {
+				return err
+			}
+			close(held)
+			time.Sleep(300 * time.Millisecond) // signing
+			return tx.PutSignedCRL(store.SignedCRL{Issuer: "ca1", Number: n, ThisUpdate: at, DER: []byte{0x30, 9}})
+		})
+	}()
+	<-held
+	var seen store.SignedCRL
+	err := b.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.LastCRLChange(); err != nil {
+			return err
+		}
+		var err error
+		seen, err = tx.SignedCRL("ca1")
+		return err
+	})
+	if err := <-signed; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || string(seen.DER) != string([]byte{0x30, 9}) {
+		t.Fatalf("the second signer read the CRL %+v (%v) while the first held the counter; want the first's, committed", seen, err)
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package transfer moves a bank's records from its SQLite database into an
 // empty PostgreSQL one, for a bank that outgrows one server: every row of
 // every table, with its IDs, so that certificates, sessions, sent e-mail and
-// the audit trail come across unchanged, and the CRL number where it stood.
+// the audit trail come across unchanged, and the CRL number where it stood,
+// with the signed CRLs the servers serve.
 //
 // The copy reads one SQLite snapshot and writes one PostgreSQL transaction:
 // it lands whole or not at all. Afterwards it counts the rows of every table
@@ -25,7 +26,7 @@ import (
 
 // Tables are the tables copied, in an order that satisfies the foreign keys
 // (users.current_cert_id is filled in after the certificates).
-var Tables = []string{"contracts", "certificates", "users", "sessions", "mail_sent", "audit", "crl_number"}
+var Tables = []string{"contracts", "certificates", "users", "sessions", "mail_sent", "audit", "crl_number", "crls"}
 
 // Counts is the number of rows of each table.
 type Counts map[string]int64
@@ -352,11 +353,11 @@ func copyTable(ctx context.Context, src *sql.Tx, dst pgx.Tx, table string) error
 		names[i] = c.name
 	}
 	if table == "crl_number" {
-		var n int64
-		if err := src.QueryRowContext(ctx, `SELECT number FROM crl_number WHERE id = 1`).Scan(&n); err != nil {
+		var n, changed int64
+		if err := src.QueryRowContext(ctx, `SELECT number, changed FROM crl_number WHERE id = 1`).Scan(&n, &changed); err != nil {
 			return err
 		}
-		_, err := dst.Exec(ctx, `UPDATE crl_number SET number = $1 WHERE id = 1`, n)
+		_, err := dst.Exec(ctx, `UPDATE crl_number SET number = $1, changed = $2 WHERE id = 1`, n, changed)
 		return err
 	}
 	sel := ""
