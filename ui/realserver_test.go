@@ -2,9 +2,12 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -28,13 +31,37 @@ func startRealBank(t *testing.T) (wire.BankConfig, string) {
 // startRealBankAs is startRealBank for the bank with this code and name.
 func startRealBankAs(t *testing.T, code, name string) (wire.BankConfig, string) {
 	t.Helper()
+	cfg, password, _ := startRealBankWith(t, code, name, nil, nil)
+	return cfg, password
+}
+
+// startRealBankWith is startRealBankAs with the server's configuration changed
+// by edit (when not nil) before it opens, on the clock now (nil: the wall
+// clock); it also returns the server.
+func startRealBankWith(t *testing.T, code, name string, edit func(*server.Config), now func() time.Time) (wire.BankConfig, string, *server.Server) {
+	t.Helper()
 	dir := t.TempDir()
 	cheap := &lifecycle.Argon2Params{Time: 1, Memory: 8, Threads: 1, KeyLen: 16} // keeps hashing fast
 	if err := server.Init(dir, server.InitConfig{BankCode: code, BankName: name, Demo: true,
-		Hosts: []string{"127.0.0.1"}, Argon2: cheap}); err != nil {
+		Hosts: []string{"127.0.0.1"}, Argon2: cheap, Now: now}); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.Open(dir, server.Options{})
+	if edit != nil {
+		path := filepath.Join(dir, server.ConfigFile)
+		c, err := server.LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(&c)
+		data, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := server.Open(dir, server.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +98,7 @@ func startRealBankAs(t *testing.T, code, name string) (wire.BankConfig, string) 
 	if err := op.IssueCertificate(ctx, "kanri"); err != nil {
 		t.Fatal(err)
 	}
-	return cfg, password
+	return cfg, password, srv
 }
 
 // TestAdminFlowAgainstTheRealServer drives the window over the real agent and

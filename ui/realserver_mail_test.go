@@ -1,0 +1,149 @@
+package ui
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/emersion/go-smtp"
+
+	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/server"
+)
+
+// mailbox is a real SMTP server (go-smtp) on 127.0.0.1 that keeps the
+// recipient and text of what it receives.
+type mailbox struct {
+	mu   sync.Mutex
+	msgs []string // "to\nmessage"
+}
+
+func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
+
+type mailSession struct {
+	box *mailbox
+	to  string
+}
+
+func (s *mailSession) Reset()                                    {}
+func (s *mailSession) Logout() error                             { return nil }
+func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
+func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
+func (s *mailSession) Data(r io.Reader) error {
+	body, err := io.ReadAll(r)
+	s.box.mu.Lock()
+	defer s.box.mu.Unlock()
+	s.box.msgs = append(s.box.msgs, s.to+"\n"+string(body))
+	return err
+}
+
+// to lists the messages sent to addr.
+func (m *mailbox) to(addr string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, msg := range m.msgs {
+		if to, body, _ := strings.Cut(msg, "\n"); to == addr {
+			out = append(out, body)
+		}
+	}
+	return out
+}
+
+// testClock is a clock the test moves; the server reads it.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *testClock) set(t time.Time)     { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+func (c *testClock) add(d time.Duration) { c.set(c.Now().Add(d)) }
+
+// TestTheEmailOfAddUserIsStoredAndGetsTheExpiryNotices follows the address an
+// admin types into 利用者の追加 through the real agent and server: the
+// server's record holds it, and the 30-day and 10-day expiry notices of the new
+// ID's certificate go to it, through a real SMTP exchange.
+func TestTheEmailOfAddUserIsStoredAndGetsTheExpiryNotices(t *testing.T) {
+	box := &mailbox{}
+	smtpd := smtp.NewServer(box)
+	smtpd.Domain = "localhost"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go smtpd.Serve(ln)
+	t.Cleanup(func() { smtpd.Close() })
+	port := ln.Addr().(*net.TCPAddr).Port
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	bank, password, srv := startRealBankWith(t, "1376", "いんかん信用金庫", func(c *server.Config) {
+		c.SMTP.Host, c.SMTP.Port, c.SMTP.From = "127.0.0.1", port, "noreply@shinkin.example.jp"
+		c.SMTP.SweepMinutes = 24 * 60 // the test sweeps itself
+	}, clock.Now)
+
+	a := test.NewTempApp(t)
+	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
+		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
+	}})
+	endWithTest(t, u)
+	u.wait()
+	u.win.Resize(fyne.NewSize(840, 680))
+	t.Cleanup(func() { _ = u.backend.Close() })
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "kanri")
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	tap(t, u, "取得")
+	assertTitle(t, u, "インストール完了")
+	pressKey(u, "Return")
+	tap(t, u, "電子証明書ログイン")
+	typeFocused(t, u, password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+	tap(t, u, "利用者管理")
+
+	const address = "sato.ichiro@yamada-shoji.example.co.jp"
+	tap(t, u, "利用者の追加")
+	typeInto(t, u, true, 0, "sato")
+	typeInto(t, u, true, 1, "佐藤 一郎")
+	typeInto(t, u, true, 2, address)
+	typeInto(t, u, true, 3, "Sato-Pass-2026")
+	tap(t, u, "追加")
+	assertShows(t, u, "利用者 sato を追加しました。")
+
+	stored, err := srv.Operator().User(context.Background(), "sato")
+	if err != nil || stored.Email != address {
+		t.Fatalf("the server's record of sato: %+v, %v; want the e-mail %s", stored, err, address)
+	}
+
+	// sato picks the certificate up on a PC of their own.
+	pc, err := agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	id, err := pc.Pickup(context.Background(), "sato", "Sato-Pass-2026", nil)
+	if err != nil {
+		t.Fatalf("sato's pickup: %v", err)
+	}
+	for _, days := range []int{30, 10} {
+		clock.set(id.NotAfter.Add(-time.Duration(days) * 24 * time.Hour))
+		if _, err := srv.SendExpiryNotices(context.Background()); err != nil {
+			t.Fatalf("the %d-day sweep: %v", days, err)
+		}
+		got := box.to(address)
+		if len(got) != map[int]int{30: 1, 10: 2}[days] {
+			t.Fatalf("%d days before expiry, %s has %d messages: %q", days, address, len(got), got)
+		}
+		if msg := got[len(got)-1]; !strings.Contains(msg, "To: "+address) || !strings.Contains(msg, "sato") {
+			t.Fatalf("the %d-day notice:\n%s", days, msg)
+		}
+		clock.add(time.Hour)
+	}
+}
