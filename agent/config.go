@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/inkan-dev/inkan/certstore"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // Default renewal window, when the bank's configuration does not say: from 30 days
@@ -108,6 +109,9 @@ func (c Config) Validate() error {
 	}
 	if c.RenewAfterDays < 0 {
 		bad("renew_after_days", fmt.Sprintf("%d is negative", c.RenewAfterDays), "leave it out for the default of 90")
+	}
+	if _, err := wire.LoginIDMatcher(c.LoginIDPattern); err != nil {
+		bad("login_id_pattern", err.Error(), askBank)
 	}
 	switch c.Language {
 	case "", "ja", "en":

@@ -48,6 +48,9 @@ func (a *Agent) Login(ctx context.Context, fp Fingerprint, password string) (*Se
 // contract not yet in certificate mode. Once it is, the server answers
 // [wire.CodeCertificateRequired].
 func (a *Agent) PasswordLogin(ctx context.Context, loginID, password string) (*Session, error) {
+	if err := a.checkLoginIDForm(loginID); err != nil {
+		return nil, fmt.Errorf("log in: %w", err)
+	}
 	c, err := a.client(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("log in as %s: %w", loginID, err)

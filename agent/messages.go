@@ -45,6 +45,7 @@ func Classify(err error) Category {
 	)
 	var notSaved *NotSavedError
 	var browser *BrowserCopyError
+	var form *LoginIDFormError
 	switch {
 	case err == nil:
 		return CategoryNone
@@ -58,7 +59,7 @@ func Classify(err error) Category {
 		return CategoryCanceled
 	case errors.As(err, &cfgErr):
 		return CategoryConfig
-	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch),
+	case errors.As(err, &weak), errors.Is(err, ErrPasswordMismatch), errors.As(err, &form), errors.Is(err, ErrNoBankForID),
 		// A backup file's wrong password or damaged content is the user's input, not
 		// the store failing: nothing on this PC changed, and typing again may fix it.
 		errors.Is(err, certstore.ErrWrongPassword), errors.Is(err, certstore.ErrDamagedFile):
@@ -135,6 +136,8 @@ var (
 var (
 	msgChooseBank = text{"複数の金融機関が設定されています。電子証明書取得・ID・パスワード方式のログインは、金融機関を指定して行ってください（inkanctl --bank 金融機関コード）。",
 		"Several banks are configured: say which bank to pick up or log in at (inkanctl --bank CODE)."}
+	msgNoBankForID = text{"このお客様IDは、このパソコンに設定されたどの金融機関の形式とも合いません。お客様IDを確かめてください。正しければ、その金融機関から届いた設定ファイルを追加してください（設定 → 金融機関の追加、または inkanctl bank add）。",
+		"This login ID does not have the form of any bank configured on this PC. Check the ID; if it is right, add the configuration file its bank sent (Settings → add a bank, or inkanctl bank add)."}
 	msgUnknownBank = text{"その金融機関はこのパソコンに設定されていません。金融機関から届いた設定ファイルを追加してください（inkanctl bank add）。",
 		"That bank is not configured on this PC. Add the configuration file the bank sent (inkanctl bank add)."}
 )
@@ -210,6 +213,7 @@ func Message(err error, lang string) string {
 		notExp      *NotExportableError
 		unsupported *certstore.UnsupportedKeyError
 		sysErr      *certstore.SystemError
+		form        *LoginIDFormError
 	)
 	var browser *BrowserCopyError
 	switch {
@@ -247,6 +251,13 @@ func Message(err error, lang string) string {
 		return pick(msgNoSession)
 	case errors.Is(err, ErrChooseBank):
 		return pick(msgChooseBank)
+	case errors.Is(err, ErrNoBankForID):
+		return pick(msgNoBankForID)
+	case errors.As(err, &form):
+		return pick(text{
+			fmt.Sprintf("このお客様ID（%s）は、%sのお客様IDの形式と合いません。お客様IDと金融機関を確かめてください。パスワードは送っていません。", form.LoginID, form.BankName),
+			fmt.Sprintf("The login ID %s does not have the form of %s's login IDs. Check the ID and the bank. The password was not sent.", form.LoginID, form.BankName),
+		})
 	case errors.Is(err, ErrUnknownBank):
 		return pick(msgUnknownBank)
 	case errors.Is(err, ErrKeyUnusable):

@@ -27,6 +27,9 @@ import (
 // Older certificates of the same login ID from this bank are removed once the new
 // one is installed: the server has superseded them.
 func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress ProgressFunc) (*Identity, error) {
+	if err := a.checkLoginIDForm(loginID); err != nil {
+		return nil, fmt.Errorf("pick up certificate: %w", err)
+	}
 	report := reporter(progress)
 	report(StepPrepare)
 	c, err := a.client(ctx, nil)

@@ -158,6 +158,12 @@ type PolicyConfig struct {
 	// BackupRoles are the roles whose keys are made exportable so that they can
 	// be backed up; default ["admin"], [] for nobody.
 	BackupRoles []wire.Role `json:"backup_roles"`
+	// LoginIDPattern is the form of every login ID this bank issues, a regular
+	// expression the whole ID must match (e.g. "[0-9]{10}"): IDs of another
+	// form are refused, and the agent configuration carries it so that a PC
+	// with several banks knows which bank an ID typed at pickup belongs to.
+	// Empty: any ID the syntax allows.
+	LoginIDPattern string `json:"login_id_pattern,omitempty"`
 }
 
 // SMTPConfig says where expiry notices are sent from. An empty Host turns
@@ -277,6 +283,7 @@ func (c Config) lifecyclePolicy() lifecycle.Policy {
 		Argon2:               c.Policy.Argon2,
 		KeyType:              c.Policy.KeyType,
 		BackupRoles:          c.Policy.BackupRoles,
+		LoginIDPattern:       c.Policy.LoginIDPattern,
 	}
 }
 

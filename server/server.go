@@ -595,6 +595,7 @@ func (s *Server) BankConfig(serverURL string) (wire.BankConfig, error) {
 		CAFingerprint:   ca.Fingerprint(s.ca.Root),
 		RenewBeforeDays: s.cfg.Policy.RenewBeforeDays,
 		RenewAfterDays:  s.cfg.Policy.RenewAfterDays,
+		LoginIDPattern:  s.cfg.Policy.LoginIDPattern,
 	}, nil
 }
 

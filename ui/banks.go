@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,25 +92,72 @@ func (u *UI) banks() []agent.Config {
 }
 
 // bankChoice is the 金融機関 drop-down of a form when several banks are
-// configured: the item to add to the form (nil with one bank) and the chosen
-// bank's code. Nothing is chosen at first, so the user picks on purpose.
-func (u *UI) bankChoice() (*widget.FormItem, func() string) {
+// configured: the item to add to the form (nil with one bank), the chosen
+// bank's code, and follow, for the form's login-ID field to call as the ID
+// changes. Nothing is chosen at first, so the user picks on purpose; but when
+// the form of the ID typed fits one bank only (the login_id_pattern each bank
+// publishes), follow chooses that bank and says so, until the user chooses
+// one themselves. With several banks fitting it asks, naming them.
+func (u *UI) bankChoice() (*widget.FormItem, func() string, func(loginID string)) {
 	cfgs := u.banks()
 	if cfgs == nil {
-		return nil, func() string { return "" }
+		return nil, func() string { return "" }, func(string) {}
 	}
 	names := make([]string, len(cfgs))
 	for i, c := range cfgs {
 		names[i] = c.BankName + "（" + c.BankCode + "）"
 	}
-	sel := u.newChoice(names, nil)
+	hint := widget.NewLabel("")
+	hint.Wrapping = fyne.TextWrapWord
+	hint.Hide()
+	inferring, chosen := false, false
+	sel := u.newChoice(names, func(string) {
+		if !inferring {
+			chosen = true // the user's own choice stands from now on
+			hint.Hide()
+		}
+	})
 	sel.PlaceHolder = t("bank.choose")
-	return widget.NewFormItem(t("field.bank"), sel), func() string {
+	follow := func(loginID string) {
+		id := strings.TrimSpace(loginID)
+		if chosen {
+			return
+		}
+		inferring = true
+		defer func() { inferring = false }()
+		fit := agent.BanksFor(cfgs, id)
+		switch {
+		case id == "" || len(fit) == len(cfgs):
+			// Every bank may have issued it: nothing to say yet.
+			sel.ClearSelected()
+			hint.Hide()
+		case len(fit) == 1:
+			sel.SetSelectedIndex(slices.IndexFunc(cfgs, func(c agent.Config) bool { return c.BankCode == fit[0].BankCode }))
+			hint.Importance = widget.MediumImportance
+			hint.SetText(t("bank.inferred", map[string]any{"Bank": fit[0].BankName}))
+			hint.Show()
+		case len(fit) == 0:
+			sel.ClearSelected()
+			hint.Importance = widget.WarningImportance
+			hint.SetText(t("bank.inferred.none"))
+			hint.Show()
+		default:
+			sel.ClearSelected()
+			var names []string
+			for _, c := range fit {
+				names = append(names, c.BankName)
+			}
+			hint.Importance = widget.MediumImportance
+			hint.SetText(t("bank.inferred.several", map[string]any{"Banks": strings.Join(names, "・")}))
+			hint.Show()
+		}
+	}
+	return widget.NewFormItem(t("field.bank"), container.NewVBox(sel, hint)), func() string {
 		if i := sel.SelectedIndex(); i >= 0 {
 			return cfgs[i].BankCode
 		}
 		return ""
-	}
+	}, follow
 }
 
 // pickupAt picks up at the bank chosen (code "" with one bank).

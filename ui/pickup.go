@@ -18,7 +18,7 @@ func (u *UI) showPickup() {
 	var loginID, password *entry
 	errText := errorLabel()
 	var next *button
-	bankItem, bank := u.bankChoice()
+	bankItem, bank, followID := u.bankChoice()
 	submit := func() {
 		id := strings.TrimSpace(loginID.Text)
 		if id == "" || password.Text == "" {
@@ -35,6 +35,7 @@ func (u *UI) showPickup() {
 		u.showPickupPrepare(id, password.Text)
 	}
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
+	loginID.OnChanged = followID
 	password = u.newPasswordEntry(submit)
 	next = u.newButton(t("pickup.get"), true, submit)
 	form := widget.NewForm(

@@ -28,7 +28,7 @@ func (u *UI) showStart() {
 	var loginID, password *entry
 	errText := errorLabel()
 	var loginButton *button
-	bankItem, bank := u.bankChoice()
+	bankItem, bank, followID := u.bankChoice()
 	submit := func() {
 		code := bank()
 		if bankItem != nil && code == "" {
@@ -51,6 +51,7 @@ func (u *UI) showStart() {
 		})
 	}
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
+	loginID.OnChanged = followID
 	password = u.newPasswordEntry(submit)
 	loginButton = u.newButton(t("start.login"), false, submit)
 	passwordForm := widget.NewForm(

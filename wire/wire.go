@@ -18,6 +18,8 @@
 package wire
 
 import (
+	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -196,4 +198,32 @@ type BankConfig struct {
 	// (policy; 30 and 90 by default). The agent uses them to label certificates.
 	RenewBeforeDays int `json:"renew_before_days,omitempty"`
 	RenewAfterDays  int `json:"renew_after_days,omitempty"`
+	// LoginIDPattern is the form of every login ID the bank issues: a regular
+	// expression (RE2 syntax, see [LoginIDMatcher]) that the whole ID matches,
+	// e.g. "[0-9]{10}" for ten-digit お客様ID. The server refuses to create an ID
+	// of another form; an agent serving several banks picks, at pickup, the one
+	// bank whose form fits the ID typed, so the password goes to that bank
+	// only. Empty: any ID (the agent asks which bank).
+	LoginIDPattern string `json:"login_id_pattern,omitempty"`
+}
+
+// MaxLoginIDPattern bounds the length of [BankConfig.LoginIDPattern].
+const MaxLoginIDPattern = 256
+
+// LoginIDMatcher compiles a login-ID pattern so that it matches whole IDs
+// only, as both the server and the agent apply it; nil for the empty pattern,
+// which allows any ID.
+func LoginIDMatcher(pattern string) (*regexp.Regexp, error) {
+	if pattern == "" {
+		return nil, nil
+	}
+	if len(pattern) > MaxLoginIDPattern {
+		return nil, fmt.Errorf("login_id_pattern: %d characters, more than %d", len(pattern), MaxLoginIDPattern)
+	}
+	// Alone first: a pattern that compiles by itself has balanced groups, so
+	// the anchors below hold for the whole of it.
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, fmt.Errorf("login_id_pattern %q is not a regular expression: %w", pattern, err)
+	}
+	return regexp.MustCompile(`^(?:` + pattern + `)$`), nil
 }

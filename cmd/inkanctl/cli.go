@@ -298,6 +298,36 @@ func (c *cli) agentFor(ctx context.Context, ref string) (*agent.Agent, error) {
 	return nil, &usageError{err.Error() + c.say("：--bank で金融機関コードを指定してください", ": use --bank CODE")}
 }
 
+// agentForLoginID is the agent of --bank, else of the bank loginID belongs to:
+// the only bank, or the only one whose form of login ID fits it
+// (agent.Banks.ForLoginID). The password then goes to that bank alone.
+func (c *cli) agentForLoginID(loginID string) (*agent.Agent, error) {
+	b, err := c.banks()
+	if err != nil {
+		return nil, err
+	}
+	if c.bank != "" {
+		return b.Bank(c.bank)
+	}
+	a, err := b.ForLoginID(loginID)
+	switch {
+	case errors.Is(err, agent.ErrChooseBank):
+		return nil, &usageError{err.Error() + c.say("：--bank で金融機関コードを指定してください", ": use --bank CODE")}
+	case errors.Is(err, agent.ErrNoBankForID):
+		return nil, &usageError{err.Error() + c.say("：お客様IDを確かめるか、--bank で金融機関コードを指定してください", ": check the login ID, or use --bank CODE")}
+	}
+	return a, err
+}
+
+// sessionAgent is the agent a session of s opens at: by the certificate
+// (agentFor), or by the login ID for ID・パスワード方式.
+func (c *cli) sessionAgent(ctx context.Context, s sessionFlags) (*agent.Agent, error) {
+	if s.loginID != "" && s.id == "" {
+		return c.agentForLoginID(s.loginID)
+	}
+	return c.agentFor(ctx, s.id)
+}
+
 // password returns the next password: the next line of --password-file or
 // --password-stdin, or what the person types at a prompt without echo.
 func (c *cli) password(prompt string) (string, error) {

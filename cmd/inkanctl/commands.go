@@ -38,7 +38,7 @@ func (c *cli) pickupCommand() *cobra.Command {
 		Short: "Pick up (取得) the certificate issued for a login ID, with its login password",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agent()
+			a, err := c.agentForLoginID(loginID)
 			if err != nil {
 				return err
 			}
@@ -133,7 +133,7 @@ func (c *cli) loginCommand() *cobra.Command {
 		Short: "Log in (電子証明書ログイン) and show the bank's notices, then log out",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := c.agentFor(cmd.Context(), s.id)
+			a, err := c.sessionAgent(cmd.Context(), s)
 			if err != nil {
 				return err
 			}
@@ -508,7 +508,7 @@ func (c *cli) adminCommand() *cobra.Command {
 	// withSession logs in, runs do, and logs out whatever happened.
 	withSession := func(do func(ctx context.Context, a *agent.Agent, sess *agent.Session) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) (err error) {
-			a, err := c.agentFor(cmd.Context(), s.id)
+			a, err := c.sessionAgent(cmd.Context(), s)
 			if err != nil {
 				return err
 			}

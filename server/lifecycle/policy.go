@@ -38,6 +38,9 @@ type Policy struct {
 	// BackupRoles are the roles whose keys PCs make exportable, so that they can
 	// be backed up (the seeds: 管理者ID only).
 	BackupRoles []wire.Role
+	// LoginIDPattern is the form every new login ID must have
+	// ([wire.LoginIDMatcher]); empty allows any.
+	LoginIDPattern string
 }
 
 // DefaultBackupRoles is the default [Policy.BackupRoles]: the seeds have the
@@ -106,6 +109,9 @@ func (p Policy) Validate() error {
 	}
 	if err := p.Argon2.Validate(); err != nil {
 		return fmt.Errorf("argon2.%w", err)
+	}
+	if _, err := wire.LoginIDMatcher(p.LoginIDPattern); err != nil {
+		return err
 	}
 	return nil
 }

@@ -190,6 +190,11 @@ func (s *Service) createUser(ctx context.Context, a Actor, nu NewUser) error {
 		// The certificate's CN is "<loginID>+<bankCode>", at most 64 characters.
 		return fmt.Errorf("login ID must be 1-%d letters, digits, '.', '_' or '-': %w", wire.MaxLoginIDInCertificate, ErrBadRequest)
 	}
+	if re, err := wire.LoginIDMatcher(s.Policy.LoginIDPattern); err != nil {
+		return err
+	} else if re != nil && !re.MatchString(nu.LoginID) {
+		return fmt.Errorf("login ID %q does not have the form this bank issues (policy.login_id_pattern %q): %w", nu.LoginID, s.Policy.LoginIDPattern, ErrBadRequest)
+	}
 	if !nu.Role.Valid() {
 		return fmt.Errorf("role %q is not admin, approver or general: %w", nu.Role, ErrBadRequest)
 	}
