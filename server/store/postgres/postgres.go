@@ -410,24 +410,6 @@ func utc(t *time.Time) *time.Time {
 	return &u
 }
 
-// lockUser takes loginID's row lock for the rest of an Update transaction;
-// in View it does nothing. A missing user is not an error: there is nothing to lock.
-func (t *tx) lockUser(loginID string) error {
-	if !t.write || t.locked[loginID] {
-		return nil
-	}
-	var one int
-	err := t.tx.QueryRow(t.ctx, `SELECT 1 FROM users WHERE login_id = $1 FOR NO KEY UPDATE`, loginID).Scan(&one)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("lock user %s: %w", loginID, err)
-	}
-	if t.locked == nil {
-		t.locked = map[string]bool{}
-	}
-	t.locked[loginID] = true
-	return nil
-}
-
 // --- contracts
 
 func (t *tx) CreateContract(c store.Contract) error {
@@ -585,11 +567,29 @@ func (t *tx) lockedCert(where string, arg any) (store.Certificate, error) {
 	if err != nil || !t.write || t.locked[c.LoginID] {
 		return c, err
 	}
-	if err := t.lockUser(c.LoginID); err != nil {
-		return store.Certificate{}, err
+	// Lock, then read again: the first read may predate a change committed
+	// while we waited for the lock. Both go in one round trip (a pipeline);
+	// the second statement's snapshot is taken after the first has the lock.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT 1 FROM users WHERE login_id = $1 FOR NO KEY UPDATE`, c.LoginID)
+	b.Queue(q, arg)
+	br := t.tx.SendBatch(t.ctx, b)
+	var one int
+	if err := br.QueryRow().Scan(&one); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		br.Close()
+		return store.Certificate{}, fmt.Errorf("lock user %s: %w", c.LoginID, err)
 	}
-	// Read again: the first read may predate a change committed while we waited for the lock.
-	return scanCert(t.tx.QueryRow(t.ctx, q, arg))
+	c, err = scanCert(br.QueryRow())
+	if cerr := br.Close(); err == nil && cerr != nil {
+		return store.Certificate{}, cerr
+	}
+	if err == nil {
+		if t.locked == nil {
+			t.locked = map[string]bool{}
+		}
+		t.locked[c.LoginID] = true
+	}
+	return c, err
 }
 
 func (t *tx) Certificate(id int64) (store.Certificate, error) {
