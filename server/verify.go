@@ -175,6 +175,7 @@ func (s *Server) ocspAnswer(w http.ResponseWriter, r *http.Request, der []byte, 
 		s.ocspFail(w, ocsp.InternalErrorErrorResponse)
 		return
 	}
+	st = withIssuerRevoked(iss, st)
 	now := s.svc.Now()
 	key := ocspKey{issuer: iss.ID(), serial: string(req.SerialNumber.Bytes()), status: st}
 	answer, ok := s.ocspCache.get(key, now)
@@ -207,6 +208,25 @@ func (s *Server) ocspAnswer(w http.ResponseWriter, r *http.Request, der []byte, 
 		return
 	}
 	w.Write(answer.der)
+}
+
+// withIssuerRevoked is st for a certificate of iss: once iss is revoked in the
+// root CRL, each of its certificates is revoked too (RFC 5280 §5.3.1:
+// cACompromise when its key was compromised, else cessationOfOperation), from
+// the issuer's revocation or the certificate's own, whichever came first.
+func withIssuerRevoked(iss *ca.Issuer, st ca.OCSPStatus) ca.OCSPStatus {
+	r := iss.Revoked
+	if r == nil || st.Status == ocsp.Unknown {
+		return st
+	}
+	reason := ocsp.CessationOfOperation
+	if code := r.ReasonCode(); code == ca.ReasonKeyCompromise || code == ca.ReasonCACompromise {
+		reason = ocsp.CACompromise
+	}
+	if st.Status == ocsp.Revoked && st.RevokedAt.Before(r.RevokedAt) {
+		return st
+	}
+	return ca.OCSPStatus{Status: ocsp.Revoked, RevokedAt: r.RevokedAt, Reason: reason}
 }
 
 // ocspFail sends one of the unsigned OCSP error responses (RFC 6960 §2.3), which

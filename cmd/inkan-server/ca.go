@@ -71,7 +71,7 @@ func (c *cli) readPassphrase(file string, confirm bool) ([]byte, error) {
 }
 
 func (c *cli) caCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "ca", Short: "The offline root key's jobs: root CRL, issuing CA rollover, key encryption"}
+	cmd := &cobra.Command{Use: "ca", Short: "The offline root key's jobs: root CRL, revoking an issuing CA, issuing CA rollover, key encryption"}
 	var rootKey, passFile, kms, module string
 	rootFlags := func(sub *cobra.Command) {
 		sub.Flags().StringVar(&rootKey, "root-key", "", "the root CA key (default DIR/offline/root-ca.key)")
@@ -108,6 +108,40 @@ func (c *cli) caCmd() *cobra.Command {
 	}
 	rootFlags(rootCRL)
 	rootCRL.Flags().IntVar(&days, "days", int(ca.RootCRLValidity/(24*time.Hour)), "how many days the root CRL stays current (its nextUpdate)")
+
+	var reason string
+	revoke := &cobra.Command{
+		Use:   "revoke-issuer ID --reason key-compromise|ca-compromise|superseded|cessation-of-operation --data DIR [--root-key PATH] [--days 400]",
+		Short: "Revoke a retired issuing CA in the root CRL (its key is compromised, or the bank stops it): every certificate it signed is refused",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := rootKeyPath()
+			if err != nil {
+				return err
+			}
+			if reason == "" {
+				return errors.New("--reason is required: key-compromise, ca-compromise, superseded or cessation-of-operation (失効理由を --reason で指定してください)")
+			}
+			crl, cert, err := ca.RevokeIssuer(c.dataDir, path, c.passphrase(passFile, false), args[0], reason, time.Duration(days)*24*time.Hour, time.Now())
+			if err != nil {
+				return fmt.Errorf("revoke the issuing CA: %w", err)
+			}
+			return c.print(map[string]any{"revoked": args[0], "subject": cert.Subject.String(), "reason": reason, "root_crl_number": crl.Number, "next_update": crl.NextUpdate},
+				fmt.Sprintf("発行CA %q を失効し、ルートCRL（番号 %s、次回更新 %s）に載せました。\n"+
+					"この発行CAが発行した電子証明書は、openssl などの検証でもこのサーバーへのログイン・更新でも失効として扱われます。\n"+
+					"inkan-server serve を再起動してください。その利用者には電子証明書の再発行が必要です（管理者IDは当金庫が、承認者ID・一般者IDは管理者が再発行）。\n"+
+					"ルート鍵はオフラインの保管場所に戻してください。\n"+
+					"Issuing CA %q is revoked, on root CRL number %s (next update %s).\n"+
+					"Every certificate it signed is now refused as revoked, by relying parties and by this server's login and renewal.\n"+
+					"Restart inkan-server serve. Its users need a reissue (admin IDs by the bank, the others by their admin).\n"+
+					"Put the root key back in offline storage.\n",
+					cert.Subject.CommonName, crl.Number, crl.NextUpdate.Local().Format("2006-01-02"),
+					cert.Subject.CommonName, crl.Number, crl.NextUpdate.Local().Format("2006-01-02")))
+		},
+	}
+	rootFlags(revoke)
+	revoke.Flags().StringVar(&reason, "reason", "", "why: key-compromise, ca-compromise, superseded or cessation-of-operation")
+	revoke.Flags().IntVar(&days, "days", int(ca.RootCRLValidity/(24*time.Hour)), "how many days the new root CRL stays current (its nextUpdate)")
 
 	rollover := &cobra.Command{
 		Use:   "rollover --data DIR [--root-key PATH]",
@@ -202,6 +236,6 @@ func (c *cli) caCmd() *cobra.Command {
 	encrypt.Flags().StringVar(&keyPath, "key", "", "the key file to encrypt in place")
 	encrypt.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the passphrase (else $"+passphraseEnv+" or a prompt)")
 
-	cmd.AddCommand(rootCRL, rollover, encrypt)
+	cmd.AddCommand(rootCRL, revoke, rollover, encrypt)
 	return cmd
 }

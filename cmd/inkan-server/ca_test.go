@@ -96,3 +96,44 @@ func TestRootCRLIsSignedAgainWithTheNextNumber(t *testing.T) {
 		t.Fatal("a root CRL valid for 0 days was signed")
 	}
 }
+
+func TestRevokeIssuerListsARetiredIssuingCAInTheRootCRL(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	before, err := ca.Load(data, ca.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := before.Current().ID()
+	if _, err := runErr(t, "", "ca", "revoke-issuer", old, "--data", data, "--reason", "key-compromise"); err == nil || !strings.Contains(err.Error(), "ca rollover") {
+		t.Fatalf("revoking the current issuing CA: %v", err)
+	}
+	run(t, "", "ca", "rollover", "--data", data)
+	for _, c := range []struct{ args []string }{
+		{[]string{old}},                              // no reason
+		{[]string{old, "--reason", "boredom"}},       // no such reason
+		{[]string{"00ff", "--reason", "superseded"}}, // no such CA
+	} {
+		if _, err := runErr(t, "", append([]string{"ca", "revoke-issuer", "--data", data}, c.args...)...); err == nil {
+			t.Fatalf("revoke-issuer %v was accepted", c.args)
+		}
+	}
+	if crl, _ := ca.ReadRootCRL(data); len(crl.RevokedCertificateEntries) != 0 {
+		t.Fatal("a refused revoke-issuer changed the root CRL")
+	}
+	out := run(t, "", "ca", "revoke-issuer", old, "--data", data, "--reason", "key-compromise")
+	if !strings.Contains(out, "失効") || !strings.Contains(out, "Restart inkan-server serve") || !strings.Contains(out, "再発行") {
+		t.Fatalf("revoke-issuer says:\n%s", out)
+	}
+	crl, err := ca.ReadRootCRL(data)
+	if err != nil || len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(before.Current().Cert.SerialNumber) != 0 {
+		t.Fatalf("root CRL after revoke-issuer: %v %+v", err, crl)
+	}
+	after, err := ca.Load(data, ca.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iss := after.Issuer(old); iss == nil || iss.Revoked == nil {
+		t.Fatalf("the revoked issuing CA %s loads as not revoked", old)
+	}
+}

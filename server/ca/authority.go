@@ -21,6 +21,8 @@ import (
 // one still signs the CRL and OCSP answers for the certificates it issued.
 type Issuer struct {
 	Cert *x509.Certificate
+	// Revoked is set for an issuing CA revoked in the root CRL (see [RevokeIssuer]).
+	Revoked *IssuerRevocation
 
 	mu  sync.Mutex
 	key crypto.Signer
@@ -160,6 +162,9 @@ func Load(dir string, opts LoadOptions) (*CA, error) {
 	}
 	slices.SortStableFunc(c.Issuers[1:], func(a, b *Issuer) int { return b.Cert.NotBefore.Compare(a.Cert.NotBefore) })
 	c.Issuing = current.Cert
+	if err := c.markRevoked(dir); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -273,11 +278,15 @@ func (c *CA) Issue(csr *x509.CertificateRequest, name pkix.Name, notBefore, notA
 var ErrNotIssuedHere = errors.New("the certificate was not issued by this CA")
 
 // CheckIssued reports whether cert was signed by one of the issuing CAs,
-// current or retired. It deliberately ignores validity dates: an expired
-// certificate may still renew.
+// current or retired and not revoked ([ErrIssuerRevoked]). It deliberately
+// ignores validity dates: an expired certificate may still renew.
 func (c *CA) CheckIssued(cert *x509.Certificate) error {
-	if c.IssuerOf(cert) == nil {
+	iss := c.IssuerOf(cert)
+	if iss == nil {
 		return fmt.Errorf("%w: no issuing CA of this bank signed it", ErrNotIssuedHere)
+	}
+	if iss.Revoked != nil {
+		return fmt.Errorf("%w: %s, since %s (%s)", ErrIssuerRevoked, iss.Cert.Subject.CommonName, iss.Revoked.RevokedAt.Format(time.RFC3339), iss.Revoked.Reason)
 	}
 	return nil
 }

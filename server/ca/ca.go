@@ -226,7 +226,7 @@ func Create(dir string, opts CreateOptions) error {
 	if err != nil {
 		return fmt.Errorf("create TLS certificate: %w", err)
 	}
-	crlDER, err := rootCRL(rootCert, rootKey, 1, opts.Now, RootCRLValidity)
+	crlDER, err := rootCRL(rootCert, rootKey, nil, 1, opts.Now, RootCRLValidity)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -50,13 +51,13 @@ func (c *CA) CRL(issuer *Issuer, entries []Withdrawn, number int64, now time.Tim
 	return der, nil
 }
 
-// rootCRL is a CRL of the root CA: it lists no issuing CA, since none has been
-// revoked (an issuing CA whose key is compromised is a new root's matter).
-func rootCRL(root *x509.Certificate, key crypto.Signer, number int64, now time.Time, validity time.Duration) ([]byte, error) {
+// rootCRL is a CRL of the root CA listing the revoked issuing CAs.
+func rootCRL(root *x509.Certificate, key crypto.Signer, entries []x509.RevocationListEntry, number int64, now time.Time, validity time.Duration) ([]byte, error) {
 	der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
-		Number:     big.NewInt(number),
-		ThisUpdate: now,
-		NextUpdate: now.Add(validity),
+		Number:                    big.NewInt(number),
+		ThisUpdate:                now,
+		NextUpdate:                now.Add(validity),
+		RevokedCertificateEntries: entries,
 	}, root, key)
 	if err != nil {
 		return nil, fmt.Errorf("sign the root CRL: %w", err)
@@ -66,7 +67,9 @@ func rootCRL(root *x509.Certificate, key crypto.Signer, number int64, now time.T
 
 // SignRootCRL signs a new root CRL for dir with the root key at rootKeyPath,
 // valid from now for validity, numbered one above the current DIR/root.crl,
-// and puts it in place of that file (serve publishes it at /crl/root.crl).
+// and puts it in place of that file (serve publishes it at /crl/root.crl). It
+// lists every issuing CA revoked by [RevokeIssuer], and whatever else the
+// current root CRL lists, so no revocation is ever dropped.
 func SignRootCRL(dir, rootKeyPath string, passphrase Passphrase, validity time.Duration, now time.Time) (*x509.RevocationList, error) {
 	if validity < 24*time.Hour {
 		return nil, fmt.Errorf("a root CRL valid for %s would lapse before anyone could sign the next one: give a day or more", validity)
@@ -75,13 +78,34 @@ func SignRootCRL(dir, rootKeyPath string, passphrase Passphrase, validity time.D
 	if err != nil {
 		return nil, err
 	}
+	return signRootCRL(dir, root, key, validity, now)
+}
+
+func signRootCRL(dir string, root *x509.Certificate, key crypto.Signer, validity time.Duration, now time.Time) (*x509.RevocationList, error) {
 	number := int64(1)
+	var entries []x509.RevocationListEntry
 	if cur, err := ReadRootCRL(dir); err == nil {
 		number = cur.Number.Int64() + 1
+		entries = cur.RevokedCertificateEntries
 	} else if !os.IsNotExist(err) {
 		return nil, err
 	}
-	der, err := rootCRL(root, key, number, now, validity)
+	records, err := IssuerRevocations(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range records {
+		if !slices.ContainsFunc(entries, func(e x509.RevocationListEntry) bool { return e.SerialNumber.Cmp(r.serial()) == 0 }) {
+			entries = append(entries, r.entry())
+		}
+	}
+	// Only the fields a new CRL writes: the parsed entries also hold their raw
+	// bytes and extensions, which CreateRevocationList would refuse to mix.
+	clean := make([]x509.RevocationListEntry, len(entries))
+	for i, e := range entries {
+		clean[i] = x509.RevocationListEntry{SerialNumber: e.SerialNumber, RevocationTime: e.RevocationTime, ReasonCode: e.ReasonCode}
+	}
+	der, err := rootCRL(root, key, clean, number, now, validity)
 	if err != nil {
 		return nil, err
 	}

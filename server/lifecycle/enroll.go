@@ -302,8 +302,8 @@ func (s *Service) Renew(ctx context.Context, remoteAddr string, current *x509.Ce
 	if current == nil {
 		return nil, fmt.Errorf("renew certificate: %w", ErrClientCertRequired)
 	}
-	if err := s.CA.CheckIssued(current); err != nil {
-		return nil, fmt.Errorf("renew certificate: %w", ErrUnknownIssuer)
+	if err := s.checkIssued(current); err != nil {
+		return nil, fmt.Errorf("renew certificate: %w", err)
 	}
 	now := s.now()
 	pre := s.presignRenewal(current, csr, now)

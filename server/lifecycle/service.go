@@ -567,10 +567,24 @@ func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, sto
 	if cert == nil {
 		return store.User{}, store.Certificate{}, ErrClientCertRequired
 	}
-	if err := s.CA.CheckIssued(cert); err != nil {
-		return store.User{}, store.Certificate{}, ErrUnknownIssuer
+	if err := s.checkIssued(cert); err != nil {
+		return store.User{}, store.Certificate{}, err
 	}
 	return s.identifyStored(tx, cert)
+}
+
+// checkIssued is CA.CheckIssued as the rules answer it: a certificate of an
+// issuing CA revoked in the root CRL is revoked (its user needs a reissue),
+// any other failure is an unknown issuer.
+func (s *Service) checkIssued(cert *x509.Certificate) error {
+	err := s.CA.CheckIssued(cert)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ca.ErrIssuerRevoked):
+		return fmt.Errorf("%w: %w", ErrRevoked, err)
+	}
+	return ErrUnknownIssuer
 }
 
 // identifyStored is identify after the caller checked cert's signature with
