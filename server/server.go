@@ -104,6 +104,14 @@ const DemoHTTPAddr = "127.0.0.1:8080"
 // revocationSettings fills in and checks the revocation URL, listener and
 // policy of cfg, as Init writes them into the config.
 func revocationSettings(cfg *InitConfig) error {
+	if err := revocationURLSettings(cfg); err != nil {
+		return err
+	}
+	return policySetting(cfg)
+}
+
+// revocationURLSettings fills in and checks the revocation URL and listener of cfg.
+func revocationURLSettings(cfg *InitConfig) error {
 	if cfg.RevocationURL == "" {
 		if !cfg.Demo {
 			return errors.New("--revocation-url is required: the http:// address (e.g. http://pki.bank.example.jp) where relying parties fetch the CRL, OCSP and CA certificates; it is written into every certificate (証明書に書き込まれる失効確認の公開URLを指定してください)")
@@ -132,6 +140,11 @@ func revocationSettings(cfg *InitConfig) error {
 		}
 		cfg.HTTPAddr = net.JoinHostPort(host, port)
 	}
+	return nil
+}
+
+// policySetting fills in and checks the certificate policy OID of cfg.
+func policySetting(cfg *InitConfig) error {
 	if cfg.PolicyOID == "" {
 		if !cfg.Demo {
 			return errors.New("--policy-oid is required: the OID of the bank's certificate policy (CP/CPS), written into every certificate (証明書ポリシーのOIDを指定してください)")
@@ -204,7 +217,7 @@ func CheckRootKeyAway(dir string) error {
 			return err
 		}
 		if !enc {
-			return fmt.Errorf("the root CA key %s lies unencrypted inside the data directory: move it to offline storage (an encrypted USB key in the bank's safe), or encrypt it with `inkan-server ca encrypt-key --key %s`, then start serve again (ルートCA鍵が暗号化されずにデータディレクトリにあります)", path, path)
+			return fmt.Errorf("the root CA key %s lies unencrypted inside the data directory: move it to offline storage (an encrypted USB key in the bank's safe), or encrypt it with `inkan-server ca encrypt-key --key %s`, then start serve again; for a data directory of an older version, inkan-server upgrade --data DIR does this and the rest (ルートCA鍵が暗号化されずにデータディレクトリにあります)", path, path)
 		}
 	}
 	return nil
@@ -322,7 +335,7 @@ func Open(dir string, opts Options) (*Server, error) {
 	baseURL := cfg.RevocationURL
 	if baseURL == "" {
 		baseURL = cfg.PublicURL
-		logger.Warn("config.json has no revocation_url: certificates point at public_url over HTTPS for CRL and OCSP, which relying parties such as openssl cannot fetch; add \"revocation_url\": \"http://HOST[:PORT]\" and \"http_addr\" (see docs/server.md, Publishing revocation)", "config", filepath.Join(dir, ConfigFile))
+		logger.Warn("config.json has no revocation_url: certificates point at public_url over HTTPS for CRL and OCSP, which relying parties such as openssl cannot fetch; inkan-server upgrade --data DIR says what to do (see docs/server.md, Upgrading a data directory)", "config", filepath.Join(dir, ConfigFile))
 	}
 	clock := time.Now
 	if opts.Now != nil {
@@ -434,6 +447,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.sweeps.Add(1)
 	go s.purgeLoop(ctx, SessionPurgeInterval)
+	s.sweeps.Add(1)
+	go s.healthLoop(ctx, HealthInterval)
 	s.mu.Unlock()
 	err := srv.Serve(tls.NewListener(netutil.LimitListener(ln, s.cfg.Limits.MaxConnections), s.TLSConfig()))
 	if errors.Is(err, http.ErrServerClosed) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,5 +136,32 @@ func TestRevokeIssuerListsARetiredIssuingCAInTheRootCRL(t *testing.T) {
 	}
 	if iss := after.Issuer(old); iss == nil || iss.Revoked == nil {
 		t.Fatalf("the revoked issuing CA %s loads as not revoked", old)
+	}
+}
+
+func TestStatusWarnsOfARootCRLNearItsNextUpdate(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "bank")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	if out, err := runErr(t, "", "status", "--data", data); err != nil || strings.Contains(out, "WARN") {
+		t.Fatalf("status of a new data directory: %v\n%s", err, out)
+	}
+	if out := run(t, "", "upgrade", "--data", data); !strings.Contains(out, "up to date") {
+		t.Fatalf("upgrade of a new data directory:\n%s", out)
+	}
+	run(t, "", "ca", "root-crl", "--data", data, "--days", "30")
+	out, err := runErr(t, "", "status", "--data", data)
+	if !errors.Is(err, errNeedsAttention) || !strings.Contains(out, "WARN ルートCRL（番号 2）はあと30日") || !strings.Contains(out, "→ inkan-server ca root-crl --data "+data) {
+		t.Fatalf("status 30 days before the root CRL lapses: %v\n%s", err, out)
+	}
+	var h struct {
+		Items []struct{ What, Level string }
+	}
+	out, _ = runErr(t, "", "status", "--data", data, "--json")
+	if err := json.Unmarshal([]byte(out), &h); err != nil || len(h.Items) == 0 || h.Items[0].What != "root_crl" || h.Items[0].Level != "warn" {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	run(t, "", "ca", "root-crl", "--data", data)
+	if _, err := runErr(t, "", "status", "--data", data); err != nil {
+		t.Fatalf("status after signing the next root CRL: %v", err)
 	}
 }

@@ -45,7 +45,7 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&c.db, "db", "", "a postgres:// URL to use instead of the config file's database (the password from --db-password-file, PGPASSWORD or PGPASSFILE, never in the URL)")
 	root.PersistentFlags().StringVar(&c.dbPasswordFile, "db-password-file", "", "a file whose first line is the PostgreSQL password")
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return c.close() }
-	root.AddCommand(c.initCmd(), c.serveCmd(), c.contractCmd(), c.userCmd(), c.certCmd(), c.demoCmd(), c.agentConfigCmd(), c.tlsCmd(), c.dbCmd(), c.caCmd())
+	root.AddCommand(c.initCmd(), c.serveCmd(), c.contractCmd(), c.userCmd(), c.certCmd(), c.demoCmd(), c.agentConfigCmd(), c.tlsCmd(), c.dbCmd(), c.caCmd(), c.statusCmd(), c.upgradeCmd())
 	return root
 }
 

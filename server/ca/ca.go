@@ -26,7 +26,7 @@
 // points at /ocsp, at /ca/ID.crt (its issuing CA) and at /crl/ID.crl (that
 // issuing CA's CRL), where ID is the issuing CA's subject key identifier in hex;
 // the issuing CA points at /ca/root.crt and /crl/root.crl, the CRL the offline
-// root key signs.
+// root key signs, which lists the issuing CAs revoked with [RevokeIssuer].
 //
 // # Files
 //
