@@ -2,11 +2,13 @@ package ui
 
 import (
 	"context"
+	"strings"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // showChooser starts 電子証明書ログイン. With one usable certificate on this PC no
@@ -63,20 +65,39 @@ func (u *UI) showCertPassword(id *agent.Identity, back func()) {
 	errText := errorLabel()
 	var password *entry
 	var login *button
+	busy := newBusyRow(t("login.busy"))
 	submit := func() {
-		login.Disable()
+		if login.Disabled() {
+			return // the answer to the last press is still awaited
+		}
+		errText.Hide()
+		busy.start(login)
 		pw := password.Text
 		u.run(func(ctx context.Context) (any, error) {
 			return u.backend.Login(ctx, id.Fingerprint, pw)
 		}, func(res any, err error) {
-			login.Enable()
+			busy.stop(login)
+			if err != nil && agent.Code(err) == wire.CodeCertificateRevoked {
+				// The agent now lists it as revoked: show the list as it is, so
+				// this row no longer says 有効, and why.
+				msg := u.message(err)
+				u.withIdentities(t("chooser.title"), func(ids []*agent.Identity) {
+					u.showChooserList(ids)
+					u.showMessage(t("chooser.unusable.title"), msg)
+				})
+				return
+			}
 			if err != nil {
 				password.SetText("")
 				u.setError(errText, err)
 				u.win.Canvas().Focus(password)
 				return
 			}
-			u.showSession(res.(*agent.Session))
+			s := res.(*agent.Session)
+			if s.CertificateMode {
+				u.noteCertificateMode(bankOfLabel(id.Label))
+			}
+			u.showSession(s)
 		})
 	}
 	password = u.newPasswordEntry(submit)
@@ -86,7 +107,15 @@ func (u *UI) showCertPassword(id *agent.Identity, back func()) {
 		u.newIdentityRow(id, func(*agent.Identity) { u.win.Canvas().Focus(password) }),
 		widget.NewForm(widget.NewFormItem(t("field.loginpassword"), password)),
 		errText,
-		buttons(u.newButton(t("button.back"), false, back), login),
+		buttons(busy.row, u.newButton(t("button.back"), false, back), login),
 	)
 	u.screen(t("login.title"), body, back, password)
+}
+
+// bankOfLabel is the bank code of a certificate's label, <loginID>+<bankCode>.
+func bankOfLabel(label string) string {
+	if i := strings.LastIndexByte(label, '+'); i >= 0 {
+		return label[i+1:]
+	}
+	return ""
 }

@@ -1,12 +1,14 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // rows returns the certificate rows on the screen, in order.
@@ -167,4 +169,26 @@ func TestChooserRefusesAnUnusableCertificateAndSaysWhatToDo(t *testing.T) {
 			t.Fatal("the chooser logged in with an unusable certificate")
 		}
 	}
+}
+
+func TestARevokedRefusalShowsTheChooserWithTheCertificateRevoked(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	f.errs["Login"] = refusal(wire.CodeCertificateRevoked)
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書ログイン")
+	u.win.Canvas().FocusNext()
+	pressKey(u, "Return") // suzuki+1376, valid for 212 days
+	typeFocused(t, u, f.password)
+	pressKey(u, "Return")
+
+	assertTitle(t, u, "電子証明書の選択")
+	rs := rows(u)
+	if len(rs) != 2 || rs[1].id.State != agent.StateRevoked {
+		t.Fatalf("after the bank refused suzuki+1376 as revoked the chooser lists %d rows, the second %v; want it revoked", len(rs), rs[1].id.State)
+	}
+	text := screenText(u)
+	if strings.Contains(text, "あと 212 日") {
+		t.Errorf("the revoked row still counts its days:\n%s", text)
+	}
+	assertShows(t, u, "失効", "この電子証明書は使えません")
 }

@@ -47,6 +47,8 @@ type fakeBackend struct {
 
 	// gate, when not nil, holds Identities until it is closed: a slow network.
 	gate chan struct{}
+	// loginGate, when not nil, holds both logins until it is closed: a slow bank.
+	loginGate chan struct{}
 
 	backupFPs []agent.Fingerprint
 	backupPW  string
@@ -189,7 +191,19 @@ func (f *fakeBackend) user(loginID string) wire.User {
 }
 
 func (f *fakeBackend) Login(ctx context.Context, fp agent.Fingerprint, password string) (*agent.Session, error) {
+	if f.loginGate != nil {
+		<-f.loginGate
+	}
 	if err := f.called("Login", string(fp)); err != nil {
+		if agent.Code(err) == wire.CodeCertificateRevoked {
+			// As the agent does: a certificate the bank refused as revoked is
+			// listed as revoked from then on.
+			f.mu.Lock()
+			if id := f.find(fp); id != nil {
+				id.State = agent.StateRevoked
+			}
+			f.mu.Unlock()
+		}
 		return nil, err
 	}
 	id := f.find(fp)
@@ -205,6 +219,9 @@ func (f *fakeBackend) Login(ctx context.Context, fp agent.Fingerprint, password 
 }
 
 func (f *fakeBackend) PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error) {
+	if f.loginGate != nil {
+		<-f.loginGate
+	}
 	if err := f.called("PasswordLogin", loginID); err != nil {
 		return nil, err
 	}

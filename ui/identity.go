@@ -38,7 +38,7 @@ func (u *UI) identityDetails(id *agent.Identity) fyne.CanvasObject {
 		widget.NewFormItem(t("field.label"), widget.NewLabelWithStyle(id.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
 		widget.NewFormItem(t("field.contract"), widget.NewLabel(fmt.Sprintf("%s (%s)", id.Subject.ContractName, id.Subject.ContractID))),
 		widget.NewFormItem(t("field.role"), widget.NewLabel(roleText(id.Subject.Role))),
-		widget.NewFormItem(t("field.state"), container.NewHBox(badge(id.State), widget.NewLabel(daysText(id.DaysLeft)))),
+		widget.NewFormItem(t("field.state"), container.NewHBox(badge(id.State), widget.NewLabel(stateDaysText(id)))),
 		widget.NewFormItem(t("field.subject"), wrapped(subject)),
 		widget.NewFormItem(t("field.serial"), mono(serial)),
 		widget.NewFormItem(t("field.validity"), widget.NewLabel(t("validity", map[string]any{"From": dateTime(id.NotBefore), "To": dateTime(id.NotAfter)}))),
@@ -134,7 +134,7 @@ func (r *identityRow) CreateRenderer() fyne.WidgetRenderer {
 		detailText = r.id.BankName + "　" + detailText
 	}
 	detail := widget.NewLabel(detailText)
-	right := container.NewVBox(badge(r.id.State), widget.NewLabel(daysText(r.id.DaysLeft)))
+	right := container.NewVBox(badge(r.id.State), widget.NewLabel(stateDaysText(r.id)))
 	content := container.NewBorder(nil, nil, nil, right, container.NewVBox(label, detail))
 	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewPadded(content)))
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -9,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
+	"github.com/inkan-dev/inkan/wire"
 )
 
 // startInfo is what the start screen and the tray load in the background: the
@@ -20,7 +22,10 @@ type startInfo struct {
 
 // showStart shows the bank's login screen as the seeds draw it: the ID・パスワード方式
 // box for contracts still on passwords, and the 電子証明書方式 box with
-// 電子証明書ログイン, 電子証明書取得 and 電子証明書再取得/更新.
+// 電子証明書ログイン, 電子証明書取得 and 電子証明書再取得/更新. What it stresses
+// follows the state: with no certificate on this PC 電子証明書取得 is the primary
+// button, and once the bank said the contract is in certificate mode the
+// ID・パスワード方式 box says so instead of asking for a password.
 func (u *UI) showStart() {
 	u.session = nil
 	banner := container.NewVBox()
@@ -28,26 +33,38 @@ func (u *UI) showStart() {
 	var loginID, password *entry
 	errText := errorLabel()
 	var loginButton *button
+	busy := newBusyRow(t("login.busy"))
 	bankItem, bank, followID := u.bankChoice()
 	submit := func() {
+		if loginButton.Disabled() {
+			return // the answer to the last press is still awaited
+		}
 		code := bank()
 		if bankItem != nil && code == "" {
 			errText.SetText(t("bank.missing"))
 			errText.Show()
 			return
 		}
-		loginButton.Disable()
+		errText.Hide()
+		busy.start(loginButton)
 		id, pw := loginID.Text, password.Text
 		u.run(func(ctx context.Context) (any, error) {
 			return u.passwordLoginAt(ctx, code, id, pw)
 		}, func(res any, err error) {
-			loginButton.Enable()
+			busy.stop(loginButton)
 			if err != nil {
+				if agent.Code(err) == wire.CodeCertificateRequired {
+					u.noteCertificateMode(code)
+				}
 				password.SetText("")
 				u.setError(errText, err)
 				return
 			}
-			u.showSession(res.(*agent.Session))
+			s := res.(*agent.Session)
+			if s.CertificateMode {
+				u.noteCertificateMode(code)
+			}
+			u.showSession(s)
 		})
 	}
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
@@ -61,12 +78,25 @@ func (u *UI) showStart() {
 	if bankItem != nil {
 		passwordForm.Items = append([]*widget.FormItem{bankItem}, passwordForm.Items...)
 	}
-	passwordBox := section(t("start.password.title"),
-		wrapped(t("start.password.help")),
-		passwordForm,
-		errText,
-		buttons(loginButton),
-	)
+	form := container.NewVBox(wrapped(t("start.password.help")), passwordForm, errText, buttons(busy.row, loginButton))
+	var passwordBox fyne.CanvasObject
+	if u.inCertificateMode() {
+		// The server refuses ID・パスワード方式 for such a contract: say so, and
+		// keep the form one press away for an ID of another contract.
+		form.Hide()
+		note := wrapped(t("start.password.certmode"))
+		var show *button
+		show = u.newButton(t("start.password.show"), false, func() {
+			note.Hide()
+			show.Hide()
+			form.Show()
+			u.relayout()
+			u.win.Canvas().Focus(loginID)
+		})
+		passwordBox = section(t("start.password.title"), note, buttons(show), form)
+	} else {
+		passwordBox = section(t("start.password.title"), form)
+	}
 
 	certLogin := u.newButton(t("start.certlogin"), true, u.showChooser)
 	pickup := u.newButton(t("start.pickup"), false, u.showPickup)
@@ -103,36 +133,115 @@ func (u *UI) showStart() {
 		}
 		info := res.(startInfo)
 		if len(info.ids) == 0 {
-			// Nothing to log in with yet: the first thing to do here is 電子証明書取得.
+			// Nothing to log in with yet: the first thing to do here is
+			// 電子証明書取得, so it is the primary button and has the keyboard.
+			certLogin.Importance = widget.MediumImportance
+			pickup.Importance = widget.HighImportance
+			certLogin.Refresh()
+			pickup.Refresh()
 			u.win.Canvas().Focus(pickup)
 		}
-		if w, ok := mostUrgent(info.warnings); ok {
-			banner.Add(u.expiryBanner(w))
+		if ws := urgentFirst(info.warnings); len(ws) > 0 {
+			banner.Add(u.expiryBanner(ws))
+			u.relayout()
 		}
 		u.tray.update(info.ids)
 	})
 }
 
-// mostUrgent picks the warning to show first: the highest level, then the fewest
-// days left.
-func mostUrgent(ws []agent.Warning) (agent.Warning, bool) {
-	var best agent.Warning
-	found := false
-	for _, w := range ws {
-		if w.Level == agent.LevelNone {
-			continue
-		}
-		if !found || w.Level > best.Level || (w.Level == best.Level && w.DaysLeft < best.DaysLeft) {
-			best, found = w, true
-		}
+// prefCertificateMode keys, per bank code, that the bank answered that a
+// contract logging in from this PC is in certificate mode (電子証明書方式).
+const prefCertificateMode = "certificate_mode."
+
+// noteCertificateMode remembers that the bank with this code ("" with one
+// bank) has this PC's contract in certificate mode.
+func (u *UI) noteCertificateMode(code string) {
+	if code == "" {
+		code = u.backend.Config().BankCode
 	}
-	return best, found
+	u.app.Preferences().SetBool(prefCertificateMode+code, true)
 }
 
-// expiryBanner warns at the top of the start screen that a certificate expires
-// soon or has expired, with the way out: 更新 while it is possible, otherwise
-// asking the bank or the admin for 再発行.
-func (u *UI) expiryBanner(w agent.Warning) fyne.CanvasObject {
+// inCertificateMode reports whether every configured bank answered that this
+// PC's contract is in certificate mode, so ID・パスワード方式 is of no use here.
+func (u *UI) inCertificateMode() bool {
+	codes := []string{u.backend.Config().BankCode}
+	if cfgs := u.banks(); cfgs != nil {
+		codes = codes[:0]
+		for _, c := range cfgs {
+			codes = append(codes, c.BankCode)
+		}
+	}
+	for _, code := range codes {
+		if !u.app.Preferences().Bool(prefCertificateMode + code) {
+			return false
+		}
+	}
+	return true
+}
+
+// urgentFirst are the warnings that say something, the most urgent first: the
+// highest level, then the fewest days left.
+func urgentFirst(ws []agent.Warning) []agent.Warning {
+	var out []agent.Warning
+	for _, w := range ws {
+		if w.Level != agent.LevelNone {
+			out = append(out, w)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b agent.Warning) int {
+		if a.Level != b.Level {
+			return int(b.Level) - int(a.Level)
+		}
+		return a.DaysLeft - b.DaysLeft
+	})
+	return out
+}
+
+// busyRow is a spinner and a line that say a request is on its way to the
+// bank, beside the button that sent it, which is disabled meanwhile.
+type busyRow struct {
+	row      *fyne.Container
+	activity *widget.Activity
+}
+
+func newBusyRow(text string) *busyRow {
+	b := &busyRow{activity: widget.NewActivity()}
+	b.row = container.NewHBox(b.activity, widget.NewLabel(text))
+	b.row.Hide()
+	return b
+}
+
+// start shows the row and disables the button.
+func (b *busyRow) start(button *button) {
+	button.Disable()
+	b.row.Show()
+	b.activity.Start()
+}
+
+// stop hides the row and enables the button again.
+func (b *busyRow) stop(button *button) {
+	b.activity.Stop()
+	b.row.Hide()
+	button.Enable()
+}
+
+// expiryBanner warns at the top of the start screen of every certificate that
+// expires soon or has expired, the most urgent first, each with its way out:
+// 更新 while it is possible, otherwise asking the bank or the admin for 再発行.
+func (u *UI) expiryBanner(ws []agent.Warning) fyne.CanvasObject {
+	var rows []fyne.CanvasObject
+	for i, w := range ws {
+		if i > 0 {
+			rows = append(rows, widget.NewSeparator())
+		}
+		rows = append(rows, u.expiryRow(w)...)
+	}
+	return section(t("banner.title"), rows...)
+}
+
+// expiryRow is one certificate's warning in the banner.
+func (u *UI) expiryRow(w agent.Warning) []fyne.CanvasObject {
 	id := w.Identity
 	data := map[string]any{"Label": id.Label, "Date": date(id.NotAfter), "Days": daysText(w.DaysLeft)}
 	var text string
@@ -152,7 +261,7 @@ func (u *UI) expiryBanner(w agent.Warning) fyne.CanvasObject {
 	if w.Renewable {
 		row = append(row, buttons(u.newButton(t("notice.renew"), true, func() { u.showRenew(id) })))
 	}
-	return section(t("banner.title"), row...)
+	return row
 }
 
 // errorBanner says at the top of a screen that its data could not be loaded.

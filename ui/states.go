@@ -59,3 +59,13 @@ func daysText(days int) string {
 	}
 	return t("days.left", map[string]any{"Days": days})
 }
+
+// stateDaysText is what a certificate's badge has beside it: the days it has
+// left, or how long ago it expired; nothing for a revoked one, whose days no
+// longer count (「あと 364 日」 beside 失効 read as if it still worked).
+func stateDaysText(id *agent.Identity) string {
+	if id.State == agent.StateRevoked {
+		return ""
+	}
+	return daysText(id.DaysLeft)
+}
