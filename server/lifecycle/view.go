@@ -210,11 +210,11 @@ func (c *crlCache) put(crl store.SignedCRL) {
 	c.issuers[crl.Issuer] = crl
 }
 
-// crlCurrent reports whether stored CRL c still serves: it lists every
-// change (its number is above the last change's) and is younger than half
-// its validity.
-func crlCurrent(c store.SignedCRL, lastChange int64, now time.Time) bool {
-	return c.DER != nil && c.Number > lastChange && now.Before(c.ThisUpdate.Add(ca.CRLValidity/2))
+// crlCurrent reports whether stored CRL c still serves: it was signed after
+// the last of changes (store.Tx.CRLChanges) and is younger than half its
+// validity.
+func crlCurrent(c store.SignedCRL, changes int64, now time.Time) bool {
+	return c.DER != nil && c.Changes == changes && now.Before(c.ThisUpdate.Add(ca.CRLValidity/2))
 }
 
 // CRL returns the current DER CRL of issuer (the current issuing CA or a
@@ -233,10 +233,10 @@ func crlCurrent(c store.SignedCRL, lastChange int64, now time.Time) bool {
 func (s *Service) CRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 	now := s.now()
 	var stored store.SignedCRL
-	var lastChange int64
+	var changes int64
 	err := s.Store.View(ctx, func(tx store.Tx) error {
 		var err error
-		if lastChange, err = tx.LastCRLChange(); err != nil {
+		if changes, err = tx.CRLChanges(); err != nil {
 			return fmt.Errorf("read the CRL number: %w", err)
 		}
 		stored, err = tx.SignedCRLInfo(issuer.ID())
@@ -260,21 +260,22 @@ func (s *Service) CRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if crlCurrent(stored, lastChange, now) {
+	if crlCurrent(stored, changes, now) {
 		s.crl.put(stored)
 		return stored.DER, nil
 	}
-	return s.signCRL(ctx, issuer, now)
+	return s.signCRL(ctx, issuer)
 }
 
 // signCRL signs and stores issuer's next CRL, unless another server or
 // goroutine did while this one waited for the store's CRL counter.
-func (s *Service) signCRL(ctx context.Context, issuer *ca.Issuer, now time.Time) ([]byte, error) {
+func (s *Service) signCRL(ctx context.Context, issuer *ca.Issuer) ([]byte, error) {
 	s.crl.signing.Lock()
 	defer s.crl.signing.Unlock()
+	now := s.now()
 	var crl store.SignedCRL
 	err := s.Store.Update(ctx, func(tx store.Tx) error {
-		lastChange, err := tx.LastCRLChange() // holds the counter: one signer at a time
+		changes, err := tx.CRLChanges() // holds the counter: one signer at a time
 		if err != nil {
 			return fmt.Errorf("read the CRL number: %w", err)
 		}
@@ -282,7 +283,7 @@ func (s *Service) signCRL(ctx context.Context, issuer *ca.Issuer, now time.Time)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return fmt.Errorf("read the stored CRL: %w", err)
 		}
-		if err == nil && crlCurrent(crl, lastChange, now) && s.signedBy(issuer, crl) {
+		if err == nil && crlCurrent(crl, changes, now) && s.signedBy(issuer, crl) {
 			return nil // signed while we waited
 		}
 		number, err := tx.NextCRLNumber()
@@ -308,7 +309,7 @@ func (s *Service) signCRL(ctx context.Context, issuer *ca.Issuer, now time.Time)
 		if err != nil {
 			return err
 		}
-		crl = store.SignedCRL{Issuer: issuer.ID(), Number: number, ThisUpdate: now, DER: der}
+		crl = store.SignedCRL{Issuer: issuer.ID(), Number: number, Changes: changes, ThisUpdate: now, DER: der}
 		if err := tx.PutSignedCRL(crl); err != nil {
 			return fmt.Errorf("store CRL %d: %w", number, err)
 		}

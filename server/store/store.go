@@ -98,11 +98,13 @@ type Tx interface {
 	// implementation may wait until commit, so that concurrent changes hold
 	// the counter only for their commit.
 	BumpCRLNumber() error
-	// LastCRLChange is the CRL number that the last BumpCRLNumber reached: a
-	// CRL numbered above it lists every change so far. Inside Update it takes
-	// the CRL counter until the transaction ends (as NextCRLNumber does), so
-	// that of several servers one at a time decides to sign a new CRL.
-	LastCRLChange() (int64, error)
+	// CRLChanges counts the changes to what CRLs list so far: every
+	// BumpCRLNumber, and every increment of the number not taken by
+	// NextCRLNumber. A stored CRL signed at the same count lists them all.
+	// Inside Update it takes the CRL counter until the transaction ends (as
+	// NextCRLNumber does), so that of several servers one at a time decides
+	// to sign a new CRL.
+	CRLChanges() (int64, error)
 	// SignedCRLInfo is the CRL of issuer that PutSignedCRL stored last,
 	// without its DER; SignedCRL is the same with it. ErrNotFound when none.
 	SignedCRLInfo(issuer string) (SignedCRL, error)
@@ -192,8 +194,10 @@ type Certificate struct {
 // database serves, so that relying parties see one CRL per number whichever
 // server they ask.
 type SignedCRL struct {
-	Issuer     string // the issuing CA's ID
-	Number     int64
+	Issuer string // the issuing CA's ID
+	Number int64
+	// Changes is what CRLChanges said when the CRL was signed.
+	Changes    int64
 	ThisUpdate time.Time
 	DER        []byte
 }

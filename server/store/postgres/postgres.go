@@ -16,7 +16,7 @@
 //   - The CRL number is one row bumped with UPDATE, so bumps queue on its row
 //     lock and commit in order; a change's bump runs last, just before its
 //     commit, so the lock is held only that long. A server about to sign a
-//     new CRL takes the same lock (LastCRLChange) and stores the CRL in the
+//     new CRL takes the same lock (CRLChanges) and stores the CRL in the
 //     crls table before it lets go: one server at a time signs, each number
 //     names one CRL, and every server serves that one.
 //   - A partial unique index allows one waiting or active certificate per ID.
@@ -307,7 +307,7 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 	}
 	if t.bumps > 0 {
 		// Last, so the counter's row lock is held only through the commit.
-		if _, err := pgTx.Exec(ctx, `UPDATE crl_number SET number = number + $1, changed = number + $1 WHERE id = 1`, t.bumps); err != nil {
+		if _, err := pgTx.Exec(ctx, `UPDATE crl_number SET number = number + $1 WHERE id = 1`, t.bumps); err != nil {
 			return fmt.Errorf("bump the CRL number: %w", err)
 		}
 	}
@@ -631,47 +631,43 @@ func (t *tx) CRLNumber() (int64, error) {
 
 func (t *tx) NextCRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(t.ctx, `UPDATE crl_number SET number = number + 1 + $1,
-		changed = CASE WHEN $1 > 0 THEN number + $1 ELSE changed END WHERE id = 1 RETURNING number`, t.bumps).Scan(&n)
+	err := t.tx.QueryRow(t.ctx, `UPDATE crl_number SET number = number + 1 + $1, signings = signings + 1 WHERE id = 1 RETURNING number`, t.bumps).Scan(&n)
 	t.bumps = 0
 	return n, notFound(err)
 }
 
-// LastCRLChange, inside Update, locks the counter's row (FOR UPDATE) until
-// the transaction ends: a server that found the stored CRL stale signs the
-// next one while the others wait, and they then find it current. The
-// pending bumps of this transaction count as changes.
-func (t *tx) LastCRLChange() (int64, error) {
-	q := `SELECT changed, number FROM crl_number WHERE id = 1`
+// CRLChanges, inside Update, locks the counter's row (FOR UPDATE) until the
+// transaction ends: a server that found the stored CRL stale signs the next
+// one while the others wait, and they then find it current. The pending
+// bumps of this transaction count.
+func (t *tx) CRLChanges() (int64, error) {
+	q := `SELECT number - signings FROM crl_number WHERE id = 1`
 	if t.write {
 		q += ` FOR UPDATE`
 	}
-	var changed, number int64
-	err := t.tx.QueryRow(t.ctx, q).Scan(&changed, &number)
-	if t.bumps > 0 {
-		changed = number + t.bumps
-	}
-	return changed, notFound(err)
+	var n int64
+	err := t.tx.QueryRow(t.ctx, q).Scan(&n)
+	return n + t.bumps, notFound(err)
 }
 
 func (t *tx) SignedCRLInfo(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
-	err := t.tx.QueryRow(t.ctx, `SELECT number, this_update FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.ThisUpdate)
+	err := t.tx.QueryRow(t.ctx, `SELECT number, changes, this_update FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate)
 	c.ThisUpdate = c.ThisUpdate.UTC()
 	return c, notFound(err)
 }
 
 func (t *tx) SignedCRL(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
-	err := t.tx.QueryRow(t.ctx, `SELECT number, this_update, der FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.ThisUpdate, &c.DER)
+	err := t.tx.QueryRow(t.ctx, `SELECT number, changes, this_update, der FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate, &c.DER)
 	c.ThisUpdate = c.ThisUpdate.UTC()
 	return c, notFound(err)
 }
 
 func (t *tx) PutSignedCRL(c store.SignedCRL) error {
-	err := mustAffect(t.exec(`INSERT INTO crls (issuer, number, this_update, der) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update, der = excluded.der
-		WHERE crls.number < excluded.number`, c.Issuer, c.Number, c.ThisUpdate, c.DER))
+	err := mustAffect(t.exec(`INSERT INTO crls (issuer, number, changes, this_update, der) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, changes = excluded.changes, this_update = excluded.this_update, der = excluded.der
+		WHERE crls.number < excluded.number`, c.Issuer, c.Number, c.Changes, c.ThisUpdate, c.DER))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ErrConflict // a CRL with this number or a higher one is stored already
 	}

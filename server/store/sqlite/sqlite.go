@@ -391,27 +391,27 @@ func (t *tx) CRLNumber() (int64, error) {
 
 func (t *tx) NextCRLNumber() (int64, error) {
 	var n int64
-	err := t.queryRow(`UPDATE crl_number SET number = number + 1 WHERE id = 1 RETURNING number`).Scan(&n)
+	err := t.queryRow(`UPDATE crl_number SET number = number + 1, signings = signings + 1 WHERE id = 1 RETURNING number`).Scan(&n)
 	return n, notFound(err)
 }
 
-// BumpCRLNumber increments the CRL number at once, and records it as the
-// last change: SQLite has one writer, which holds the whole transaction anyway.
+// BumpCRLNumber increments the CRL number at once: SQLite has one writer,
+// which holds the whole transaction anyway.
 func (t *tx) BumpCRLNumber() error {
-	return mustAffect(t.exec(`UPDATE crl_number SET number = number + 1, changed = number + 1 WHERE id = 1`))
+	return mustAffect(t.exec(`UPDATE crl_number SET number = number + 1 WHERE id = 1`))
 }
 
-// LastCRLChange needs no lock of its own: SQLite's one writer runs one Update at a time.
-func (t *tx) LastCRLChange() (int64, error) {
+// CRLChanges needs no lock of its own: SQLite's one writer runs one Update at a time.
+func (t *tx) CRLChanges() (int64, error) {
 	var n int64
-	err := t.queryRow(`SELECT changed FROM crl_number WHERE id = 1`).Scan(&n)
+	err := t.queryRow(`SELECT number - signings FROM crl_number WHERE id = 1`).Scan(&n)
 	return n, notFound(err)
 }
 
 func (t *tx) SignedCRLInfo(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
 	var at int64
-	err := t.queryRow(`SELECT number, this_update FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &at)
+	err := t.queryRow(`SELECT number, changes, this_update FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &c.Changes, &at)
 	c.ThisUpdate = fromDB(at)
 	return c, notFound(err)
 }
@@ -419,15 +419,15 @@ func (t *tx) SignedCRLInfo(issuer string) (store.SignedCRL, error) {
 func (t *tx) SignedCRL(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
 	var at int64
-	err := t.queryRow(`SELECT number, this_update, der FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &at, &c.DER)
+	err := t.queryRow(`SELECT number, changes, this_update, der FROM crls WHERE issuer = ?`, issuer).Scan(&c.Number, &c.Changes, &at, &c.DER)
 	c.ThisUpdate = fromDB(at)
 	return c, notFound(err)
 }
 
 func (t *tx) PutSignedCRL(c store.SignedCRL) error {
-	err := mustAffect(t.exec(`INSERT INTO crls (issuer, number, this_update, der) VALUES (?, ?, ?, ?)
-		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, this_update = excluded.this_update, der = excluded.der
-		WHERE crls.number < excluded.number`, c.Issuer, c.Number, toDB(c.ThisUpdate), c.DER))
+	err := mustAffect(t.exec(`INSERT INTO crls (issuer, number, changes, this_update, der) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (issuer) DO UPDATE SET number = excluded.number, changes = excluded.changes, this_update = excluded.this_update, der = excluded.der
+		WHERE crls.number < excluded.number`, c.Issuer, c.Number, c.Changes, toDB(c.ThisUpdate), c.DER))
 	if errors.Is(err, store.ErrNotFound) {
 		return store.ErrConflict // a CRL with this number or a higher one is stored already
 	}

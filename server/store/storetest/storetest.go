@@ -515,34 +515,31 @@ func testCRLNumber(t *testing.T, open Opener) {
 	}
 }
 
-// testSignedCRL: a change moves LastCRLChange to its number and taking a
-// number does not; a stored CRL is seen through another handle, is replaced
-// only by a higher number, and an Update that read LastCRLChange holds the
-// counter: another handle's Update reading it waits, then sees what the
-// first stored.
+// testSignedCRL: a change counts in CRLChanges and taking a number does
+// not; a stored CRL is seen through another handle, is replaced only by a
+// higher number, and an Update that read CRLChanges holds the counter:
+// another handle's Update reading it waits, then sees what the first stored.
 func testSignedCRL(t *testing.T, open Opener) {
 	a, b := open(t), open(t)
-	changed := func(s store.Store) (n int64) {
-		view(t, s, func(tx store.Tx) (err error) { n, err = tx.LastCRLChange(); return })
+	changes := func(s store.Store) (n int64) {
+		view(t, s, func(tx store.Tx) (err error) { n, err = tx.CRLChanges(); return })
 		return n
 	}
-	if c, n := changed(a), crlNumber(t, a); c != n {
-		t.Fatalf("a new database: last CRL change %d, CRL number %d; want them equal", c, n)
-	}
-	var bumped, taken int64
+	before, number := changes(a), crlNumber(t, a)
+	var pending, taken int64
 	update(t, a, func(tx store.Tx) error {
 		if err := tx.BumpCRLNumber(); err != nil {
 			return err
 		}
 		var err error
-		if bumped, err = tx.LastCRLChange(); err != nil { // a pending bump counts
+		if pending, err = tx.CRLChanges(); err != nil { // a pending bump counts
 			return err
 		}
 		taken, err = tx.NextCRLNumber()
 		return err
 	})
-	if c := changed(b); c != bumped || taken != bumped+1 || crlNumber(t, b) != taken {
-		t.Fatalf("after a bump and a number: last change %d (in the transaction %d), number %d (taken %d)", c, bumped, crlNumber(t, b), taken)
+	if c := changes(b); c != before+1 || pending != before+1 || taken != number+2 || crlNumber(t, b) != taken {
+		t.Fatalf("after a bump and a number from number %d, %d changes: %d changes (in the transaction %d), number %d (taken %d)", number, before, c, pending, crlNumber(t, b), taken)
 	}
 
 	view(t, b, func(tx store.Tx) error {
@@ -553,7 +550,7 @@ func testSignedCRL(t *testing.T, open Opener) {
 		return nil
 	})
 	at := base.Add(123456 * time.Microsecond)
-	first := store.SignedCRL{Issuer: "ca1", Number: taken, ThisUpdate: at, DER: []byte{0x30, 1, 2}}
+	first := store.SignedCRL{Issuer: "ca1", Number: taken, Changes: before + 1, ThisUpdate: at, DER: []byte{0x30, 1, 2}}
 	update(t, a, func(tx store.Tx) error { return tx.PutSignedCRL(first) })
 	for _, c := range []store.SignedCRL{first, {Issuer: "ca1", Number: taken - 1, ThisUpdate: at, DER: []byte{9}}} {
 		err := a.Update(ctx, func(tx store.Tx) error { return tx.PutSignedCRL(c) })
@@ -564,11 +561,11 @@ func testSignedCRL(t *testing.T, open Opener) {
 	})
 	view(t, b, func(tx store.Tx) error {
 		got, err := tx.SignedCRL("ca1")
-		if err != nil || got.Issuer != "ca1" || got.Number != taken || !got.ThisUpdate.Equal(at) || got.ThisUpdate.Location() != time.UTC || string(got.DER) != string(first.DER) {
+		if err != nil || got.Issuer != "ca1" || got.Number != taken || got.Changes != before+1 || !got.ThisUpdate.Equal(at) || got.ThisUpdate.Location() != time.UTC || string(got.DER) != string(first.DER) {
 			t.Fatalf("stored CRL through another handle: %+v, %v; want %+v", got, err, first)
 		}
 		info, err := tx.SignedCRLInfo("ca1")
-		if err != nil || info.Number != taken || !info.ThisUpdate.Equal(at) || info.DER != nil {
+		if err != nil || info.Number != taken || info.Changes != before+1 || !info.ThisUpdate.Equal(at) || info.DER != nil {
 			t.Fatalf("stored CRL's info: %+v, %v", info, err)
 		}
 		return nil
@@ -579,7 +576,7 @@ func testSignedCRL(t *testing.T, open Opener) {
 	held, signed := make(chan struct{}), make(chan error, 1)
 	go func() {
 		signed <- a.Update(ctx, func(tx store.Tx) error {
-			if _, err := tx.LastCRLChange(); err != nil {
+			if _, err := tx.CRLChanges(); err != nil {
 				return err
 			}
 			n, err := tx.NextCRLNumber()
@@ -594,7 +591,7 @@ func testSignedCRL(t *testing.T, open Opener) {
 	<-held
 	var seen store.SignedCRL
 	err := b.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.LastCRLChange(); err != nil {
+		if _, err := tx.CRLChanges(); err != nil {
 			return err
 		}
 		var err error

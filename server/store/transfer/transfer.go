@@ -353,11 +353,11 @@ func copyTable(ctx context.Context, src *sql.Tx, dst pgx.Tx, table string) error
 		names[i] = c.name
 	}
 	if table == "crl_number" {
-		var n, changed int64
-		if err := src.QueryRowContext(ctx, `SELECT number, changed FROM crl_number WHERE id = 1`).Scan(&n, &changed); err != nil {
+		var n, signings int64
+		if err := src.QueryRowContext(ctx, `SELECT number, signings FROM crl_number WHERE id = 1`).Scan(&n, &signings); err != nil {
 			return err
 		}
-		_, err := dst.Exec(ctx, `UPDATE crl_number SET number = $1, changed = $2 WHERE id = 1`, n, changed)
+		_, err := dst.Exec(ctx, `UPDATE crl_number SET number = $1, signings = $2 WHERE id = 1`, n, signings)
 		return err
 	}
 	sel := ""
