@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/wire"
@@ -72,6 +73,17 @@ type Contract = lifecycle.ContractSummary
 // ListContracts lists every contract.
 func (o *Operator) ListContracts(ctx context.Context) ([]Contract, error) {
 	return o.svc.ListContracts(ctx, o.actor())
+}
+
+// RevokeIssuedBy revokes in the records every active certificate of the
+// issuing CA id (revoked in the root CRL, see ca.RevokeIssuer) and returns
+// their login IDs.
+func (o *Operator) RevokeIssuedBy(ctx context.Context, id string) ([]string, error) {
+	iss := o.svc.CA.Issuer(id)
+	if iss == nil {
+		return nil, fmt.Errorf("no issuing CA %s is loaded (an expired one answers for nothing)", id)
+	}
+	return o.svc.RevokeIssuedBy(ctx, o.actor(), iss)
 }
 
 // CertificateRecord is one issuance as the operator lists it.

@@ -2,11 +2,13 @@ package server
 
 import (
 	"bytes"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +123,32 @@ func TestRevokedIssuingCAIsRefusedByOpenSSLOCSPAndLogin(t *testing.T) {
 	}
 	if _, err := srv2.svc.Login(e.ctx, "127.0.0.1:1", fresh, "admin2", pw("admin2")); err != nil {
 		t.Fatalf("login with the new issuing CA's leaf: %v", err)
+	}
+
+	// The records follow: the old CA's active certificates become revoked, each
+	// audited, and its CRL lists them; the new CA's stay active.
+	ids, err := srv2.Operator().RevokeIssuedBy(e.ctx, old.ID())
+	slices.Sort(ids)
+	if err != nil || !slices.Equal(ids, []string{"admin1", "general1"}) {
+		t.Fatalf("RevokeIssuedBy(%s) = %v, %v", old.ID(), ids, err)
+	}
+	certs, err := srv2.Operator().ListCertificates(e.ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range certs {
+		if want := map[string]string{"admin1": "revoked", "general1": "revoked", "admin2": "active"}[c.LoginID]; string(c.State) != want {
+			t.Fatalf("after RevokeIssuedBy, %s's certificate is %s, want %s", c.LoginID, c.State, want)
+		}
+	}
+	if again, err := srv2.Operator().RevokeIssuedBy(e.ctx, old.ID()); err != nil || len(again) != 0 {
+		t.Fatalf("RevokeIssuedBy a second time: %v, %v", again, err)
+	}
+	oldCRL, err := srv2.svc.CRL(e.ctx, srv2.ca.Issuer(old.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crl, err := x509.ParseRevocationList(oldCRL); err != nil || !crlLists(crl, admin.cert.SerialNumber) {
+		t.Fatalf("the revoked CA's CRL after RevokeIssuedBy: %v", err)
 	}
 }

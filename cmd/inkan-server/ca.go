@@ -122,21 +122,45 @@ func (c *cli) caCmd() *cobra.Command {
 			if reason == "" {
 				return errors.New("--reason is required: key-compromise, ca-compromise, superseded or cessation-of-operation (失効理由を --reason で指定してください)")
 			}
-			crl, cert, err := ca.RevokeIssuer(c.dataDir, path, c.passphrase(passFile, false), args[0], reason, time.Duration(days)*24*time.Hour, time.Now())
-			if err != nil {
+			id := strings.ToLower(args[0])
+			crl, cert, err := ca.RevokeIssuer(c.dataDir, path, c.passphrase(passFile, false), id, reason, time.Duration(days)*24*time.Hour, time.Now())
+			again := errors.Is(err, ca.ErrIssuerAlreadyRevoked)
+			if err != nil && !again {
 				return fmt.Errorf("revoke the issuing CA: %w", err)
 			}
-			return c.print(map[string]any{"revoked": args[0], "subject": cert.Subject.String(), "reason": reason, "root_crl_number": crl.Number, "next_update": crl.NextUpdate},
-				fmt.Sprintf("発行CA %q を失効し、ルートCRL（番号 %s、次回更新 %s）に載せました。\n"+
+			// The records: every active certificate of that CA becomes revoked
+			// too, so admins and cert list see what logins already get. Run
+			// again after a failure here, it does only this part.
+			var ids []string
+			if err := c.withServer(func(s *server.Server) error {
+				ids, err = s.Operator().RevokeIssuedBy(cmd.Context(), id)
+				return err
+			}); err != nil {
+				return fmt.Errorf("the root CRL lists issuing CA %s, but its certificates are not marked revoked in the records (run this command again): %w", id, err)
+			}
+			who := "なし / none"
+			if len(ids) > 0 {
+				who = strings.Join(ids, ", ")
+			}
+			var b strings.Builder
+			if again {
+				fmt.Fprintf(&b, "発行CA %q はルートCRLで失効済みです。\nIssuing CA %q was revoked in the root CRL already.\n", cert.Subject.CommonName, cert.Subject.CommonName)
+			} else {
+				fmt.Fprintf(&b, "発行CA %q を失効し、ルートCRL（番号 %s、次回更新 %s）に載せました。\n"+
 					"この発行CAが発行した電子証明書は、openssl などの検証でもこのサーバーへのログイン・更新でも失効として扱われます。\n"+
-					"inkan-server serve を再起動してください。その利用者には電子証明書の再発行が必要です（管理者IDは当金庫が、承認者ID・一般者IDは管理者が再発行）。\n"+
-					"ルート鍵はオフラインの保管場所に戻してください。\n"+
 					"Issuing CA %q is revoked, on root CRL number %s (next update %s).\n"+
-					"Every certificate it signed is now refused as revoked, by relying parties and by this server's login and renewal.\n"+
-					"Restart inkan-server serve. Its users need a reissue (admin IDs by the bank, the others by their admin).\n"+
-					"Put the root key back in offline storage.\n",
+					"Every certificate it signed is now refused as revoked, by relying parties and by this server's login and renewal.\n",
 					cert.Subject.CommonName, crl.Number, crl.NextUpdate.Local().Format("2006-01-02"),
-					cert.Subject.CommonName, crl.Number, crl.NextUpdate.Local().Format("2006-01-02")))
+					cert.Subject.CommonName, crl.Number, crl.NextUpdate.Local().Format("2006-01-02"))
+			}
+			fmt.Fprintf(&b, "記録上も失効にした電子証明書の利用者（再発行が必要: 管理者IDは当金庫が、承認者ID・一般者IDは管理者が再発行）/ IDs whose certificate is now revoked in the records too, each needing a reissue (admin IDs by the bank, the others by their admin): %s\n"+
+				"inkan-server serve を再起動してください。ルート鍵はオフラインの保管場所に戻してください。\n"+
+				"Restart inkan-server serve. Put the root key back in offline storage.\n", who)
+			out := map[string]any{"revoked": id, "subject": cert.Subject.String(), "reason": reason, "revoked_login_ids": ids}
+			if crl != nil {
+				out["root_crl_number"], out["next_update"] = crl.Number, crl.NextUpdate
+			}
+			return c.print(out, b.String())
 		},
 	}
 	rootFlags(revoke)

@@ -126,6 +126,9 @@ func TestRevokeIssuerListsARetiredIssuingCAInTheRootCRL(t *testing.T) {
 	if !strings.Contains(out, "失効") || !strings.Contains(out, "Restart inkan-server serve") || !strings.Contains(out, "再発行") {
 		t.Fatalf("revoke-issuer says:\n%s", out)
 	}
+	if out := run(t, "", "ca", "revoke-issuer", old, "--data", data, "--reason", "key-compromise"); !strings.Contains(out, "revoked in the root CRL already") {
+		t.Fatalf("revoke-issuer again (to finish the records after a failure) says:\n%s", out)
+	}
 	crl, err := ca.ReadRootCRL(data)
 	if err != nil || len(crl.RevokedCertificateEntries) != 1 || crl.RevokedCertificateEntries[0].SerialNumber.Cmp(before.Current().Cert.SerialNumber) != 0 {
 		t.Fatalf("root CRL after revoke-issuer: %v %+v", err, crl)

@@ -35,6 +35,10 @@ var ErrIssuerRevoked = errors.New("the issuing CA that signed the certificate is
 // the server would have nothing left to sign with.
 var ErrRevokeCurrent = errors.New("the current issuing CA cannot be revoked: make a new one first with inkan-server ca rollover, then revoke the old one (現在の発行CAは失効できません。先に ca rollover で新しい発行CAを作ってください)")
 
+// ErrIssuerAlreadyRevoked is returned by [RevokeIssuer] for an issuing CA the
+// root CRL lists already.
+var ErrIssuerAlreadyRevoked = errors.New("the issuing CA is already revoked in the root CRL")
+
 // CRLReason codes of RFC 5280 §5.3.1 that fit an issuing CA.
 const (
 	ReasonKeyCompromise        = 1
@@ -105,7 +109,8 @@ func IssuerRevocations(dir string) ([]IssuerRevocation, error) {
 // and signs, with the root key at rootKeyPath, a new root CRL valid for
 // validity that lists it. The current issuing CA is refused
 // ([ErrRevokeCurrent]). Running it again for an issuer already on the root CRL
-// fails; after a crash between the record and the CRL it signs the CRL.
+// fails with [ErrIssuerAlreadyRevoked] (and the issuer's certificate); after a
+// crash between the record and the CRL it signs the CRL.
 func RevokeIssuer(dir, rootKeyPath string, passphrase Passphrase, id, reason string, validity time.Duration, now time.Time) (*x509.RevocationList, *x509.Certificate, error) {
 	id = strings.ToLower(strings.TrimSpace(id))
 	if _, ok := IssuerRevocationReasons[reason]; !ok {
@@ -142,7 +147,7 @@ func RevokeIssuer(dir, rootKeyPath string, passphrase Passphrase, id, reason str
 	if cur, err := ReadRootCRL(dir); err == nil && slices.ContainsFunc(cur.RevokedCertificateEntries, func(e x509.RevocationListEntry) bool {
 		return e.SerialNumber.Cmp(cert.SerialNumber) == 0
 	}) {
-		return nil, nil, fmt.Errorf("issuing CA %s is already revoked in root CRL number %s", id, cur.Number)
+		return nil, cert, fmt.Errorf("issuing CA %s: %w (number %s)", id, ErrIssuerAlreadyRevoked, cur.Number)
 	}
 	recPath := filepath.Join(dir, RetiredDir, id+IssuerRevokedSuffix)
 	if _, err := os.Stat(recPath); errors.Is(err, os.ErrNotExist) {
