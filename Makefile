@@ -5,7 +5,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DATA        ?= $(CURDIR)/.cache/demo
 BIN         := $(CURDIR)/bin
 
-.PHONY: all deps build run test test-go lint windows bench bench-compare fuzz clean
+.PHONY: all deps build run test test-go lint windows test-windows-gui bench bench-compare fuzz clean
 
 all: build
 
@@ -51,6 +51,10 @@ bench-compare: deps
 ## windows: cross-compile inkan.exe and inkanctl.exe with mingw-w64, build the per-user dist/inkan.msi, sign when INKAN_SIGN_PFX or INKAN_SIGN_PKCS11_MODULE is set (scripts/sign-windows.sh).
 windows: deps
 	@scripts/build-windows.sh
+
+## test-windows-gui: inkan.exe under Wine + Xvfb: the MSI installed per user, a pickup and certificate login in the real window, 動作環境チェック, uninstall keeping or deleting the certificates; screenshots into docs/screenshots/wine/. Not in make test: a cold cgo cross-build of inkan.exe takes 15-25 minutes.
+test-windows-gui: deps
+	WINE_GUI_OUT=$(CURDIR)/docs/screenshots/wine scripts/test-windows-gui.sh
 
 clean:
 	rm -rf $(BIN) dist .cache

@@ -34,8 +34,9 @@ func (u *UI) showDoctor() {
 		return
 	}
 	report := widget.NewLabel(u.inLang("確認しています…", "Checking…"))
+	// Not monospace: Fyne's monospace font has no Japanese glyphs, and the
+	// report is mostly Japanese (seen as boxes in inkan.exe under Wine).
 	report.Wrapping = fyne.TextWrapWord
-	report.TextStyle.Monospace = true
 	running := widget.NewActivity()
 	running.Start()
 	var text string

@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
@@ -18,8 +19,29 @@ const (
 	idYes          = 6          // IDYES
 )
 
+var (
+	kernel32                  = windows.NewLazySystemDLL("kernel32.dll")
+	procGetConsoleProcessList = kernel32.NewProc("GetConsoleProcessList")
+	procFreeConsole           = kernel32.NewProc("FreeConsole")
+)
+
+// leaveOwnConsole closes the console window Windows opened for this process
+// alone, as it does for a console program the installer starts: the question
+// is a dialog, and an empty black window beside it would only puzzle. A
+// console shared with a command prompt (more than one process on it) stays.
+func leaveOwnConsole() {
+	var pids [2]uint32
+	if procGetConsoleProcessList.Find() != nil || procFreeConsole.Find() != nil {
+		return
+	}
+	if n, _, _ := procGetConsoleProcessList.Call(uintptr(unsafe.Pointer(&pids[0])), uintptr(len(pids))); n == 1 {
+		_, _, _ = procFreeConsole.Call()
+	}
+}
+
 // askYesNo asks the user in a dialog whose default button is "No".
 func askYesNo(caption, text string, _ io.Reader, _ io.Writer) (bool, error) {
+	leaveOwnConsole()
 	ret, err := windows.MessageBox(0, windows.StringToUTF16Ptr(text), windows.StringToUTF16Ptr(caption),
 		mbYesNo|mbIconQuestion|mbDefButton2|mbSetForegrnd|mbTopmost)
 	if ret == 0 {

@@ -43,8 +43,8 @@ The bank is not told either way; nothing is revoked.`,
 			caption := c.say("Inkan のアンインストール", "Uninstalling Inkan")
 			if ask && len(ids) > 0 {
 				deleteCerts, err = askYesNo(caption, c.say(
-					fmt.Sprintf("この PC には Inkan の電子証明書が %d 件あります:\n\n%s\n\n証明書と秘密鍵も削除しますか？\n\n「いいえ」(既定) を選ぶと、証明書は削除せずに残します。\n削除した証明書は、バックアップがなければ管理者による再発行が必要です。", len(ids), labels(ids)),
-					fmt.Sprintf("This PC holds %d Inkan certificate(s):\n\n%s\n\nDelete the certificates and their private keys too?\n\n\"No\" (the default) keeps them on this PC.\nA deleted certificate without a backup must be reissued by your administrator.", len(ids), labels(ids))), c.stdin, c.stdout)
+					fmt.Sprintf("この PC には Inkan の電子証明書が %d 件あります:\n\n%s\n\n証明書と秘密鍵も削除しますか？\n\n「いいえ」(No、既定) を選ぶと、証明書は削除せずに残します。「はい」(Yes) を選ぶと削除します。\n削除した証明書は、バックアップがなければ管理者による再発行が必要です。", len(ids), labels(ids)),
+					fmt.Sprintf("This PC holds %d Inkan certificate(s):\n\n%s\n\nDelete the certificates and their private keys too?\n\n\"No\" (the default) keeps them on this PC; \"Yes\" deletes them.\nA deleted certificate without a backup must be reissued by your administrator.", len(ids), labels(ids))), c.stdin, c.stdout)
 				if err != nil {
 					return err
 				}
