@@ -9,6 +9,7 @@
 // writes the raw rounds as JSON to bench/results/.
 //
 //	go run ./bench [-rounds 5] [-out bench/results] [-cpuprofile DIR]
+//	go run ./bench -report bench/results/RUN.json   # the table of an earlier run
 //
 // Everything runs in this one process on 127.0.0.1, clients included, as the
 // baselines do: the ratios compare like with like. Keys and CSRs are made
@@ -78,8 +79,23 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds")
 	out := flag.String("out", "bench/results", "directory for the raw rounds")
 	profiles := flag.String("cpuprofile", "", "directory for a CPU profile of each figure in each round (NAME-cC-rR.pprof; go tool pprof merges several)")
+	saved := flag.String("report", "", "print the table of the raw rounds in this JSON file (of an earlier run) instead of running")
 	flag.Parse()
 	log.SetFlags(0)
+	if *saved != "" {
+		raw, err := os.ReadFile(*saved)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var run struct {
+			Rounds []measurement `json:"rounds"`
+		}
+		if err := json.Unmarshal(raw, &run); err != nil {
+			log.Fatalf("%s: %v", *saved, err)
+		}
+		report(run.Rounds)
+		return
+	}
 
 	base := newBareTLS()
 	b := newBank()
@@ -591,19 +607,29 @@ func report(all []measurement) {
 		return m
 	}
 	fmt.Printf("\n%s, %s, GOMAXPROCS %d, %s\n\n", time.Now().UTC().Format("2006-01-02"), machine(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Println("| figure | c | median /s | spread /s | p50 ms | p99 ms | CPU ms/op | ratio to limit 1/(1/hs+1/sig) | ratio to bare handshakes |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| figure | c | median /s | spread /s | p50 ms | p99 ms | CPU ms/op | ratio to limit 1/(1/hs+1/sig) | ratio to bare handshakes | by CPU: to the limit | by CPU: to handshakes |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range concurrencies {
 		hs, sig := get("handshake", c), get("signature", c)
 		for _, name := range []string{"handshake", "signature", "https", "renewal", "login", "pickup"} {
 			ms := get(name, c)
-			var rates, p50, p99, cpu, toLimit, toHS []float64
+			if len(ms) == 0 {
+				continue // a run from before this figure existed
+			}
+			var rates, p50, p99, cpu, toLimit, toHS, cpuToLimit, cpuToHS []float64
 			for r, m := range ms {
 				rates, p50, p99, cpu = append(rates, m.PerSecond), append(p50, m.P50ms), append(p99, m.P99ms), append(cpu, m.CPUms)
 				limit := 1 / (1/hs[r].PerSecond + 1/sig[r].PerSecond)
 				toLimit, toHS = append(toLimit, m.PerSecond/limit), append(toHS, m.PerSecond/hs[r].PerSecond)
+				// What the rates would be on an idle machine where every
+				// figure is CPU-bound: the inverse ratio of CPU per operation.
+				cpuToLimit, cpuToHS = append(cpuToLimit, (hs[r].CPUms+sig[r].CPUms)/m.CPUms), append(cpuToHS, hs[r].CPUms/m.CPUms)
 			}
-			fmt.Printf("| %s | %d | %.0f | %s | %.1f | %.1f | %.2f | %.2f× | %.2f× |\n", name, c, median(rates), spread(rates), median(p50), median(p99), median(cpu), median(toLimit), median(toHS))
+			byCPU := fmt.Sprintf("%.2f | %.2f× | %.2f× | %.2f× | %.2f×", median(cpu), median(toLimit), median(toHS), median(cpuToLimit), median(cpuToHS))
+			if median(cpu) == 0 {
+				byCPU = fmt.Sprintf("- | %.2f× | %.2f× | - | -", median(toLimit), median(toHS)) // a run from before CPU was measured
+			}
+			fmt.Printf("| %s | %d | %.0f | %s | %.1f | %.1f | %s |\n", name, c, median(rates), spread(rates), median(p50), median(p99), byCPU)
 		}
 	}
 	var r8, r32 []float64
@@ -614,6 +640,9 @@ func report(all []measurement) {
 	fmt.Printf("\nrenewal c=32 / c=8: %.2f×\n", median(r32)/median(r8))
 	for _, c := range concurrencies {
 		hs, https, login := get("handshake", c), get("https", c), get("login", c)
+		if len(https) == 0 {
+			continue
+		}
 		var ceiling, toHTTPS []float64
 		for r, m := range login {
 			ceiling, toHTTPS = append(ceiling, https[r].PerSecond/hs[r].PerSecond), append(toHTTPS, m.PerSecond/https[r].PerSecond)
