@@ -34,6 +34,18 @@ for pkg in $(go list $FUZZPKGS); do
       last=$(grep -E 'fuzz: elapsed' "$out" | tail -n 1 || true)
       echo "$(date -u +%FT%TZ) $pkg $fn fuzztime=$FUZZTIME exit=$status ${last#*fuzz: }" >>"$FUZZLOG"
     fi
+    # Go 1.26's fuzz coordinator can fail a target with a bare "context
+    # deadline exceeded" at the end of -fuzztime when a starved worker misses
+    # the stop (go.dev/issue/75804, fixed in Go 1.27): no input is written and
+    # nothing was found. Only that exact report is let through, and only once
+    # the target's whole corpus replays clean as a plain test.
+    if [ "$status" -ne 0 ] && ! grep -q 'Failing input written to' "$out" &&
+      grep -A1 -E "^--- FAIL: ${fn} " "$out" | grep -qxE '[[:space:]]+context deadline exceeded'; then
+      echo "fuzz: $fn hit Go's fuzztime shutdown race (go.dev/issue/75804), no input written; replaying its corpus"
+      if go test -count=1 -run "^${fn}\$" "$pkg"; then
+        status=0
+      fi
+    fi
     rm -f "$out"
     if [ "$status" -ne 0 ]; then
       echo "fuzz: $pkg $fn failed: see the report above; the input is in testdata/fuzz/$fn/" >&2
