@@ -73,6 +73,12 @@ func TestIssuingKeyInSoftHSM(t *testing.T) {
 
 	httpAddr, addr := freeAddr(t), freeAddr(t)
 	uri := "pkcs11:token=inkan-ca;object=issuing-ca?pin-source=file:" + pinFile
+	// An init that fails after making its key in the token takes the key out
+	// again, so the same name is free for the next init.
+	if _, stderr := cmd(1, "", "init", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--revocation-url", "https://pki.bank.example.jp",
+		"--policy-oid", "1.2.392.200000.1.1", "--kms", uri, "--pkcs11-module", softHSMModule); !strings.Contains(stderr, "removed from the token again") {
+		t.Fatalf("a failed init --kms: %s", stderr)
+	}
 	cmd(0, "", "init", "--demo", "--bank-code", "1376", "--bank-name", "インカン信用金庫", "--host", "127.0.0.1",
 		"--revocation-url", "http://"+httpAddr, "--http-addr", httpAddr, "--kms", uri, "--pkcs11-module", softHSMModule)
 	// The same name again is refused: the token keeps one issuing key of a name.
@@ -180,6 +186,10 @@ func TestIssuingKeyInSoftHSM(t *testing.T) {
 	firstIssuing, err := os.ReadFile(issuing)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A rollover that fails (here: not the root key) leaves no new key behind.
+	if _, stderr := cmd(1, "", "ca", "rollover", "--root-key", pinFile, "--kms", "pkcs11:token=inkan-ca;object=issuing-ca-2?pin-source=file:"+pinFile, "--pkcs11-module", softHSMModule); !strings.Contains(stderr, "removed from the token again") {
+		t.Fatalf("a failed rollover --kms: %s", stderr)
 	}
 	cmd(0, "", "ca", "rollover", "--kms", "pkcs11:token=inkan-ca;object=issuing-ca-2?pin-source=file:"+pinFile, "--pkcs11-module", softHSMModule)
 	retiredURIs, _ := filepath.Glob(filepath.Join(data, "retired", "*.uri"))

@@ -184,6 +184,7 @@ func (c *cli) caCmd() *cobra.Command {
 				return errors.New("config.json needs revocation_url and certificate_policy_oid before a rollover: they are written into the new issuing CA (see docs/server.md)")
 			}
 			opts := ca.RolloverOptions{OldKeyURI: cfg.CAKey}
+			committed := false
 			if kms != "" {
 				u, err := kmsURI(kms, module)
 				if err != nil {
@@ -208,10 +209,23 @@ func (c *cli) caCmd() *cobra.Command {
 				}
 				c.closers = append(c.closers, key.Close)
 				opts.NewSigner = key
-				opts.Commit = func() error { return server.SetCAKey(c.dataDir, u.String()) }
+				opts.Commit = func() error {
+					if err := server.SetCAKey(c.dataDir, u.String()); err != nil {
+						return err
+					}
+					committed = true
+					return nil
+				}
 			}
 			cert, err := ca.RolloverWith(c.dataDir, path, c.passphrase(passFile, false), cfg.RevocationURL, cfg.CertificatePolicyOID, time.Now(), opts)
 			if err != nil {
+				if key, ok := opts.NewSigner.(*hsm.Key); ok && !committed {
+					// config.json never named the new key: take it out of the token again.
+					if derr := key.Delete(); derr != nil {
+						return fmt.Errorf("roll the issuing CA over: %w; the new key %s is still in the token: delete it with the HSM's tool: %v", err, kms, derr)
+					}
+					return fmt.Errorf("roll the issuing CA over: %w (the new key was removed from the token again)", err)
+				}
 				return fmt.Errorf("roll the issuing CA over: %w", err)
 			}
 			return c.print(map[string]any{"subject": cert.Subject.String(), "not_after": cert.NotAfter, "id": fmt.Sprintf("%x", cert.SubjectKeyId)},

@@ -64,6 +64,13 @@ func (c *cli) initCmd() *cobra.Command {
 				cfg.IssuingSigner, cfg.CAKey, opts.IssuingSigner = key, u.String(), key
 			}
 			if err := server.Init(c.dataDir, cfg); err != nil {
+				if key, ok := cfg.IssuingSigner.(*hsm.Key); ok && !ca.Exists(c.dataDir) {
+					// The key was made for this init alone: take it out of the token again.
+					if derr := key.Delete(); derr != nil {
+						return fmt.Errorf("%w; the issuing key made for it is still in the token (%s): delete it with the HSM's tool before another init of that name: %v", err, cfg.CAKey, derr)
+					}
+					return fmt.Errorf("%w (the issuing key made for it was removed from the token again)", err)
+				}
 				return err
 			}
 			s, err := c.openWith(opts)

@@ -27,6 +27,19 @@ func (k *Key) Close() error {
 	return nil
 }
 
+// Delete destroys the key pair in the token: for a key [Create] made for a
+// command that then failed, so that the token keeps no key nothing uses.
+func (k *Key) Delete() error {
+	d, ok := k.Signer.(interface{ Delete() error })
+	if !ok {
+		return fmt.Errorf("the PKCS#11 key %T cannot be deleted", k.Signer)
+	}
+	if err := d.Delete(); err != nil {
+		return fmt.Errorf("delete the key from the token: %w", err)
+	}
+	return nil
+}
+
 // open logs in to the token u names with pin.
 func open(u URI, pin string) (*crypto11.Context, error) {
 	if u.ModulePath == "" {

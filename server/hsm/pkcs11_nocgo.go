@@ -16,6 +16,9 @@ type Key struct{ crypto.Signer }
 // Close does nothing: a build without cgo opens no session.
 func (k *Key) Close() error { return nil }
 
+// Delete does nothing: a build without cgo makes no key.
+func (k *Key) Delete() error { return nil }
+
 // Create reports that this build has no PKCS#11 support.
 func Create(URI, string, string) (*Key, error) { return nil, errUnsupported }
 
