@@ -264,7 +264,7 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // View runs fn in a read-only REPEATABLE READ transaction.
 func (db *DB) View(ctx context.Context, fn func(store.Tx) error) error {
-	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+	return db.run(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`, false, fn)
 }
 
 // maxAttempts bounds the runs of one Update aborted by deadlocks or
@@ -276,7 +276,7 @@ const maxAttempts = 10
 // aborted the transaction for a deadlock or a serialization failure.
 func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, true, fn)
+		err := db.run(ctx, `BEGIN ISOLATION LEVEL READ COMMITTED`, true, fn)
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return err
 		}
@@ -294,25 +294,60 @@ func retryable(err error) bool {
 	return errors.As(err, &pg) && (pg.Code == "40001" || pg.Code == "40P01")
 }
 
-func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(store.Tx) error) error {
-	pgTx, err := db.pool.BeginTx(ctx, opts)
+// run runs fn in a transaction that begin opens. Every statement is a
+// round trip to the database, so the transaction saves two: BEGIN goes with
+// its first statement, and the CRL-number bump with COMMIT, each pair in one
+// pipeline (pgx.Batch).
+func (db *DB) run(ctx context.Context, begin string, write bool, fn func(store.Tx) error) error {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	// Rolled back on error and on panic alike; after a commit this does nothing.
-	defer pgTx.Rollback(context.WithoutCancel(ctx))
-	t := &tx{ctx: ctx, tx: pgTx, write: write}
+	// The pool drops a connection that is closed or still in a transaction.
+	defer conn.Release()
+	t := &tx{ctx: ctx, conn: conn.Conn(), begin: begin, write: write}
+	ended := false
+	defer func() {
+		// Rolled back on error and on panic alike. A connection whose
+		// rollback fails is closed, which ends the transaction too.
+		if t.begun && !ended {
+			if _, err := t.conn.Exec(context.WithoutCancel(ctx), `ROLLBACK`); err != nil {
+				t.conn.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
 	if err := fn(t); err != nil {
 		return err
 	}
+	if !t.begun && t.bumps == 0 {
+		return nil // fn ran no statement: there is nothing to commit
+	}
+	b := &pgx.Batch{}
 	if t.bumps > 0 {
 		// Last, so the counter's row lock is held only through the commit.
-		if _, err := pgTx.Exec(ctx, `UPDATE crl_number SET number = number + $1 WHERE id = 1`, t.bumps); err != nil {
+		b.Queue(`UPDATE crl_number SET number = number + $1 WHERE id = 1`, t.bumps)
+	}
+	b.Queue(`COMMIT`)
+	br, err := t.batch(b)
+	if err != nil {
+		return err
+	}
+	if t.bumps > 0 {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
 			return fmt.Errorf("bump the CRL number: %w", err)
 		}
 	}
-	if err := pgTx.Commit(ctx); err != nil {
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	ended = true
+	if tag.String() != "COMMIT" {
+		return fmt.Errorf("commit: %w", pgx.ErrTxCommitRollback)
 	}
 	return nil
 }
@@ -349,8 +384,12 @@ func (db *DB) Exclusive(ctx context.Context, name string, fn func(context.Contex
 }
 
 type tx struct {
-	ctx   context.Context
-	tx    pgx.Tx
+	ctx  context.Context
+	conn *pgx.Conn
+	// begin opens the transaction; it goes to the database with the first
+	// statement, in one round trip, and begun is set then.
+	begin string
+	begun bool
 	write bool
 	// locked are the users whose rows this transaction holds locked.
 	locked map[string]bool
@@ -358,8 +397,70 @@ type tx struct {
 	bumps int64
 }
 
+// batch sends b's statements in one round trip, after BEGIN if the
+// transaction has not begun. The caller reads the results in order and
+// closes them.
+func (t *tx) batch(b *pgx.Batch) (pgx.BatchResults, error) {
+	if t.begun {
+		return t.conn.SendBatch(t.ctx, b), nil
+	}
+	withBegin := &pgx.Batch{}
+	withBegin.Queue(t.begin)
+	withBegin.QueuedQueries = append(withBegin.QueuedQueries, b.QueuedQueries...)
+	t.begun = true
+	br := t.conn.SendBatch(t.ctx, withBegin)
+	if _, err := br.Exec(); err != nil {
+		br.Close()
+		return nil, fmt.Errorf("begin transaction: %w", err)
+	}
+	return br, nil
+}
+
+func (t *tx) queryRow(query string, args ...any) pgx.Row {
+	if t.begun {
+		return t.conn.QueryRow(t.ctx, query, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(query, args...)
+	br, err := t.batch(b)
+	if err != nil {
+		return errRow{err}
+	}
+	return batchRow{br}
+}
+
+// batchRow is the one row of a batch's last statement.
+type batchRow struct{ br pgx.BatchResults }
+
+func (r batchRow) Scan(dest ...any) error {
+	err := r.br.QueryRow().Scan(dest...)
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 func (t *tx) exec(query string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := t.tx.Exec(t.ctx, query, args...)
+	var tag pgconn.CommandTag
+	var err error
+	if t.begun {
+		tag, err = t.conn.Exec(t.ctx, query, args...)
+	} else {
+		b := &pgx.Batch{}
+		b.Queue(query, args...)
+		var br pgx.BatchResults
+		if br, err = t.batch(b); err != nil {
+			return tag, err
+		}
+		tag, err = br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+	}
 	if isUniqueViolation(err) {
 		return tag, store.ErrConflict
 	}
@@ -429,7 +530,7 @@ func scanContract(row pgx.Row) (store.Contract, error) {
 }
 
 func (t *tx) Contract(id string) (store.Contract, error) {
-	return scanContract(t.tx.QueryRow(t.ctx, `SELECT `+contractCols+` FROM contracts WHERE id = $1`, id))
+	return scanContract(t.queryRow(`SELECT `+contractCols+` FROM contracts WHERE id = $1`, id))
 }
 
 func (t *tx) Contracts() ([]store.Contract, error) {
@@ -442,7 +543,20 @@ func (t *tx) UpdateContract(c store.Contract) error {
 }
 
 func collect[T any](t *tx, scan func(pgx.Row) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := t.tx.Query(t.ctx, query, args...)
+	var rows pgx.Rows
+	var err error
+	if t.begun {
+		rows, err = t.conn.Query(t.ctx, query, args...)
+	} else {
+		b := &pgx.Batch{}
+		b.Queue(query, args...)
+		br, berr := t.batch(b)
+		if berr != nil {
+			return nil, berr
+		}
+		defer br.Close() // after rows.Close, below
+		rows, err = br.Query()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -484,7 +598,7 @@ func (t *tx) User(loginID string) (store.User, error) {
 	if t.write {
 		q += ` FOR NO KEY UPDATE`
 	}
-	u, err := scanUser(t.tx.QueryRow(t.ctx, q, loginID))
+	u, err := scanUser(t.queryRow(q, loginID))
 	if err == nil && t.write {
 		if t.locked == nil {
 			t.locked = map[string]bool{}
@@ -548,7 +662,7 @@ func nullString(s string) *string {
 
 func (t *tx) InsertCertificate(c store.Certificate) (int64, error) {
 	var id int64
-	err := t.tx.QueryRow(t.ctx, `INSERT INTO certificates (login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at, renewal_of)
+	err := t.queryRow(`INSERT INTO certificates (login_id, contract_id, status, issued_at, pickup_deadline, serial, der, not_before, not_after, withdrawn_at, renewal_of)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
 		c.LoginID, c.ContractID, string(c.Status), c.IssuedAt, c.PickupDeadline,
 		nullString(c.Serial), c.DER, c.NotBefore, c.NotAfter, c.WithdrawnAt, c.RenewalOf).Scan(&id)
@@ -563,7 +677,7 @@ func (t *tx) InsertCertificate(c store.Certificate) (int64, error) {
 // transaction ends, and user-then-certificate stays the one lock order.
 func (t *tx) lockedCert(where string, arg any) (store.Certificate, error) {
 	q := `SELECT ` + certCols + ` FROM certificates WHERE ` + where
-	c, err := scanCert(t.tx.QueryRow(t.ctx, q, arg))
+	c, err := scanCert(t.queryRow(q, arg))
 	if err != nil || !t.write || t.locked[c.LoginID] {
 		return c, err
 	}
@@ -573,7 +687,10 @@ func (t *tx) lockedCert(where string, arg any) (store.Certificate, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT 1 FROM users WHERE login_id = $1 FOR NO KEY UPDATE`, c.LoginID)
 	b.Queue(q, arg)
-	br := t.tx.SendBatch(t.ctx, b)
+	br, err := t.batch(b)
+	if err != nil {
+		return store.Certificate{}, err
+	}
 	var one int
 	if err := br.QueryRow().Scan(&one); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		br.Close()
@@ -625,13 +742,13 @@ func (t *tx) ActiveCertificatesExpiringBy(by time.Time) ([]store.Certificate, er
 
 func (t *tx) CRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(t.ctx, `SELECT number FROM crl_number WHERE id = 1`).Scan(&n)
+	err := t.queryRow(`SELECT number FROM crl_number WHERE id = 1`).Scan(&n)
 	return n, notFound(err)
 }
 
 func (t *tx) NextCRLNumber() (int64, error) {
 	var n int64
-	err := t.tx.QueryRow(t.ctx, `UPDATE crl_number SET number = number + 1 + $1, signings = signings + 1 WHERE id = 1 RETURNING number`, t.bumps).Scan(&n)
+	err := t.queryRow(`UPDATE crl_number SET number = number + 1 + $1, signings = signings + 1 WHERE id = 1 RETURNING number`, t.bumps).Scan(&n)
 	t.bumps = 0
 	return n, notFound(err)
 }
@@ -646,20 +763,20 @@ func (t *tx) CRLChanges() (int64, error) {
 		q += ` FOR UPDATE`
 	}
 	var n int64
-	err := t.tx.QueryRow(t.ctx, q).Scan(&n)
+	err := t.queryRow(q).Scan(&n)
 	return n + t.bumps, notFound(err)
 }
 
 func (t *tx) SignedCRLInfo(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
-	err := t.tx.QueryRow(t.ctx, `SELECT number, changes, this_update FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate)
+	err := t.queryRow(`SELECT number, changes, this_update FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate)
 	c.ThisUpdate = c.ThisUpdate.UTC()
 	return c, notFound(err)
 }
 
 func (t *tx) SignedCRL(issuer string) (store.SignedCRL, error) {
 	c := store.SignedCRL{Issuer: issuer}
-	err := t.tx.QueryRow(t.ctx, `SELECT number, changes, this_update, der FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate, &c.DER)
+	err := t.queryRow(`SELECT number, changes, this_update, der FROM crls WHERE issuer = $1`, issuer).Scan(&c.Number, &c.Changes, &c.ThisUpdate, &c.DER)
 	c.ThisUpdate = c.ThisUpdate.UTC()
 	return c, notFound(err)
 }
@@ -695,7 +812,7 @@ func (t *tx) CreateSession(s store.Session) error {
 
 func (t *tx) Session(tokenHash string) (store.Session, error) {
 	var s store.Session
-	err := t.tx.QueryRow(t.ctx, `SELECT token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at FROM sessions WHERE token_hash = $1`, tokenHash).
+	err := t.queryRow(`SELECT token_hash, login_id, cert_serial, created_at, expires_at, previous_login_at FROM sessions WHERE token_hash = $1`, tokenHash).
 		Scan(&s.TokenHash, &s.LoginID, &s.CertSerial, &s.CreatedAt, &s.ExpiresAt, &s.PreviousLoginAt)
 	if err != nil {
 		return s, notFound(err)
@@ -722,7 +839,7 @@ func (t *tx) DeleteExpiredSessions(before time.Time) (int64, error) {
 
 func (t *tx) MailSent(certID int64, days int) (bool, error) {
 	var sent bool
-	err := t.tx.QueryRow(t.ctx, `SELECT EXISTS (SELECT 1 FROM mail_sent WHERE cert_id = $1 AND days = $2)`, certID, days).Scan(&sent)
+	err := t.queryRow(`SELECT EXISTS (SELECT 1 FROM mail_sent WHERE cert_id = $1 AND days = $2)`, certID, days).Scan(&sent)
 	return sent, err
 }
 
