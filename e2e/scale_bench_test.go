@@ -46,6 +46,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/smallstep/pkcs7"
 
 	"github.com/inkan-dev/inkan/server"
@@ -69,6 +70,7 @@ type scaleBank struct {
 	b        *testing.B
 	name     string
 	dir      string
+	dbURL    string // "" for SQLite
 	urls     []string
 	servers  []*server.Server
 	op       *server.Operator
@@ -101,7 +103,7 @@ func newScaleBank(b *testing.B, name, dbURL string, servers int) *scaleBank {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	sb := &scaleBank{b: b, name: name, dir: dir, roots: x509.NewCertPool()}
+	sb := &scaleBank{b: b, name: name, dir: dir, dbURL: dbURL, roots: x509.NewCertPool()}
 	sb.roots.AddCert(readCert(b, filepath.Join(dir, "root-ca.crt")))
 	for range servers {
 		srv, err := server.Open(dir, server.Options{})
@@ -356,11 +358,14 @@ func ratios(num, den []float64) []float64 {
 }
 
 // report reports the median of each series in unit (e.g. "renewals/s"),
-// and logs every round's figure.
-func (s series) report(b *testing.B, names []string, unit string) {
+// and logs every round's figure when logRounds (the test log of a benchmark
+// keeps ten lines).
+func (s series) report(b *testing.B, names []string, unit string, logRounds bool) {
 	for _, n := range names {
 		b.ReportMetric(median(s[n]), n+"-"+unit)
-		b.Logf("%s %s by round: %.1f", n, unit, s[n])
+		if logRounds {
+			b.Logf("%s %s by round: %.1f", n, unit, s[n])
+		}
 	}
 }
 
@@ -429,7 +434,7 @@ func BenchmarkScaleRenewal(b *testing.B) {
 			got[name] = append(got[name], banks[name].renewalRound(half(pools[name], round)))
 		}
 	}
-	got.report(b, engineNames(), "renewals/s")
+	got.report(b, engineNames(), "renewals/s", true)
 	reportRatio(b, "pg1/sqlite-renewal", got["pg1"], got["sqlite"])
 }
 
@@ -446,7 +451,7 @@ func BenchmarkScalePickup(b *testing.B) {
 			got[name] = append(got[name], banks[name].pickupRound())
 		}
 	}
-	got.report(b, engineNames(), "pickups/s")
+	got.report(b, engineNames(), "pickups/s", true)
 	reportRatio(b, "pg1/sqlite-pickup", got["pg1"], got["sqlite"])
 }
 
@@ -524,6 +529,7 @@ func BenchmarkScaleUsers(b *testing.B) {
 	for _, s := range set {
 		names = append(names, s.name)
 	}
+	scansBefore := seqScans(b, banks["pg-100k"].dbURL)
 	logins, renewals := series{}, series{}
 	for round := 0; b.Loop(); round++ {
 		for _, name := range inTurn(names, round) {
@@ -537,10 +543,49 @@ func BenchmarkScaleUsers(b *testing.B) {
 			}
 		}
 	}
-	logins.report(b, names, "logins/s")
-	renewals.report(b, names, "renewals/s")
+	logins.report(b, names, "logins/s", false)
+	renewals.report(b, names, "renewals/s", false)
 	for _, db := range []string{"sqlite", "pg"} {
 		reportRatio(b, db+"-100k/1k-login", logins[db+"-100k"], logins[db+"-1k"])
 		reportRatio(b, db+"-100k/1k-renewal", renewals[db+"-100k"], renewals[db+"-1k"])
 	}
+	// Whatever the load, a lookup that reads a whole table of 100,000 users
+	// shows in PostgreSQL's own counters: the rounds must cause none.
+	time.Sleep(2 * time.Second) // the servers' backends flush their table statistics within a second
+	after := seqScans(b, banks["pg-100k"].dbURL)
+	var total int64
+	for table, n := range after {
+		total += n - scansBefore[table]
+	}
+	b.ReportMetric(float64(total), "pg-100k-seqscans")
+	b.Logf("pg-100k sequential scans during the rounds, by table: before %v, after %v", scansBefore, after)
+}
+
+// seqScans reads PostgreSQL's count of sequential scans of the tables a
+// login or renewal reads, in the database of dbURL.
+func seqScans(b *testing.B, dbURL string) map[string]int64 {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT relname, seq_scan FROM pg_stat_user_tables
+		WHERE schemaname = current_schema() AND relname IN ('users', 'certificates', 'sessions', 'contracts', 'audit')`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := map[string]int64{}
+	for rows.Next() {
+		var t string
+		var n int64
+		if err := rows.Scan(&t, &n); err != nil {
+			b.Fatal(err)
+		}
+		out[t] = n
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
 }
