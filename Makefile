@@ -2,7 +2,8 @@
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-DATA        ?= $(CURDIR)/.cache/demo
+SCENARIO    ?=
+DATA        ?= $(CURDIR)/.cache/demo$(if $(SCENARIO),-$(SCENARIO))
 BIN         := $(CURDIR)/bin
 
 .PHONY: all deps build run test test-go lint windows test-windows-gui bench bench-compare fuzz clean
@@ -18,9 +19,9 @@ deps:
 build: deps
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-## run: the bundled server with demo data, and the GUI agent against it.
+## run: the bundled server with demo data, and the GUI agent against it (SCENARIO=all-states: an ID in every state).
 run: deps
-	@scripts/run.sh "$(DATA)"
+	@scripts/run.sh "$(DATA)" $(if $(SCENARIO),--scenario $(SCENARIO))
 
 ## lint: gofmt, go vet and staticcheck must be clean.
 lint: deps

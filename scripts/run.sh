@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: the bundled Inkan server with demo data, and the GUI agent against it.
-#   scripts/run.sh DATA_DIR        (INKAN_ADDR=127.0.0.1:PORT to serve elsewhere than :8443)
+#   scripts/run.sh DATA_DIR [--scenario all-states]   (INKAN_ADDR=127.0.0.1:PORT to serve elsewhere than :8443)
+# --scenario all-states (`make run SCENARIO=all-states`) fills DATA_DIR, once, with an
+# ID for every state a user can meet: valid, in the renewal window, 10 days left,
+# expired but renewable, expired too long, revoked, superseded, locked, awaiting
+# pickup, pickup lapsed, never issued. The server issues each certificate on its
+# own day on a shifted clock, and the real agent picks it up from the server
+# started on that day (scripts/demo-all-states.sh); the agent's clock is never moved.
 # On first use it creates the bank's CA and a demo contract in DATA_DIR. Every time
 # it writes the agent configuration (DATA_DIR/bank.json), serves https://INKAN_ADDR
 # (CRL, OCSP and CA certificates on http://INKAN_HTTP_ADDR, default 127.0.0.1:8080)
@@ -12,7 +18,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-data="${1:?usage: scripts/run.sh DATA_DIR}"
+data="${1:?usage: scripts/run.sh DATA_DIR [--scenario all-states]}"
+scenario=
+case "${2:-}" in
+"") ;;
+--scenario) scenario="${3:?usage: scripts/run.sh DATA_DIR [--scenario all-states]}" ;;
+*) echo "usage: scripts/run.sh DATA_DIR [--scenario all-states]" >&2; exit 2 ;;
+esac
+case "$scenario" in
+"" | all-states) ;;
+*) echo "scripts/run.sh: unknown scenario $scenario (the only one is all-states)" >&2; exit 2 ;;
+esac
 addr="${INKAN_ADDR:-127.0.0.1:8443}"
 http_addr="${INKAN_HTTP_ADDR:-127.0.0.1:8080}"
 url="https://$addr"
@@ -26,15 +42,26 @@ echo "Building inkan-server, inkanctl and inkan (the first build of the GUI take
 go build -o bin/ ./cmd/inkan-server ./cmd/inkanctl ./cmd/inkan
 server=bin/inkan-server
 
+created=
 if [ ! -e "$data/root-ca.crt" ]; then
   mkdir -p "$data"
   (umask 077 && head -c 24 /dev/urandom | base64 > "$passphrase_file")
   # --demo: the certificates point at http://$http_addr, reachable from this machine only.
-  "$server" init --demo --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" --public-url "$url" \
+  # all-states: the CA starts 500 days ago, before the oldest certificate of the scenario.
+  init_shift=()
+  [ "$scenario" = all-states ] && init_shift=(--demo-shift-days -500)
+  "$server" init --demo "${init_shift[@]}" --data "$data" --bank-code 1376 --bank-name "いんかん信用金庫" --public-url "$url" \
     --http-addr "$http_addr" --passphrase-file "$passphrase_file" >"$data/init.txt" 2>&1
   # The demo passwords are kept, readable by you only.
-  (umask 077 && "$server" demo --data "$data" > "$data/demo-users.txt")
+  (umask 077 && "$server" demo ${scenario:+--scenario "$scenario"} --data "$data" > "$data/demo-users.txt")
+  echo "${scenario:-default}" > "$data/scenario"
+  created=1
   echo "Created the demo bank and contract in $data (what init said: $data/init.txt)."
+fi
+made_as=$(cat "$data/scenario" 2>/dev/null || echo default)
+if [ "$made_as" != "${scenario:-default}" ]; then
+  echo "scripts/run.sh: $data holds the ${made_as} demo; give another DATA_DIR for ${scenario:-the default one}" >&2
+  exit 2
 fi
 # A demo directory made before the CA keys were encrypted: encrypt them now.
 if [ ! -e "$passphrase_file" ]; then
@@ -46,11 +73,15 @@ for key in "$data/offline/root-ca.key" "$data/issuing-ca.key"; do
   fi
 done
 "$server" agent-config --data "$data" --url "$url" --out "$data/bank.json"
+if [ -n "$created" ] && [ "$scenario" = all-states ]; then
+  echo "Picking up the all-states certificates, each on its own day (scripts/demo-all-states.sh)..."
+  scripts/demo-all-states.sh "$data" "$addr" "$http_addr"
+fi
 
 # What is true now, once: the demo IDs whose certificate awaits pickup (with the
 # password to pick it up with) and those picked up already.
 echo
-echo "Demo contract デモ商事株式会社 (passwords: $data/demo-users.txt):"
+echo "Demo contract $(sed -n '1s/^Demo contract [0-9]*: \([^,]*\).*/\1/p' "$data/demo-users.txt") (passwords: $data/demo-users.txt):"
 "$server" cert list --data "$data" | awk '
   NR == FNR { if ($1 ~ /^demo-/) pw[$1] = $3; next }
   FNR > 1 && !seen[$1]++ {

@@ -339,3 +339,22 @@ func SetCAKey(dir, uri string) error {
 	}
 	return nil
 }
+
+// SetAutoRenew records in dir's config.json whether agents renew by
+// themselves (policy.auto_renew), replacing the file by one rename as
+// SetCAKey does. The next serve tells agents.
+func SetAutoRenew(dir string, on bool) error {
+	path := filepath.Join(dir, ConfigFile)
+	c, err := LoadConfig(path)
+	if err != nil {
+		return err
+	}
+	c.Policy.AutoRenew = &on
+	if err := writeConfig(path+".next", c); err != nil {
+		return err
+	}
+	if err := os.Rename(path+".next", path); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
+}

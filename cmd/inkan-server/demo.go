@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -22,43 +23,69 @@ type demoUser struct {
 }
 
 func (c *cli) demoCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "demo --data DIR",
-		Short: "Create a demo contract: an admin, an approver and two general users, certificates awaiting pickup",
-		Args:  cobra.NoArgs,
+	var scenario string
+	cmd := &cobra.Command{
+		Use:   "demo --data DIR [--scenario all-states]",
+		Short: "Create a demo contract: an admin, an approver and two general users, certificates awaiting pickup (or, with --scenario all-states, an ID for every state)",
+		Long: `Create a demo contract in a data directory made by init --demo.
+
+By default: an admin, an approver and two general users whose certificates
+await pickup (80 days).
+
+--scenario all-states: an ID for every state a user can meet, so that a demo
+shows them all today. The server issues each certificate on the day (from
+today) the table says, on a shifted clock; the PICKUP column is the day the
+real agent must pick it up on (serve --demo-shift-days DAY, then inkanctl
+pickup), and THEN what the admin does after the pickups, today: revoke it,
+issue a new one (the one on the PC is superseded), or lock it with wrong
+passwords. scripts/run.sh --scenario all-states does all of that. The policy's
+auto_renew is turned off, so that the agent does not renew the certificates
+whose renewal window is open before they are seen. The data directory must
+have been made with init --demo --demo-shift-days older than the oldest day.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.withServer(func(s *server.Server) error {
-				op := s.Operator()
-				ctx := cmd.Context()
-				name := "デモ商事株式会社"
-				cid, err := op.CreateContract(ctx, name)
-				if err != nil {
-					return err
-				}
-				users := []demoUser{
-					{LoginID: "demo-admin", Role: wire.RoleAdmin},
-					{LoginID: "demo-approver", Role: wire.RoleApprover},
-					{LoginID: "demo-general1", Role: wire.RoleGeneral},
-					{LoginID: "demo-general2", Role: wire.RoleGeneral},
-				}
-				var b strings.Builder
-				fmt.Fprintf(&b, "Demo contract %s: %s\nCertificates are issued and wait for pickup (80 days).\n\n", cid, name)
-				fmt.Fprintf(&b, "%-16s %-9s %s\n", "LOGIN ID", "ROLE", "PASSWORD")
-				for i := range users {
-					u := &users[i]
-					u.Password = demoPassword()
-					if err := op.CreateUser(ctx, cid, u.LoginID, u.Role, u.LoginID, u.LoginID+"@demo.example.jp", u.Password); err != nil {
-						return err
-					}
-					if err := op.IssueCertificate(ctx, u.LoginID); err != nil {
-						return err
-					}
-					fmt.Fprintf(&b, "%-16s %-9s %s\n", u.LoginID, u.Role, u.Password)
-				}
-				return c.print(map[string]any{"contract_id": cid, "contract_name": name, "users": users}, b.String())
-			})
+			switch scenario {
+			case "":
+				return c.withServer(func(s *server.Server) error { return c.demoContract(cmd.Context(), s) })
+			case "all-states":
+				return c.demoAllStates(cmd.Context())
+			}
+			return fmt.Errorf("--scenario %q: the only scenario is all-states / シナリオは all-states のみです", scenario)
 		},
 	}
+	cmd.Flags().StringVar(&scenario, "scenario", "", "all-states: an ID for every state (valid, in the renewal window, 10 days left, expired but renewable, expired too long, revoked, superseded, locked, awaiting pickup, pickup lapsed, never issued)")
+	return cmd
+}
+
+// demoContract is the default demo: four IDs whose certificates await pickup.
+func (c *cli) demoContract(ctx context.Context, s *server.Server) error {
+	op := s.Operator()
+	name := "デモ商事株式会社"
+	cid, err := op.CreateContract(ctx, name)
+	if err != nil {
+		return err
+	}
+	users := []demoUser{
+		{LoginID: "demo-admin", Role: wire.RoleAdmin},
+		{LoginID: "demo-approver", Role: wire.RoleApprover},
+		{LoginID: "demo-general1", Role: wire.RoleGeneral},
+		{LoginID: "demo-general2", Role: wire.RoleGeneral},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Demo contract %s: %s\nCertificates are issued and wait for pickup (80 days).\n\n", cid, name)
+	fmt.Fprintf(&b, "%-16s %-9s %s\n", "LOGIN ID", "ROLE", "PASSWORD")
+	for i := range users {
+		u := &users[i]
+		u.Password = demoPassword()
+		if err := op.CreateUser(ctx, cid, u.LoginID, u.Role, u.LoginID, u.LoginID+"@demo.example.jp", u.Password); err != nil {
+			return err
+		}
+		if err := op.IssueCertificate(ctx, u.LoginID); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%-16s %-9s %s\n", u.LoginID, u.Role, u.Password)
+	}
+	return c.print(map[string]any{"contract_id": cid, "contract_name": name, "users": users}, b.String())
 }
 
 func (c *cli) agentConfigCmd() *cobra.Command {

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/inkan-dev/inkan/server"
+	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/store/postgres"
 )
 
@@ -27,6 +30,9 @@ type cli struct {
 	db, dbPasswordFile string
 	// closers end what a command opened, such as the HSM session.
 	closers []func() error
+	// shiftDays is --demo-shift-days: a demo data directory's clock, that many
+	// days from today (see demoClock).
+	shiftDays int
 }
 
 func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
@@ -44,6 +50,7 @@ func newRoot(in io.Reader, out, errOut io.Writer) *cobra.Command {
 	root.PersistentFlags().BoolVar(&c.json, "json", false, "print results as JSON")
 	root.PersistentFlags().StringVar(&c.db, "db", "", "a postgres:// URL to use instead of the config file's database (the password from --db-password-file, PGPASSWORD or PGPASSFILE, never in the URL)")
 	root.PersistentFlags().StringVar(&c.dbPasswordFile, "db-password-file", "", "a file whose first line is the PostgreSQL password")
+	root.PersistentFlags().IntVar(&c.shiftDays, "demo-shift-days", 0, "demo data directories only (init --demo): act as if today were this many days from now (negative: in the past), so that a demo can hold certificates picked up long ago (scripts/run.sh --scenario all-states)")
 	root.PersistentPostRunE = func(*cobra.Command, []string) error { return c.close() }
 	root.AddCommand(c.initCmd(), c.serveCmd(), c.contractCmd(), c.userCmd(), c.certCmd(), c.demoCmd(), c.agentConfigCmd(), c.tlsCmd(), c.dbCmd(), c.caCmd(), c.statusCmd(), c.upgradeCmd())
 	return root
@@ -64,6 +71,11 @@ func (c *cli) openWith(opts server.Options) (*server.Server, error) {
 		return nil, err
 	}
 	opts.Database = d
+	if c.shiftDays != 0 {
+		if opts.Now, err = c.demoClock(); err != nil {
+			return nil, err
+		}
+	}
 	if opts.IssuingSigner == nil {
 		key, err := c.openIssuingKey()
 		if err != nil {
@@ -77,6 +89,27 @@ func (c *cli) openWith(opts server.Options) (*server.Server, error) {
 		opts.RetiredSigner = func(uri string) (crypto.Signer, error) { return c.openKey(uri) }
 	}
 	return server.Open(c.dataDir, opts)
+}
+
+// demoClock is the clock --demo-shift-days asks for: today moved by that many
+// days. A bank's server never runs on a shifted clock, so it is refused unless
+// the data directory is a demo's: one whose certificates name a revocation URL
+// on this machine, which only init --demo allows.
+func (c *cli) demoClock() (func() time.Time, error) {
+	cfg, err := server.LoadConfig(filepath.Join(c.dataDir, server.ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	if !ca.IsLoopback(cfg.RevocationURL) {
+		return nil, fmt.Errorf("--demo-shift-days: %s is not a demo data directory (init --demo): a bank's server runs on the real clock / デモ用のデータディレクトリ以外では時計をずらせません", c.dataDir)
+	}
+	return shiftedClock(c.shiftDays), nil
+}
+
+// shiftedClock is the wall clock moved by days.
+func shiftedClock(days int) func() time.Time {
+	shift := time.Duration(days) * 24 * time.Hour
+	return func() time.Time { return time.Now().Add(shift) }
 }
 
 // database is what --db and --db-password-file ask for; a password in the

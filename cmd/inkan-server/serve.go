@@ -43,6 +43,12 @@ func (c *cli) initCmd() *cobra.Command {
 				return fmt.Errorf("the CA key passphrase is %d characters: give at least %d (パスフレーズが短すぎます)", len(pass), minPassphrase)
 			}
 			cfg.Passphrase = pass
+			if c.shiftDays != 0 {
+				if !cfg.Demo {
+					return errors.New("--demo-shift-days needs --demo: a bank's CA starts on the real clock")
+				}
+				cfg.Now = shiftedClock(c.shiftDays)
+			}
 			var opts server.Options
 			if kms != "" {
 				u, err := kmsURI(kms, module)
