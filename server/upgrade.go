@@ -348,8 +348,8 @@ func (u *upgrade) rootCRLStep() error {
 		return fmt.Errorf("upgrade: %w", err)
 	}
 	s := u.add(UpgradeStep{Item: "root_crl",
-		Ja: "ルートCRL（root.crl）がありません。ルート鍵で署名し、/crl/root.crl で公開します（有効期間400日。期限前に ca root-crl で署名し直してください）。",
-		En: "There is no root CRL (root.crl): upgrade signs one with the root key, published at /crl/root.crl (valid 400 days: sign the next with ca root-crl before then)."})
+		Ja: "ルートCRL（root.crl）がありません。ルート鍵で署名し、/crl/root.crl で公開します（有効期間365日。期限前に ca root-crl で署名し直してください）。",
+		En: "There is no root CRL (root.crl): upgrade signs one with the root key, published at /crl/root.crl (valid 365 days: sign the next with ca root-crl before then)."})
 	if s.Needs = u.rootKeyReady(); s.Needs != "" || !u.opts.Apply {
 		return nil
 	}

@@ -96,6 +96,12 @@ func TestRootCRLIsSignedAgainWithTheNextNumber(t *testing.T) {
 	if _, err := runErr(t, "", "ca", "root-crl", "--data", data, "--days", "0"); err == nil {
 		t.Fatal("a root CRL valid for 0 days was signed")
 	}
+	if _, err := runErr(t, "", "ca", "root-crl", "--data", data, "--days", "400"); err == nil || !strings.Contains(err.Error(), "12 months") {
+		t.Fatalf("a root CRL valid for 400 days: %v", err)
+	}
+	if crl, _ := ca.ReadRootCRL(data); crl.Number.Cmp(second.Number) != 0 {
+		t.Fatal("a refused root-crl changed root.crl")
+	}
 }
 
 func TestRevokeIssuerListsARetiredIssuingCAInTheRootCRL(t *testing.T) {

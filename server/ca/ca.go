@@ -91,8 +91,9 @@ const (
 	RootValidity    = 20 * 365 * 24 * time.Hour
 	IssuingValidity = 10 * 365 * 24 * time.Hour
 	// RootCRLValidity is the default lifetime of a root CRL: the root key is
-	// offline, so the bank signs one a year (see [SignRootCRL]).
-	RootCRLValidity = 400 * 24 * time.Hour
+	// offline, so the bank signs one a year (see [SignRootCRL]); a year is also
+	// the most the CA/Browser Forum's BR §7.2.2 allow a CRL of CA certificates.
+	RootCRLValidity = 365 * 24 * time.Hour
 )
 
 // RootKeyPath is where [Create] writes the root key inside dir.

@@ -116,8 +116,8 @@ func RevokeIssuer(dir, rootKeyPath string, passphrase Passphrase, id, reason str
 	if _, ok := IssuerRevocationReasons[reason]; !ok {
 		return nil, nil, fmt.Errorf("reason %q: give one of %s", reason, strings.Join(reasonNames(), ", "))
 	}
-	if validity < 24*time.Hour {
-		return nil, nil, fmt.Errorf("a root CRL valid for %s would lapse before anyone could sign the next one: give a day or more", validity)
+	if err := checkRootCRLValidity(validity, now); err != nil {
+		return nil, nil, err
 	}
 	current, err := readCert(filepath.Join(dir, IssuingCertFile))
 	if err != nil {

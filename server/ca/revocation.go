@@ -71,14 +71,27 @@ func rootCRL(root *x509.Certificate, key crypto.Signer, entries []x509.Revocatio
 // lists every issuing CA revoked by [RevokeIssuer], and whatever else the
 // current root CRL lists, so no revocation is ever dropped.
 func SignRootCRL(dir, rootKeyPath string, passphrase Passphrase, validity time.Duration, now time.Time) (*x509.RevocationList, error) {
-	if validity < 24*time.Hour {
-		return nil, fmt.Errorf("a root CRL valid for %s would lapse before anyone could sign the next one: give a day or more", validity)
+	if err := checkRootCRLValidity(validity, now); err != nil {
+		return nil, err
 	}
 	root, key, err := loadRoot(dir, rootKeyPath, passphrase)
 	if err != nil {
 		return nil, err
 	}
 	return signRootCRL(dir, root, key, validity, now)
+}
+
+// checkRootCRLValidity refuses a root CRL lifetime under a day (it would lapse
+// before the next could be signed) or over twelve months (BR §7.2.2's most for
+// a CRL of CA certificates; zlint e_crl_next_update_invalid).
+func checkRootCRLValidity(validity time.Duration, now time.Time) error {
+	switch {
+	case validity < 24*time.Hour:
+		return fmt.Errorf("a root CRL valid for %s would lapse before anyone could sign the next one: give a day or more", validity)
+	case now.Add(validity).After(now.AddDate(0, 12, 0)):
+		return fmt.Errorf("a root CRL valid for %d days is longer than the 12 months BR §7.2.2 allow a CRL of CA certificates: give at most 365 days and sign the next one each year (inkan-server status warns 60 days before)", int(validity.Hours()/24))
+	}
+	return nil
 }
 
 func signRootCRL(dir string, root *x509.Certificate, key crypto.Signer, validity time.Duration, now time.Time) (*x509.RevocationList, error) {
