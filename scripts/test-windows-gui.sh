@@ -151,6 +151,10 @@ echo "   installed into ${programs#"$WINEPREFIX/"}, HKCU only"
 [ "$(my_certs)" -eq 0 ] || fail "CurrentUser\\MY is not empty before the pickup"
 
 echo "== test-windows-gui: start the installed inkan.exe (Windows store)"
+# Every wait between keys is stretched by WINE_GUI_PACE (default 2): on a
+# loaded machine a screen may not yet hold the keyboard when the next key comes,
+# and a key typed too early is lost.
+pause() { sleep "$(awk -v s="$1" -v p="${WINE_GUI_PACE:-2}" 'BEGIN { print s * p }')"; }
 # In a Wine virtual desktop ("inkan", lower case): no window manager runs on
 # this display, and in its own desktop Wine gives the keyboard to the window
 # that was clicked, as Windows does. Keys then go through XTEST.
@@ -167,10 +171,10 @@ focus() {
   xdotool mousemove $((X + WIDTH / 2)) $((Y + 8)) click 1
   sleep 0.5
 }
-sleep 3 # the start screen loads the certificates in the background
+pause 2 # the start screen loads the certificates in the background
 focus
-key() { xdotool key --clearmodifiers "$@"; sleep 0.8; }
-typetext() { xdotool type --delay 60 "$1"; sleep 0.5; }
+key() { xdotool key --clearmodifiers "$@"; pause 0.8; }
+typetext() { xdotool type --delay 80 "$1"; pause 0.5; }
 # shot crops the window out of the screen (the desktop's X window holds it).
 shot() {
   eval "$(xdotool getwindowgeometry --shell "$win_id")"
@@ -182,21 +186,21 @@ echo "== test-windows-gui: pick up demo-general1's certificate by keyboard"
 key Return
 typetext demo-general1
 key Return
-sleep 0.5
+pause 0.5
 typetext "$password"
 key Return # 取得: 取得前処理中, then 取得開始
-sleep 1.5
+pause 1.5
 key Return # 取得開始: the key is made by CNG, the bank issues
 has_certificate() { [ "$(my_certs)" -ge 1 ]; }
 WAIT_FOR=90 wait_for "a certificate in CurrentUser\\MY" has_certificate
-sleep 1.5
+pause 1.5
 shot 2-pickup-done
 
 echo "== test-windows-gui: log in with it by keyboard"
 key Return # インストール完了 → ログイン画面へ
-sleep 1.5
+pause 1.5
 key Return # 電子証明書ログイン: one certificate, its password
-sleep 2
+pause 2
 typetext "$password"
 key Return
 logged_in() {
@@ -204,20 +208,20 @@ logged_in() {
     grep -o '"login_id": *"demo-general1"[^{]*' | grep -q '"last_login_at"'
 }
 WAIT_FOR=90 wait_for "the server to record demo-general1's login (last_login_at)" logged_in
-sleep 1.5
+pause 1.5
 shot 3-logged-in
 echo "== test-windows-gui: 設定 → 動作環境チェック in the window (its reopen step starts inkan.exe again)"
 # By mouse, at the buttons' places in the window's first size (808x487 under
 # Wine): ログアウト, then 設定 on the start screen, then, scrolled to the
 # end of 設定, 動作環境チェック.
-click() { xdotool mousemove "$1" "$2" click 1; sleep 1.5; }
+click() { xdotool mousemove "$1" "$2" click 1; pause 1.5; }
 click 752 450
 click 772 462
 xdotool mousemove 400 350
-for _ in $(seq 15); do xdotool click 5; sleep 0.1; done
-sleep 1
+for _ in $(seq 15); do xdotool click 5; pause 0.1; done
+pause 1
 click 636 456
-sleep 8 # the bank's checks, then the store's, one of them in a second inkan.exe
+pause 8 # the bank's checks, then the store's, one of them in a second inkan.exe
 shot 5-doctor
 gui_pid=""
 "$wineserver" -k 2>/dev/null || true # inkan.exe and its desktop

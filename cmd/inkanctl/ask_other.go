@@ -28,3 +28,7 @@ func askYesNo(caption, text string, in io.Reader, out io.Writer) (bool, error) {
 
 // tell writes nothing more: the command's own output already said it.
 func tell(string, string, bool) {}
+
+// leaveOwnConsole is for Windows, where the installer's console programs get a
+// console window of their own; elsewhere there is none.
+func leaveOwnConsole() {}

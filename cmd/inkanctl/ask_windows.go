@@ -27,7 +27,8 @@ var (
 
 // leaveOwnConsole closes the console window Windows opened for this process
 // alone, as it does for a console program the installer starts: the question
-// is a dialog, and an empty black window beside it would only puzzle. A
+// is a dialog, and an empty black window beside it would only puzzle (what
+// the command prints then goes nowhere; the installer reads none of it). A
 // console shared with a command prompt (more than one process on it) stays.
 func leaveOwnConsole() {
 	var pids [2]uint32
@@ -41,7 +42,6 @@ func leaveOwnConsole() {
 
 // askYesNo asks the user in a dialog whose default button is "No".
 func askYesNo(caption, text string, _ io.Reader, _ io.Writer) (bool, error) {
-	leaveOwnConsole()
 	ret, err := windows.MessageBox(0, windows.StringToUTF16Ptr(text), windows.StringToUTF16Ptr(caption),
 		mbYesNo|mbIconQuestion|mbDefButton2|mbSetForegrnd|mbTopmost)
 	if ret == 0 {

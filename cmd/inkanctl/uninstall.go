@@ -29,6 +29,9 @@ With --ask the user chooses (on Windows in a dialog whose default is to keep).
 The bank is not told either way; nothing is revoked.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Started by the installer, this program got a console window
+			// of its own, which would only stand empty beside the dialog.
+			leaveOwnConsole()
 			if deleteCerts && ask {
 				return &usageError{c.say("--delete-certificates と --ask はどちらか一方だけ指定してください", "use --delete-certificates or --ask, not both")}
 			}
