@@ -93,6 +93,25 @@ func TestRefusedPickupLeavesNoKeyBehind(t *testing.T) {
 	}
 }
 
+func TestCheckPickupAsksTheBankAndMakesNothing(t *testing.T) {
+	c := newClock()
+	b := newFakeBank(t, c.now)
+	store := &faultyStore{Store: memoryStore(t)}
+	a := newTestAgent(t, b, store, c)
+	if err := a.CheckPickup(t.Context(), "alice", "wrong"); Code(err) != wire.CodeInvalidCredentials {
+		t.Fatalf("CheckPickup with a wrong password: code %q (%v), want invalid_credentials", Code(err), err)
+	}
+	if err := a.CheckPickup(t.Context(), "alice", "pw"); err != nil {
+		t.Fatalf("CheckPickup with the right password: %v", err)
+	}
+	if len(store.generated) != 0 {
+		t.Errorf("CheckPickup made %d keys, want none", len(store.generated))
+	}
+	if ids, _ := store.List(t.Context(), certstore.ListOptions{}); len(ids) != 0 {
+		t.Errorf("store holds %d identities after CheckPickup", len(ids))
+	}
+}
+
 func TestPickupRefusesACertificateFromAnotherCA(t *testing.T) {
 	c := newClock()
 	b := newFakeBank(t, c.now)

@@ -77,6 +77,22 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 	return id, nil
 }
 
+// CheckPickup asks the bank whether loginID and password would be let in to
+// 電子証明書取得, before anything is made on this PC: the window's
+// 電子証明書取得前処理中 calls it, so 電子証明書取得開始 appears only for a
+// login the bank accepted. The bank answers its CSR attributes (RFC 7030
+// §4.5) to a right ID and password, and refuses them as it would the pickup.
+func (a *Agent) CheckPickup(ctx context.Context, loginID, password string) error {
+	c, err := a.client(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("check pickup for %s: %w", loginID, err)
+	}
+	if _, err := csrAttrs(ctx, c, loginID, password); err != nil {
+		return fmt.Errorf("check pickup for %s: %w", loginID, err)
+	}
+	return nil
+}
+
 // forget deletes an identity from the store and from the state file, and closes
 // its client's connections.
 func (a *Agent) forget(ctx context.Context, fp certstore.Fingerprint) error {

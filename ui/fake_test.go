@@ -159,6 +159,17 @@ func (f *fakeBackend) Pickup(ctx context.Context, loginID, password string, prog
 	return id, nil
 }
 
+// CheckPickup is the bank's check of the ID and password at 取得前処理中.
+func (f *fakeBackend) CheckPickup(ctx context.Context, loginID, password string) error {
+	if err := f.called("CheckPickup", loginID); err != nil {
+		return err
+	}
+	if password != f.password {
+		return refusal(wire.CodeInvalidCredentials)
+	}
+	return nil
+}
+
 func (f *fakeBackend) Identities(ctx context.Context) ([]*agent.Identity, error) {
 	if err := f.called("Identities", ""); err != nil {
 		return nil, err

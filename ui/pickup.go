@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 
@@ -12,9 +13,36 @@ import (
 	"github.com/inkan-dev/inkan/agent"
 )
 
+// PickupChecker is what a Backend offers that can ask the bank whether an ID
+// and password would be let in to 電子証明書取得 before anything is made on the
+// PC (agent.Agent.CheckPickup): 電子証明書取得開始 then appears only for a login
+// the bank accepted.
+type PickupChecker interface {
+	CheckPickup(ctx context.Context, loginID, password string) error
+}
+
+// checkPickupAt asks the bank with this code ("" with one bank) whether the
+// ID and password would be let in, where the backend can ask.
+func (u *UI) checkPickupAt(ctx context.Context, code, loginID, password string) error {
+	if m, ok := u.backend.(interface {
+		CheckPickupAt(ctx context.Context, code, loginID, password string) error
+	}); ok && code != "" {
+		return m.CheckPickupAt(ctx, code, loginID, password)
+	}
+	if c, ok := u.backend.(PickupChecker); ok {
+		return c.CheckPickup(ctx, loginID, password)
+	}
+	return nil
+}
+
 // showPickup is the first page of 電子証明書取得, as the bank's own: the ID and the
 // login password the bank or the company's admin gave out.
-func (u *UI) showPickup() {
+func (u *UI) showPickup() { u.showPickupForm("", nil) }
+
+// showPickupForm is that page with the ID already typed in, and why the last
+// try was refused, when err is not nil: a wrong password or a retry keeps the
+// ID, so only the password is typed again.
+func (u *UI) showPickupForm(typedID string, refused error) {
 	var loginID, password *entry
 	errText := errorLabel()
 	var next *button
@@ -51,7 +79,13 @@ func (u *UI) showPickup() {
 		errText,
 		buttons(u.newButton(t("button.cancel"), false, u.Home), next),
 	)
-	u.screen(t("pickup.title"), body, u.Home, loginID)
+	var focus fyne.Focusable = loginID
+	if typedID != "" {
+		loginID.SetText(typedID)
+		focus = password
+	}
+	u.setError(errText, refused)
+	u.screen(t("pickup.title"), body, u.Home, focus)
 }
 
 // pickupPlan is what 取得前処理中 finds out before anything changes: which PC and
@@ -70,10 +104,16 @@ func (u *UI) showPickupPrepare(loginID, password string) {
 	body := container.NewVBox(
 		wrapped(t("pickup.prepare.text")),
 		bar,
-		buttons(u.newButton(t("button.stop"), false, u.showPickup)),
+		buttons(u.newButton(t("button.stop"), false, func() { u.showPickupForm(loginID, nil) })),
 	)
 	u.screen(t("pickup.prepare.title"), body, u.showPickup, nil)
+	bank := u.pickupBank
 	u.load(func(ctx context.Context) (any, error) {
+		// The bank checks the ID and password first, so 取得開始 is shown
+		// only for a login it accepted.
+		if err := u.checkPickupAt(ctx, bank, loginID, password); err != nil {
+			return nil, &refusedPickup{err}
+		}
 		ids, err := u.backend.Identities(ctx)
 		if err != nil {
 			return nil, err
@@ -88,14 +128,26 @@ func (u *UI) showPickupPrepare(loginID, password string) {
 		return plan, nil
 	}, func(res any, err error) {
 		bar.Stop()
+		var refused *refusedPickup
+		if errors.As(err, &refused) {
+			u.showPickupForm(loginID, refused.err)
+			return
+		}
 		if err != nil {
-			u.showPickup()
+			u.showPickupForm(loginID, nil)
 			u.showError(err)
 			return
 		}
 		u.showPickupStart(loginID, password, res.(pickupPlan))
 	})
 }
+
+// refusedPickup is the bank's refusal of the ID and password at
+// 取得前処理中, which the pickup page shows under its form.
+type refusedPickup struct{ err error }
+
+func (r *refusedPickup) Error() string { return r.err.Error() }
+func (r *refusedPickup) Unwrap() error { return r.err }
 
 // storeName says in words where this agent keeps certificates.
 func (u *UI) storeName() string {
@@ -151,7 +203,7 @@ func (u *UI) showPickupProgress(loginID, password string) {
 	}, func(res any, err error) {
 		if err != nil {
 			steps.fail()
-			u.showPickupFailed(err)
+			u.showPickupFailed(loginID, err)
 			return
 		}
 		steps.reach(agent.StepDone)
@@ -159,17 +211,15 @@ func (u *UI) showPickupProgress(loginID, password string) {
 	})
 }
 
-// showPickupFailed keeps the user on the pickup page with the agent's message:
-// what happened and what to do.
-func (u *UI) showPickupFailed(err error) {
+// showPickupFailed says what happened and what to do, in the agent's words;
+// もう一度取得する goes back to the pickup page with the ID kept.
+func (u *UI) showPickupFailed(loginID string, err error) {
+	retry := u.newButton(t("pickup.retry"), true, func() { u.showPickupForm(loginID, nil) })
 	body := container.NewVBox(
 		u.errorBanner(err),
-		buttons(
-			u.newButton(t("button.back.start"), false, u.Home),
-			u.newButton(t("pickup.retry"), true, u.showPickup),
-		),
+		buttons(u.newButton(t("button.back.start"), false, u.Home), retry),
 	)
-	u.screen(t("pickup.failed.title"), body, u.Home, nil)
+	u.screen(t("pickup.failed.title"), body, u.Home, retry)
 }
 
 // showInstalled is インストール完了: the certificate's details, so the user can see

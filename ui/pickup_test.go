@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/wire"
 )
 
 func TestPickupByKeyboardInstallsTheCertificateAndShowsItsDetails(t *testing.T) {
@@ -33,21 +35,48 @@ func TestPickupByKeyboardInstallsTheCertificateAndShowsItsDetails(t *testing.T) 
 	assertTitle(t, u, "ログイン")
 }
 
-func TestPickupWithAWrongPasswordSaysWhatToDo(t *testing.T) {
+func TestPickupWithAWrongPasswordStaysOnTheFormWithTheIDKept(t *testing.T) {
 	f := newFakeBackend()
 	u := newTestUI(t, f)
 	tap(t, u, "電子証明書取得")
 	typeInto(t, u, false, 0, "sato")
 	typeInto(t, u, false, 1, "not-the-password")
 	tap(t, u, "取得")
-	tap(t, u, "取得")
-	assertTitle(t, u, "電子証明書を取得できませんでした")
+	// The bank checked the password at 取得前処理中: no 取得開始 for a refused login.
+	assertTitle(t, u, "電子証明書取得")
 	assertShows(t, u, "お客様IDまたはログインパスワードが正しくありません。")
+	if fs := fields(u, false); fs[0].(*entry).Text != "sato" || fs[1].(*entry).Text != "" {
+		t.Errorf("after a refusal the form holds %q and a password of %d characters, want sato and an empty password", fs[0].(*entry).Text, len(fs[1].(*entry).Text))
+	}
+	if f, ok := u.win.Canvas().Focused().(*entry); !ok || !f.Password {
+		t.Errorf("the keyboard is on %T, want the password field", u.win.Canvas().Focused())
+	}
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, "Pickup ") {
+			t.Fatalf("a pickup was started after the bank refused the password: %v", f.calls)
+		}
+	}
 	if len(f.ids) != 0 {
 		t.Fatalf("a refused pickup left %d certificates", len(f.ids))
 	}
+}
+
+func TestPickupRefusedAtIssueOffersARetryThatKeepsTheID(t *testing.T) {
+	f := newFakeBackend()
+	f.errs["Pickup"] = refusal(wire.CodePickupLapsed)
+	u := newTestUI(t, f)
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "sato")
+	typeInto(t, u, false, 1, f.password)
+	tap(t, u, "取得")
+	assertTitle(t, u, "電子証明書取得開始")
+	tap(t, u, "取得")
+	assertTitle(t, u, "電子証明書を取得できませんでした")
 	tap(t, u, "もう一度取得する")
 	assertTitle(t, u, "電子証明書取得")
+	if id := fields(u, false)[0].(*entry).Text; id != "sato" {
+		t.Errorf("もう一度取得する cleared the ID: the field holds %q, want sato", id)
+	}
 }
 
 func TestPickupWarnsThatItReplacesTheIDsCertificate(t *testing.T) {

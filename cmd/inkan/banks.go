@@ -164,6 +164,21 @@ func (m *banksBackend) PickupAt(ctx context.Context, code, loginID, password str
 	return a.Pickup(ctx, loginID, password, progress)
 }
 
+// CheckPickup asks the only bank, before 電子証明書取得開始, whether the ID and
+// password would be let in.
+func (m *banksBackend) CheckPickup(ctx context.Context, loginID, password string) error {
+	return m.CheckPickupAt(ctx, "", loginID, password)
+}
+
+// CheckPickupAt asks the bank the user chose, before 電子証明書取得開始.
+func (m *banksBackend) CheckPickupAt(ctx context.Context, code, loginID, password string) error {
+	a, err := m.b.Bank(code)
+	if err != nil {
+		return err
+	}
+	return a.CheckPickup(ctx, loginID, password)
+}
+
 // PasswordLoginAt logs in at the bank the user chose.
 func (m *banksBackend) PasswordLoginAt(ctx context.Context, code, loginID, password string) (*agent.Session, error) {
 	a, err := m.b.Bank(code)
