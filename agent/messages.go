@@ -90,23 +90,23 @@ var (
 		"The server did not accept the certificate. Choose the right certificate, or ask your administrator for a reissue."}
 	msgNotFromBank = text{"受け取った電子証明書が当金庫のものとして確認できませんでした。保存せずに中止しました。当金庫にお問い合わせください。",
 		"The certificate received could not be confirmed as the bank's, so it was not saved. Contact the bank."}
-	msgConfig = text{"設定ファイルに誤りがあります。当金庫から届いた設定ファイルをそのまま使用してください。詳細: ",
+	msgConfig = text{"設定ファイルに誤りがあります。当金庫から届いた設定ファイルをそのまま使用してください。詳細：",
 		"The configuration is wrong. Use the configuration file your bank sent, unchanged. Details: "}
-	msgNotSavedPickup = text{"電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「取得」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
+	msgNotSavedPickup = text{"電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「取得」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細：",
 		"The certificate was issued but could not be saved on this PC. Without quitting Inkan, pick it up (取得) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
-	msgNotSavedRenewal = text{"新しい電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「更新」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細: ",
+	msgNotSavedRenewal = text{"新しい電子証明書は発行されましたが、このパソコンに保存できませんでした。Inkanを終了せずに、もう一度「更新」を行ってください。同じ電子証明書を受け取って保存します。再発行を依頼する必要はありません。詳細：",
 		"The new certificate was issued but could not be saved on this PC. Without quitting Inkan, renew (更新) again: you receive the same certificate and it is saved. There is no need to ask for a reissue. Details: "}
-	msgNotSavedKeyLost = text{"電子証明書は発行されましたが、このパソコンに保存できず、鍵も残せませんでした。保存先の問題を解決してから、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。詳細: ",
+	msgNotSavedKeyLost = text{"電子証明書は発行されましたが、このパソコンに保存できず、鍵も残せませんでした。保存先の問題を解決してから、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。詳細：",
 		"The certificate was issued but could not be saved on this PC, and its key could not be kept. Fix the certificate store, then ask your administrator (the bank, for an admin ID) for a reissue. Details: "}
 	msgNoIdentity = text{"指定した電子証明書がこのパソコンにありません。一覧を更新して選び直してください。",
 		"That certificate is not on this PC. Refresh the list and choose again."}
 	msgKeyUnusable = text{"この電子証明書の秘密鍵をこのパソコンで開けないため、使用できません。「電子証明書の管理」で削除し、管理者（管理者IDの場合は当金庫）に再発行を依頼してください。",
 		"This certificate's private key cannot be opened on this PC, so the certificate cannot be used. Delete it in Manage certificates and ask your administrator (the bank, for an admin ID) for a reissue (再発行)."}
-	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細: ",
+	msgStoreUnavailable = text{"証明書ストアを使用できません。パソコンの設定をご確認ください。詳細：",
 		"The certificate store cannot be used. Check the PC's settings. Details: "}
-	msgSystemStore = text{"この PC の証明書ストアで操作が失敗しました (Windows が要求を拒否しました)。もう一度お試しください。解決しない場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細: ",
+	msgSystemStore = text{"この PC の証明書ストアで操作が失敗しました（Windows が要求を拒否しました）。もう一度お試しください。解決しない場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細：",
 		"This PC's certificate store refused the operation. Try again; if it persists, send the bank the result of 動作環境チェック (Environment check) in Settings. Details: "}
-	msgStore = text{"証明書ストアで問題が発生しました。もう一度お試しください。詳細: ",
+	msgStore = text{"証明書ストアで問題が発生しました。もう一度お試しください。詳細：",
 		"The certificate store failed. Try again. Details: "}
 	msgNotExportable = text{"この電子証明書の秘密鍵はバックアップできない設定です。バックアップが必要な場合は再発行を依頼してください。",
 		"This certificate's private key may not be exported, so it cannot be backed up. Ask for a reissue if you need a backup."}
@@ -122,14 +122,14 @@ var (
 		"The password uses only one kind of character. Mix at least two of upper case, lower case, digits and symbols."}
 	msgNoSession = text{"ログインしていません。ログインしてからもう一度お試しください。",
 		"You are not logged in. Log in and try again."}
-	msgBrowserToolsMissing = text{"電子証明書は保存しましたが、ブラウザ(Chromium・Chrome)用のコピーを作れませんでした。NSSのツール(Debian/Ubuntuでは libnss3-tools)をインストールしてから、もう一度お試しください。",
+	msgBrowserToolsMissing = text{"電子証明書は保存しましたが、ブラウザ（Chromium・Chrome）用のコピーを作れませんでした。NSSのツール（Debian/Ubuntuでは libnss3-tools）をインストールしてから、もう一度お試しください。",
 		"The certificate is saved, but its copy for the browser (Chromium, Chrome) could not be made. Install the NSS tools (libnss3-tools on Debian/Ubuntu), then try again."}
-	msgBrowserLocked = text{"電子証明書は保存しましたが、ブラウザの証明書データベースにマスターパスワードが設定されているため、ブラウザ用のコピーを作れませんでした。ブラウザの設定でマスターパスワードを外すか、設定でブラウザへのコピーをオフにしてください。詳細: ",
+	msgBrowserLocked = text{"電子証明書は保存しましたが、ブラウザの証明書データベースにマスターパスワードが設定されているため、ブラウザ用のコピーを作れませんでした。ブラウザの設定でマスターパスワードを外すか、設定でブラウザへのコピーをオフにしてください。詳細：",
 		"The certificate is saved, but the browser's certificate database has a primary password, so the browser's copy could not be made. Remove the primary password in the browser's settings, or switch the browser copy off in Settings. Details: "}
-	msgBrowserOther = text{"電子証明書は保存しましたが、ブラウザ用のコピーを更新できませんでした。ブラウザでログインできない場合は、もう一度お試しください。詳細: ",
+	msgBrowserOther = text{"電子証明書は保存しましたが、ブラウザ用のコピーを更新できませんでした。ブラウザでログインできない場合は、もう一度お試しください。詳細：",
 		"The certificate is saved, but the browser's copy could not be updated. If the browser cannot log in, try again. Details: "}
 	msgCanceled = text{"操作を中止しました。", "The operation was canceled."}
-	msgOther    = text{"予期しないエラーが発生しました。もう一度お試しください。解決しない場合は当金庫にお問い合わせください。詳細: ",
+	msgOther    = text{"予期しないエラーが発生しました。もう一度お試しください。解決しない場合は当金庫にお問い合わせください。詳細：",
 		"Something unexpected went wrong. Try again, and contact the bank if it persists. Details: "}
 )
 
@@ -142,7 +142,7 @@ var (
 		"That bank is not configured on this PC. Add the configuration file the bank sent (inkanctl bank add)."}
 )
 
-var msgRestoredRevoked = text{"次の電子証明書は当金庫で失効済みのため、ログインには使用できません。再発行を管理者にご依頼ください（管理者IDの場合は当金庫にお問い合わせください）: ",
+var msgRestoredRevoked = text{"次の電子証明書は当金庫で失効済みのため、ログインには使用できません。再発行を管理者にご依頼ください（管理者IDの場合は当金庫にお問い合わせください）：",
 	"The bank has revoked these certificates, so they cannot log in. Ask your administrator for a reissue (for an administrator ID, contact the bank): "}
 
 // RestoredRevokedNote says, in lang ("ja" or "en"), that the restored
@@ -270,7 +270,7 @@ func Message(err error, lang string) string {
 		return pick(msgNotExportable)
 	case errors.As(err, &unsupported):
 		return pick(text{
-			fmt.Sprintf("この PC の証明書ストアでは、当金庫が指定する種類の鍵 (%s) を作れません。Windows の場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細: ", unsupported.Algorithm),
+			fmt.Sprintf("この PC の証明書ストアでは、当金庫が指定する種類の鍵（%s）を作れません。Windows の場合は「設定」の「動作環境チェック」の結果を当金庫にお知らせください。詳細：", unsupported.Algorithm),
 			fmt.Sprintf("This PC's certificate store cannot make the kind of key the bank asks for (%s). On Windows, send the bank the result of 動作環境チェック (Environment check) in Settings. Details: ", unsupported.Algorithm),
 		}) + unsupported.Err.Error()
 	case errors.As(err, &sysErr):

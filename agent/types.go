@@ -50,7 +50,7 @@ const (
 	StateValid            State = "valid"             // more than 30 days left
 	StateExpiring         State = "expiring"          // 30 days or fewer left, renewal not yet open
 	StateRenewable        State = "renewable"         // within validity (notAfter included) and inside the renewal window
-	StateExpiredRenewable State = "expired_renewable" // past notAfter, still inside the renewal window: 電子証明書再取得/更新
+	StateExpiredRenewable State = "expired_renewable" // past notAfter, still inside the renewal window: 電子証明書再取得・更新
 	StateExpired          State = "expired"           // past the renewal window: ask for 再発行
 	StateRevoked          State = "revoked"           // the server refused it as revoked when last used
 	StateNotYetValid      State = "not_yet_valid"     // notBefore is in the future (clock skew)

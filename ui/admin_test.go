@@ -268,7 +268,7 @@ func TestAdminUnlocksALockedUserAfterConfirming(t *testing.T) {
 	if f.users[2].Locked {
 		t.Fatal("sato is still locked")
 	}
-	assertShows(t, u, "sato のロックを解除しました。", "sato を:")
+	assertShows(t, u, "sato のロックを解除しました。", "sato を：")
 	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
 	if !findButton(t, u, "ロック解除").Disabled() {
 		t.Fatal("unlock is still offered once sato is unlocked")
@@ -294,7 +294,7 @@ func TestAdminSelectionFollowsTheKeyboardAndTheActionsFollowIt(t *testing.T) {
 		if got := f.users[table.selected].LoginID; got != s.want {
 			t.Fatalf("after %s the selection is %s, want %s", s.key, got, s.want)
 		}
-		assertShows(t, u, s.want+" を:")
+		assertShows(t, u, s.want+" を：")
 		if s.want == "yamada" { // the admin's own ID: why nothing can be done to it
 			assertShows(t, u, "yamada は管理者IDです。管理者IDの電子証明書の失効・再発行と削除は当金庫が行います。")
 		}

@@ -166,7 +166,7 @@ func TestSettingsListBanksAndShowTheBrowserCopy(t *testing.T) {
 	tap(t, u, "設定")
 	assertShows(t, u, "いんかん信用金庫", "1376", "https://ib.example-shinkin.jp",
 		"みらい信用金庫", "2005", "https://ib.mirai-shinkin.example",
-		"ブラウザーに電子証明書の写しを置く", "写しの場所: /home/u/.pki/nssdb", "SEC_ERROR_LOCKED_DATABASE")
+		"ブラウザーに電子証明書の写しを置く", "写しの場所：/home/u/.pki/nssdb", "SEC_ERROR_LOCKED_DATABASE")
 
 	// Switching the copy off is kept and applied to every bank's configuration.
 	for _, o := range objects(u) {
@@ -214,7 +214,7 @@ func TestSettingsListBanksAndShowTheBrowserCopy(t *testing.T) {
 	pressKey(u, fyne.KeyEscape)
 	test.Tap(second)
 	u.wait()
-	assertShows(t, u, "みらい信用金庫（2005）の電子証明書が 1 件あります: mirai+2005")
+	assertShows(t, u, "みらい信用金庫（2005）の電子証明書が 1 件あります：mirai+2005")
 	tap(t, u, "電子証明書も削除")
 	u.wait()
 	if _, err := os.Stat(filepath.Join(BankDir(configPath), "2005.json")); !errors.Is(err, os.ErrNotExist) {
@@ -308,7 +308,7 @@ func TestTrayListsTheCertificatesOfBothBanks(t *testing.T) {
 	for _, c := range items[1].ChildMenu.Items {
 		got = append(got, c.Label)
 	}
-	want := []string{"yamada+1376（いんかん信用金庫）: 有効期限 2026年12月3日", "mirai+2005（みらい信用金庫）: 有効期限 2027年6月21日"}
+	want := []string{"yamada+1376（いんかん信用金庫）：有効期限 2026年12月3日", "mirai+2005（みらい信用金庫）：有効期限 2027年6月21日"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("tray lists %q, want %q", got, want)
 	}

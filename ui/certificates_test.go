@@ -95,7 +95,7 @@ func TestBackupAndRestoreThroughTheirDialogs(t *testing.T) {
 
 	typeInto(t, u, true, 1, "Natsu-no-Umi-2026")
 	confirmDialog(t, u, "リストア")
-	assertShows(t, u, "取り込んだ電子証明書: restored+1376")
+	assertShows(t, u, "取り込んだ電子証明書：restored+1376")
 	if len(rows(u)) != 3 {
 		t.Fatalf("the list shows %d certificates after the restore, want 3", len(rows(u)))
 	}
@@ -155,8 +155,8 @@ func TestRestoreSaysWhichCertificatesAreNotThisBanks(t *testing.T) {
 	typeInto(t, u, true, 0, file)
 	typeInto(t, u, true, 1, f.backupPW)
 	confirmDialog(t, u, "リストア")
-	assertShows(t, u, "取り込んだ電子証明書: restored+1376",
-		"次の電子証明書も取り込みましたが、いんかん信用金庫 の電子証明書ではないため、いんかん信用金庫 へのログインには使えません（電子証明書の選択にも表示されません）: tanaka+0138, e-Tax user")
+	assertShows(t, u, "取り込んだ電子証明書：restored+1376",
+		"次の電子証明書も取り込みましたが、いんかん信用金庫 の電子証明書ではないため、いんかん信用金庫 へのログインには使えません（電子証明書の選択にも表示されません）：tanaka+0138, e-Tax user")
 }
 
 // TestBackupInTheOld3DESFormat: ticking 古い形式（3DES） in the backup dialog asks

@@ -32,7 +32,7 @@ func TestChooserListsTwoIDsWithBadgesAndLogsInWithTheChosenOne(t *testing.T) {
 	if len(rs) != 2 || rs[0].id.Label != "yamada+1376" || rs[1].id.Label != "suzuki+1376" {
 		t.Fatalf("the chooser lists %d rows, want yamada+1376 then suzuki+1376", len(rs))
 	}
-	assertShows(t, u, "山田商事株式会社　権限: 管理者　有効期限: 2026年12月3日", "更新できます", "有効", "あと 12 日")
+	assertShows(t, u, "山田商事株式会社　権限：管理者　有効期限：2026年12月3日", "更新できます", "有効", "あと 12 日")
 	test.AssertImageMatches(t, "chooser.png", u.win.Canvas().Capture())
 
 	// The first row has the keyboard: Tab to the second and press Enter.

@@ -2,11 +2,16 @@ package ui
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -110,3 +115,95 @@ func TestChosenLanguageWinsOverTheSystemLocale(t *testing.T) {
 
 // tr is t, under a name the test's *testing.T does not shadow.
 var tr = t
+
+// TestJapaneseTextsUseFullWidthPunctuation reads every Japanese text the user
+// can meet: the window's translation, and the agent's and the wire codes'
+// messages (every Japanese string literal of agent/messages.go and
+// wire/messages.go). Japanese text takes full-width punctuation: （） for
+// brackets, ：for a colon, ・ between words; ASCII , . : ; ! ? ( ) / next to a
+// Japanese character is a half-width slip (「権限: 管理者」「拇印 (SHA-256)」).
+// Inside Latin runs they stay: 9:00, SHA-256, .p12, https://, 8.1.
+func TestJapaneseTextsUseFullWidthPunctuation(t *testing.T) {
+	texts := map[string]string{}
+	data, err := assets.Translations.ReadFile("translations/ja.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ja map[string]string
+	if err := json.Unmarshal(data, &ja); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range ja {
+		texts["ja.json "+k] = v
+	}
+	for _, file := range []string{"../agent/messages.go", "../wire/messages.go"} {
+		f, err := parser.ParseFile(token.NewFileSet(), file, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+				if s, err := strconv.Unquote(lit.Value); err == nil && mostlyJapanese(s) {
+					texts[file+" "+s] = s
+				}
+			}
+			return true
+		})
+	}
+	for where, s := range texts {
+		if bad := halfWidthSlips(s); len(bad) > 0 {
+			t.Errorf("%s: half-width %q next to Japanese in %q", where, bad, s)
+		}
+	}
+}
+
+// halfWidthSlips are the ASCII punctuation marks of s that a Japanese
+// sentence would write full-width: brackets, and , : ; ! ? . after a Japanese
+// character (spaces looked through), / between two.
+func halfWidthSlips(s string) []string {
+	runes := []rune(s)
+	// near is the character beside i in direction step, spaces skipped.
+	near := func(i, step int) rune {
+		for j := i + step; j >= 0 && j < len(runes); j += step {
+			if runes[j] != ' ' {
+				return runes[j]
+			}
+		}
+		return 0
+	}
+	var bad []string
+	for i, r := range runes {
+		switch r {
+		case '(', ')':
+			bad = append(bad, string(r))
+		case ',', ':', ';', '!', '?':
+			if isJapanese(near(i, -1)) {
+				bad = append(bad, string(r)) // 「権限: 」, 「詳細: 」: ：、
+			}
+		case '.':
+			if isJapanese(near(i, -1)) && (i+1 == len(runes) || !unicode.IsLetter(runes[i+1]) && !unicode.IsDigit(runes[i+1])) {
+				bad = append(bad, string(r)) // a sentence's end: 。 (not （.p12）)
+			}
+		case '/':
+			if i > 0 && i+1 < len(runes) && isJapanese(runes[i-1]) && isJapanese(runes[i+1]) {
+				bad = append(bad, string(r)) // 「再取得/更新」: ・
+			}
+		}
+	}
+	return bad
+}
+
+// mostlyJapanese reports whether s is Japanese text rather than English with a
+// Japanese term in it: at least as many Japanese characters as Latin letters.
+func mostlyJapanese(s string) bool {
+	var ja, latin int
+	for _, r := range s {
+		switch {
+		case isJapanese(r):
+			ja++
+		case r < 0x80 && unicode.IsLetter(r):
+			latin++
+		}
+	}
+	return ja > 0 && ja >= latin
+}

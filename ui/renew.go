@@ -9,7 +9,7 @@ import (
 	"github.com/inkan-dev/inkan/agent"
 )
 
-// showRenewChoice is 電子証明書再取得/更新 on the start screen: it goes straight to
+// showRenewChoice is 電子証明書再取得・更新 on the start screen: it goes straight to
 // the one certificate that can be renewed, lets the user choose among several, or
 // says when renewal is possible.
 func (u *UI) showRenewChoice() {

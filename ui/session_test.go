@@ -63,7 +63,7 @@ func TestRenewalNoticeAfterLoginRenewsTheCertificate(t *testing.T) {
 func TestRenewFromTheStartScreenGoesStraightToTheOneRenewableCertificate(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities()
 	u := newTestUI(t, f)
-	tap(t, u, "電子証明書再取得/更新")
+	tap(t, u, "電子証明書再取得・更新")
 	assertTitle(t, u, "電子証明書の更新")
 	assertShows(t, u, "電子証明書 yamada+1376（有効期限 2026年12月3日）を更新します。")
 }
@@ -83,6 +83,6 @@ func TestRenewWhenNothingIsRenewableSaysWhen(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities()
 	f.ids = f.ids[1:]
 	u := newTestUI(t, f)
-	tap(t, u, "電子証明書再取得/更新")
+	tap(t, u, "電子証明書再取得・更新")
 	assertShows(t, u, "いま更新できる電子証明書はありません。更新は有効期限の 30 日前から有効期限の 90 日後までできます。")
 }

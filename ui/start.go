@@ -22,7 +22,7 @@ type startInfo struct {
 
 // showStart shows the bank's login screen as the seeds draw it: the ID・パスワード方式
 // box for contracts still on passwords, and the 電子証明書方式 box with
-// 電子証明書ログイン, 電子証明書取得 and 電子証明書再取得/更新. What it stresses
+// 電子証明書ログイン, 電子証明書取得 and 電子証明書再取得・更新. What it stresses
 // follows the state: with no certificate on this PC 電子証明書取得 is the primary
 // button, and once the bank said the contract is in certificate mode the
 // ID・パスワード方式 box says so instead of asking for a password.

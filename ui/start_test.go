@@ -17,7 +17,7 @@ func TestStartScreenOffersBothLoginMethodsAndWarnsOfExpiry(t *testing.T) {
 	assertTitle(t, u, "ログイン")
 	assertShows(t, u, "いんかん信用金庫", "ID・パスワード方式のお客様", "電子証明書方式のお客様",
 		"電子証明書 yamada+1376 の有効期限は 2026年12月3日 です（あと 12 日）。期限が切れるとログインできなくなります。お早めに更新してください。")
-	for _, b := range []string{"ログイン", "電子証明書ログイン", "電子証明書取得", "電子証明書再取得/更新", "電子証明書の更新はこちら"} {
+	for _, b := range []string{"ログイン", "電子証明書ログイン", "電子証明書取得", "電子証明書再取得・更新", "電子証明書の更新はこちら"} {
 		findButton(t, u, b)
 	}
 	test.AssertImageMatches(t, "start.png", u.win.Canvas().Capture())
