@@ -94,7 +94,7 @@ func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.Can
 			}, u.win)
 			d.SetFileName(name)
 			d.SetFilter(storage.NewExtensionFileFilter(exts))
-			d.Show()
+			u.showFileDialog(d)
 			return
 		}
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
@@ -104,7 +104,7 @@ func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.Can
 			}
 		}, u.win)
 		d.SetFilter(storage.NewExtensionFileFilter(exts))
-		d.Show()
+		u.showFileDialog(d)
 	})
 	return path, container.NewBorder(nil, nil, nil, browse, path)
 }

@@ -187,3 +187,24 @@ func TestBackupInTheOld3DESFormat(t *testing.T) {
 		t.Errorf("backed up in format %d with the 3DES box ticked, want agent.BackupLegacy", f.backupFmt)
 	}
 }
+
+func TestEscapeClosesTheFileDialogAndThenTheDialogUnderIt(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	backup := u.dialog
+	tap(t, u, "参照…")
+	if u.dialog == nil || u.dialog == backup || len(u.win.Canvas().Overlays().List()) != 2 {
+		t.Fatalf("参照… opened no file dialog over バックアップ (%d overlays)", len(u.win.Canvas().Overlays().List()))
+	}
+	pressKey(u, fyne.KeyEscape) // the keyboard is on none of Fyne's fields
+	if n := len(u.win.Canvas().Overlays().List()); n != 1 || u.dialog != backup {
+		t.Fatalf("after Escape %d overlays are open, want バックアップ alone", n)
+	}
+	assertTitle(t, u, "電子証明書の管理")
+	pressKey(u, fyne.KeyEscape)
+	if n := len(u.win.Canvas().Overlays().List()); n != 0 || u.dialog != nil {
+		t.Fatalf("after a second Escape %d overlays are open, want none", n)
+	}
+	assertTitle(t, u, "電子証明書の管理")
+}

@@ -18,6 +18,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -72,8 +73,11 @@ type UI struct {
 	screens int
 	// escape is what the Escape key does on the current screen (cancel, back).
 	escape func()
-	// dialog is the dialog open over the screen, which Escape closes first.
+	// dialog is the dialog open over the screen, which Escape closes first;
+	// under are the dialogs beneath it (a file dialog over バックアップ), the
+	// last one next.
 	dialog dialog.Dialog
+	under  []dialog.Dialog
 
 	ctx    context.Context // cancelled when the window is closed for good
 	cancel context.CancelFunc
@@ -299,17 +303,41 @@ func (u *UI) pressEscape() {
 
 // showDialog shows d and lets Escape close it while it is open.
 func (u *UI) showDialog(d dialog.Dialog, width float32) {
-	u.dialog = d
-	d.SetOnClosed(func() {
-		if u.dialog == d {
-			u.dialog = nil
-		}
-	})
+	u.opened(d)
 	d.Resize(fyne.NewSize(width, 0))
 	d.Show()
 	// Its paragraphs broke their lines at the dialog's width only as it was
 	// shown: size it again for the height they now need.
 	d.Resize(fyne.NewSize(width, 0))
+}
+
+// showFileDialog shows one of Fyne's file dialogs so that Escape closes it,
+// and the dialog under it stays open. Fyne's own fields answer no Escape, so
+// the keyboard starts on none of them: Escape works at once, and Tab reaches
+// the file name.
+func (u *UI) showFileDialog(d *dialog.FileDialog) {
+	u.opened(d)
+	d.Show()
+	u.win.Canvas().Unfocus()
+}
+
+// opened makes d the dialog Escape closes until d is closed; the one it
+// covers is next.
+func (u *UI) opened(d dialog.Dialog) {
+	if u.dialog != nil {
+		u.under = append(u.under, u.dialog)
+	}
+	u.dialog = d
+	d.SetOnClosed(func() {
+		if u.dialog == d {
+			u.dialog = nil
+			if n := len(u.under); n > 0 {
+				u.dialog, u.under = u.under[n-1], u.under[:n-1]
+			}
+			return
+		}
+		u.under = slices.DeleteFunc(u.under, func(o dialog.Dialog) bool { return o == d })
+	})
 }
 
 // run does work on its own goroutine and hands its result to done on the UI
