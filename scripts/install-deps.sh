@@ -9,6 +9,8 @@ packages=(
   libxinerama-dev libxi-dev libxxf86vm-dev
   # GUI smoke test: a real X server and a screenshot of it
   xvfb xauth x11-apps imagemagick xdotool
+  # the tray seen by a real StatusNotifier host (and its watcher) in the two-bank smoke test
+  haskell-gtk-sni-tray-utils
   # scripts/make-font.py derives the window's font from IPAex Gothic
   python3-fonttools
   # keyring store tests: a real Secret Service on a private D-Bus

@@ -33,3 +33,5 @@ scripts/test-browser.sh
 
 echo "== GUI smoke test under Xvfb =="
 scripts/smoke-gui.sh
+echo "== GUI smoke test with two banks and a tray host under Xvfb =="
+scripts/smoke-gui-banks.sh
