@@ -27,6 +27,8 @@ packages=(
   softhsm2
   # Windows shipping: MSI built with wixl, Authenticode with osslsigncode
   msitools wixl osslsigncode
+  # scripts/test-demo-states.sh reads the CLIs' JSON with jq (python3 picks free ports)
+  jq python3
 )
 
 missing=()

@@ -31,6 +31,9 @@ scripts/test-msi.sh
 echo "== Chromium logs in to the bank's 電子証明書ログイン page with Inkan's certificate =="
 scripts/test-browser.sh
 
+echo "== the all-states demo: every certificate picked up by the real agent on its own day =="
+scripts/test-demo-states.sh
+
 echo "== GUI smoke test under Xvfb =="
 scripts/smoke-gui.sh
 echo "== GUI smoke test with two banks and a tray host under Xvfb =="
