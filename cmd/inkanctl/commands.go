@@ -55,7 +55,7 @@ func (c *cli) pickupCommand() *cobra.Command {
 			return c.show(id)
 		},
 	}
-	cmd.Flags().StringVar(&loginID, "login-id", "", "the login ID (ログインID)")
+	cmd.Flags().StringVar(&loginID, "login-id", "", "the login ID (お客様ID); with several banks and no --bank, the bank whose published form of ID fits it")
 	_ = cmd.MarkFlagRequired("login-id")
 	return cmd
 }
@@ -100,7 +100,7 @@ type sessionFlags struct {
 
 func (s *sessionFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&s.id, "id", "", "the certificate: fingerprint, its first 8+ digits, or label <loginID>+<bankCode>")
-	fs.StringVar(&s.loginID, "login-id", "", "log in by ID and password only (ID・パスワード方式), without a certificate")
+	fs.StringVar(&s.loginID, "login-id", "", "log in by ID (お客様ID) and password only (ID・パスワード方式), without a certificate, at --bank or the bank whose form of ID fits it")
 }
 
 // login opens a session as the flags say.
