@@ -21,10 +21,11 @@ import (
 //	C  = JP
 //
 // The common name is the label the seeds show in the browser's certificate
-// chooser (「利用者ID+1376」): Edge and Chrome on Windows list a client
-// certificate by its subject's CN, so the CN itself must read that way, and a
-// certificate alone says which bank's ID it is, without the bank's
-// configuration on the PC (a restored backup of another bank, for one).
+// chooser (「利用者ID+1376」): Chrome and Edge list a client certificate by
+// its subject's CN, on Windows and on Linux alike (Chromium takes an NSS
+// nickname only for a certificate without one), so the CN itself must read
+// that way; and a certificate alone says which bank's ID it is, without the
+// bank's configuration on the PC (a restored backup of another bank, for one).
 //
 // # Certificates of older servers
 //
