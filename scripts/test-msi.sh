@@ -99,4 +99,46 @@ has InstallExecuteSequence '^InstallValidate\t\t1400$'
 has InstallExecuteSequence '^InstallInitialize\t\t1500$'
 has InstallExecuteSequence '^RemoveExistingProducts\t\t1401$'
 has Property '^SecureCustomProperties\t.*DELETECERTIFICATES'
+
+# The signed MSI installed and removed by Wine's msiexec, quietly, in a
+# throw-away WINEPREFIX (about 20 s). Wine runs every user as an administrator
+# (AdminUser=1), so this shows where a per-user install puts things, not that
+# a standard user needs no elevation (the tables above are the evidence of
+# that). make test-windows-gui does the same with the GUI and a certificate.
+wine=""
+for candidate in wine64 /usr/lib/wine/wine64 wine; do
+  if command -v "$candidate" >/dev/null 2>&1; then wine=$(command -v "$candidate"); break; fi
+done
+wineserver=""
+for candidate in wineserver /usr/lib/wine/wineserver64 /usr/lib/wine/wineserver; do
+  if command -v "$candidate" >/dev/null 2>&1; then wineserver=$(command -v "$candidate"); break; fi
+done
+[ -n "$wine" ] && [ -n "$wineserver" ] || die "wine is missing: run scripts/install-deps.sh"
+export WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all WINEDLLOVERRIDES="mscoree=;mshtml=" DISPLAY=
+trap '"$wineserver" -k >/dev/null 2>&1 || true; rm -rf "$work" cmd/inkanctl/rsrc_windows_amd64.syso' EXIT
+timeout 300 "$wine" wineboot --init >"$work/wineboot.log" 2>&1 || die "wineboot --init failed"
+timeout 300 "$wineserver" -w || die "wineserver did not settle after wineboot"
+x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -lbcrypt
+# Each run waits for every process of the prefix to end: Wine's msiexec may
+# return before its log is complete.
+msiexec() { timeout 120 "$wine" msiexec "$@" >/dev/null 2>&1 || true; timeout 120 "$wineserver" -w || true; }
+log() { tr -d '\0\r' <"$work/$1"; }
+winmsi=$("$wine" winepath -w "$msi" 2>/dev/null | tr -d '\r')
+winwork=$("$wine" winepath -w "$work" 2>/dev/null | tr -d '\r')
+programs=$(find "$WINEPREFIX/drive_c/users" -maxdepth 3 -type d -path '*/AppData/Local' | grep -v Public | head -n1)/Programs/Inkan
+msiexec /i "$winmsi" /qn /l*v "$winwork\\install.log"
+[ -f "$programs/inkan.exe" ] && [ -f "$programs/inkanctl.exe" ] || die "Wine's msiexec did not install into %LOCALAPPDATA%\\Programs\\Inkan"
+[ -z "$(find "$WINEPREFIX/drive_c/Program Files" "$WINEPREFIX/drive_c/Program Files (x86)" -iname 'inkan*' 2>/dev/null)" ] || die "files under Program Files"
+log install.log | grep -q 'MSIINSTALLPERUSER = 1' || die "MSIINSTALLPERUSER was not 1 during the install"
+! log install.log | grep -q 'ALLUSERS = ' || die "ALLUSERS was set during the install"
+msiexec /x "$winmsi" /qn /l*v "$winwork\\uninstall.log"
+[ ! -e "$programs/inkanctl.exe" ] || die "inkanctl.exe is still there after the uninstall"
+! log uninstall.log | grep -q 'Action start [0-9:]*: DeleteCertificates' || die "a quiet uninstall ran DeleteCertificates"
+msiexec /i "$winmsi" /qn /l*v "$winwork\\install2.log"
+[ -f "$programs/inkanctl.exe" ] || { log install2.log | tail -20; die "the second install failed"; }
+msiexec /x "$winmsi" DELETECERTIFICATES=1 /qn /l*v "$winwork\\uninstall-delete.log"
+[ ! -e "$programs/inkanctl.exe" ] || die "inkanctl.exe is still there after the second uninstall"
+log uninstall-delete.log | grep -q 'Action ended [0-9:]*: DeleteCertificates' || { log uninstall-delete.log | grep -i 'certific\|error' | tail -20; die "DELETECERTIFICATES=1 did not run DeleteCertificates"; }
+echo "test-msi: Wine's msiexec: installed into %LOCALAPPDATA%\\Programs\\Inkan (MSIINSTALLPERUSER 1, no ALLUSERS), removed; DeleteCertificates ran only with DELETECERTIFICATES=1"
 echo "ok  	Windows installer: per-user MSI (wixl), uninstall keeps the certificates unless asked, Authenticode on the exe files and the MSI (osslsigncode verify)"

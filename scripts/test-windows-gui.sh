@@ -129,6 +129,9 @@ timeout 300 "$wine" wineboot --init > "$work/wineboot.log" 2>&1 || fail "wineboo
 timeout 300 "$wineserver" -w || fail "wineserver did not settle after wineboot"
 cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
 win() { timeout 120 "$wine" "$@" 2>/dev/null | tr -d '\r'; }
+# run_msiexec waits for every process of the prefix to end too: Wine's
+# msiexec may return before its log is complete.
+run_msiexec() { win msiexec "$@" || true; timeout 120 "$wineserver" -w || true; }
 winpath() { "$wine" winepath -w "$1" 2>/dev/null | tr -d '\r'; }
 msi=$(winpath "$work/inkan.msi")
 localapp="$WINEPREFIX/drive_c/users/$(id -un)/AppData/Local"
@@ -138,7 +141,7 @@ programs="$localapp/Programs/Inkan"
 my_certs() { win reg query 'HKCU\Software\Microsoft\SystemCertificates\MY\Certificates' | grep -c '\\Certificates\\' || true; }
 
 echo "== test-windows-gui: msiexec /i inkan.msi /qn (per user)"
-win msiexec /i "$msi" /qn /l*v "$(winpath "$work")\\install.log" || true
+run_msiexec /i "$msi" /qn /l*v "$(winpath "$work")\\install.log"
 [ -f "$programs/inkan.exe" ] && [ -f "$programs/inkanctl.exe" ] || fail "the MSI did not install into $programs"
 [ -z "$(find "$WINEPREFIX/drive_c/Program Files" "$WINEPREFIX/drive_c/Program Files (x86)" -iname 'inkan*' 2>/dev/null)" ] ||
   fail "the MSI put files under Program Files"
@@ -229,15 +232,15 @@ gui_pid=""
 echo "   pickup and certificate login through the real window; MY holds $(my_certs) certificate(s)"
 
 echo "== test-windows-gui: msiexec /x /qn: the programs go, the certificate stays"
-win msiexec /x "$msi" /qn /l*v "$(winpath "$work")\\uninstall.log" || true
+run_msiexec /x "$msi" /qn /l*v "$(winpath "$work")\\uninstall.log"
 [ ! -e "$programs/inkan.exe" ] || fail "inkan.exe is still there after the uninstall"
 if win reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' | grep -q 'Inkan'; then fail "the Run value outlived the uninstall"; fi
 [ "$(my_certs)" -eq 1 ] || fail "a quiet uninstall without DELETECERTIFICATES removed the certificate"
 
 echo "== test-windows-gui: install again, msiexec /x DELETECERTIFICATES=1 /qn: the certificate goes too"
-win msiexec /i "$msi" /qn || true
+run_msiexec /i "$msi" /qn
 [ -f "$programs/inkanctl.exe" ] || fail "the second install failed"
-win msiexec /x "$msi" DELETECERTIFICATES=1 /qn /l*v "$(winpath "$work")\\uninstall-delete.log" || true
+run_msiexec /x "$msi" DELETECERTIFICATES=1 /qn /l*v "$(winpath "$work")\\uninstall-delete.log"
 [ ! -e "$programs/inkanctl.exe" ] || fail "inkanctl.exe is still there after the uninstall"
 tr -d '\0\r' < "$work/uninstall-delete.log" | grep -q 'DeleteCertificates' || fail "the uninstall did not run DeleteCertificates"
 [ "$(my_certs)" -eq 0 ] || fail "DELETECERTIFICATES=1 left $(my_certs) certificate(s) in MY"
