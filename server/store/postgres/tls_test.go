@@ -22,8 +22,8 @@ import (
 
 // TestOpenOverVerifiedTLSWithAPasswordFile connects to the private cluster's
 // TCP listener with sslmode=verify-full against a CA the test made and the
-// password from a file, and checks in pg_stat_ssl that the store's sessions
-// are TLS. Every way of getting it wrong is refused with an error that says
+// password from a file (then PGPASSWORD, then a PGPASSFILE), and checks in
+// pg_stat_ssl that the store's sessions are TLS. Every way of getting it wrong is refused with an error that says
 // what to do and never shows the password.
 func TestOpenOverVerifiedTLSWithAPasswordFile(t *testing.T) {
 	d := testdb.PostgresTLS(t)
@@ -59,6 +59,18 @@ func TestOpenOverVerifiedTLSWithAPasswordFile(t *testing.T) {
 	}
 	db.Close()
 	os.Unsetenv("PGPASSWORD")
+	// So does a PGPASSFILE (libpq's .pgpass format).
+	host, port, _ := strings.Cut(d.Addr, ":")
+	pgpass := filepath.Join(dir, "pgpass")
+	if err := os.WriteFile(pgpass, []byte(host+":"+port+":*:"+d.Role+":"+d.Password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSFILE", pgpass)
+	db, err = postgres.Open(ctx, d.URL, postgres.Options{})
+	if err != nil {
+		t.Fatalf("open with PGPASSFILE: %v", err)
+	}
+	db.Close()
 
 	with := func(key, value string) string {
 		u, _ := url.Parse(d.URL)
