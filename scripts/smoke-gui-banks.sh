@@ -55,9 +55,8 @@ export INKAN_CA_PASSPHRASE="smoke-gui-banks demo passphrase"
 
 # bank DIR CODE NAME PATTERN: a bank's data dir whose IDs have the form PATTERN.
 bank() {
-  "$server" init --demo --data "$1" --bank-code "$2" --bank-name "$3" --http-addr 127.0.0.1:0 > "$work/init-$2.log"
-  sed -i "s/\"policy\": *{/&\"login_id_pattern\": \"$4\",/" "$1/config.json"
-  grep -qF "\"login_id_pattern\": \"$4\"" "$1/config.json" || fail "could not set policy.login_id_pattern in $1/config.json"
+  "$server" init --demo --data "$1" --bank-code "$2" --bank-name "$3" --http-addr 127.0.0.1:0 --login-id-pattern "$4" > "$work/init-$2.log"
+  grep -qF "\"login_id_pattern\": \"$4\"" "$1/config.json" || fail "init wrote no policy.login_id_pattern into $1/config.json"
 }
 # serve DIR CODE: start the bank's server on a free port; sets url.
 has_addr() { grep -q 'addr=https://127.0.0.1:[0-9]*' "$1"; }

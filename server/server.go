@@ -96,6 +96,9 @@ type InitConfig struct {
 	Now func() time.Time
 	// Database is written to the config file; empty means SQLite in the data directory.
 	Database DatabaseConfig
+	// LoginIDPattern is policy.login_id_pattern: the form of every login ID
+	// the bank issues; empty allows any.
+	LoginIDPattern string
 }
 
 // DemoHTTPAddr is the plain-HTTP listener of a demo that names none.
@@ -175,6 +178,7 @@ func Init(dir string, cfg InitConfig) error {
 	if cfg.Argon2 != nil {
 		c.Policy.Argon2 = *cfg.Argon2
 	}
+	c.Policy.LoginIDPattern = cfg.LoginIDPattern
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("init %s: %w", dir, err)
 	}

@@ -96,7 +96,7 @@ func TestOperatorCLIManagesContractsUsersAndCertificates(t *testing.T) {
 
 func TestDemoAndAgentConfig(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "bank")
-	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin")
+	run(t, "", "init", "--demo", "--data", data, "--bank-code", "1376", "--bank-name", "Test Shinkin", "--login-id-pattern", "demo-[a-z0-9]+")
 	var demo struct {
 		ContractID string     `json:"contract_id"`
 		Users      []demoUser `json:"users"`
@@ -125,7 +125,7 @@ func TestDemoAndAgentConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	if bc.ServerURL != "https://127.0.0.1:8443" || bc.BankCode != "1376" || !strings.Contains(bc.CACertPEM, "BEGIN CERTIFICATE") ||
-		len(bc.CAFingerprint) != 64 || bc.RenewBeforeDays != 30 || bc.RenewAfterDays != 90 {
+		len(bc.CAFingerprint) != 64 || bc.RenewBeforeDays != 30 || bc.RenewAfterDays != 90 || bc.LoginIDPattern != "demo-[a-z0-9]+" {
 		t.Fatalf("agent config %+v", bc)
 	}
 }

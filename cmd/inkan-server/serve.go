@@ -101,6 +101,7 @@ func (c *cli) initCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.RevocationURL, "revocation-url", "", "the public http:// base URL of CRL, OCSP and CA certificates, written into every certificate")
 	cmd.Flags().StringVar(&cfg.HTTPAddr, "http-addr", "", "where serve's plain-HTTP revocation listener listens (default the revocation URL's port)")
 	cmd.Flags().StringVar(&cfg.PolicyOID, "policy-oid", "", "the OID of the bank's certificate policy, written into every certificate")
+	cmd.Flags().StringVar(&cfg.LoginIDPattern, "login-id-pattern", "", `the form of every login ID the bank issues, a regular expression the whole ID matches (e.g. "[0-9]{10}"); PCs with several banks find the bank of an ID by it (policy.login_id_pattern)`)
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "a demo on this machine: allows a loopback revocation URL (default http://"+server.DemoHTTPAddr+") and an example policy OID")
 	cmd.Flags().StringVar(&passFile, "passphrase-file", "", "file holding the passphrase that encrypts the CA keys (else $"+passphraseEnv+" or a prompt)")
 	cmd.Flags().StringVar(&kms, "kms", "", "make the issuing CA key in an HSM: a pkcs11: URI (RFC 7512) such as 'pkcs11:token=inkan;object=issuing-ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/etc/inkan/pin' (the PIN from pin-source, $"+hsm.PINEnv+" or a prompt)")
