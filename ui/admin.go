@@ -22,8 +22,8 @@ var adminColumns = []struct {
 	key   string
 	width float32
 }{
-	{"field.customerid", 130}, {"field.name", 120}, {"field.role", 80},
-	{"field.certstate", 170}, {"field.deadline", 120}, {"field.lastlogin", 150},
+	{"field.customerid", 120}, {"field.name", 110}, {"field.role", 70},
+	{"field.certstate", 160}, {"admin.column.dates", 190}, {"field.lastlogin", 150},
 }
 
 // adminScreen is 利用者管理: the IDs of the admin's contract and what the admin may
@@ -103,22 +103,24 @@ func cells(user wire.User) []fyne.CanvasObject {
 	}
 }
 
-// deadline is the date that matters for the certificate's state: the end of the
-// pickup window while it waits, the expiry once picked up, the day it was revoked.
+// deadline is the date that matters for the certificate's state, saying which
+// date it is: the end of the pickup window while it waits (取得期限), the
+// expiry once picked up (有効期限), the day it was revoked (失効日).
 func deadline(c wire.Certificate) string {
 	var tm *time.Time
+	key := ""
 	switch c.State {
 	case wire.CertAwaitingPickup, wire.CertPickupLapsed:
-		tm = c.PickupDeadline
+		tm, key = c.PickupDeadline, "admin.date.pickup"
 	case wire.CertActive, wire.CertExpired:
-		tm = c.NotAfter
+		tm, key = c.NotAfter, "admin.date.expiry"
 	case wire.CertRevoked:
-		tm = c.RevokedAt
+		tm, key = c.RevokedAt, "admin.date.revoked"
 	}
 	if tm == nil {
 		return "—"
 	}
-	return date(*tm)
+	return t(key, map[string]any{"Date": date(*tm)})
 }
 
 // enable allows only the actions that make sense for the selected ID. An admin

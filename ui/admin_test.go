@@ -106,8 +106,8 @@ func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
 	f := newFakeBackend().withTwoIdentities().withUsers()
 	f.users[2].Locked = true
 	u, table := openAdmin(t, f)
-	assertTableShows(t, table, "yamada", "山田 太郎", "管理者", "有効", "2027年6月21日", "2026年11月20日 08:00")
-	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち ロック中", "2027年2月6日", "—")
+	assertTableShows(t, table, "yamada", "山田 太郎", "管理者", "有効", "有効期限 2027年6月21日", "2026年11月20日 08:00")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち ロック中", "取得期限 2027年2月6日", "—")
 	assertTableShows(t, table, "takahashi", "高橋 次郎", "一般者", "未発行", "—", "—")
 
 	// An admin cannot revoke or delete the admin ID: only the bank can.
@@ -128,7 +128,7 @@ func TestAdminRevokesAfterConfirmingAndIssues(t *testing.T) {
 		t.Fatalf("suzuki's certificate is %s, want revoked", f.users[1].Certificate.State)
 	}
 	assertShows(t, u, "suzuki の電子証明書を失効させました。")
-	assertTableShows(t, table, "suzuki", "鈴木 花子", "承認者", "失効", "2026年11月21日", "—")
+	assertTableShows(t, table, "suzuki", "鈴木 花子", "承認者", "失効", "失効日 2026年11月21日", "—")
 
 	selectUser(t, u, table, "takahashi")
 	if !findButton(t, u, "失効").Disabled() {
@@ -269,7 +269,7 @@ func TestAdminUnlocksALockedUserAfterConfirming(t *testing.T) {
 		t.Fatal("sato is still locked")
 	}
 	assertShows(t, u, "sato のロックを解除しました。", "sato を：")
-	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "取得期限 2027年2月6日", "—")
 	if !findButton(t, u, "ロック解除").Disabled() {
 		t.Fatal("unlock is still offered once sato is unlocked")
 	}
@@ -379,5 +379,5 @@ func TestAdminResetsALockedUsersPasswordAndSeesItOnceToHandOver(t *testing.T) {
 		t.Fatal("the password is still on the screen after the hand-over dialog closed")
 	}
 	assertShows(t, u, "「sato」のログインパスワードを再設定しました。")
-	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "2027年2月6日", "—")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "取得期限 2027年2月6日", "—")
 }
