@@ -243,8 +243,16 @@ func TestAddBankRefusesAFileThatIsNoBankConfiguration(t *testing.T) {
 	if len(entries) != 1 {
 		t.Fatalf("a refused file changed the banks: %d files", len(entries))
 	}
-	if !strings.Contains(screenText(u), "bank_code") && !strings.Contains(screenText(u), "server_url") {
-		t.Fatalf("no reason shown for the refused file:\n%s", screenText(u))
+	// The sentence is shown; the field at fault is folded under 技術的な詳細.
+	assertShows(t, u, "設定ファイルに誤りがあります。", "技術的な詳細（当金庫へのお問い合わせ用）")
+	var detail string
+	for _, o := range objects(u) {
+		if p, ok := o.(*paragraph); ok && (strings.Contains(p.source, "bank_code") || strings.Contains(p.source, "server_url")) {
+			detail = p.source
+		}
+	}
+	if detail == "" {
+		t.Fatalf("no reason given for the refused file:\n%s", screenText(u))
 	}
 
 	// A good file from the bank is added, and 設定 lists it after the agent reopens.

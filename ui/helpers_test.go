@@ -161,7 +161,7 @@ func screenText(u *UI) string {
 	last := ""
 	// A paragraph is written once, as set; the lines it broke it into are not.
 	lines := map[string]bool{}
-	for _, o := range objects(u) {
+	for _, o := range shown(u) {
 		var s string
 		switch w := o.(type) {
 		case *paragraph:
@@ -210,4 +210,32 @@ func assertTitle(t *testing.T, u *UI, title string) {
 	if got := u.title; got != title {
 		t.Fatalf("the screen is %q, want %q; it shows:\n%s", got, title, screenText(u))
 	}
+}
+
+// shown is what the window shows, the dialogs on top included: every object
+// whose boxes are all visible, as the user sees them.
+func shown(u *UI) []fyne.CanvasObject {
+	var out []fyne.CanvasObject
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() {
+			return
+		}
+		out = append(out, o)
+		switch c := o.(type) {
+		case *fyne.Container:
+			for _, child := range c.Objects {
+				walk(child)
+			}
+		case fyne.Widget:
+			for _, child := range test.WidgetRenderer(c).Objects() {
+				walk(child)
+			}
+		}
+	}
+	walk(u.win.Canvas().Content())
+	for _, o := range u.win.Canvas().Overlays().List() {
+		walk(o)
+	}
+	return out
 }

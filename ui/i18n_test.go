@@ -82,7 +82,7 @@ func TestEveryKeyTheCodeUsesIsTranslated(t *testing.T) {
 	for _, c := range adminColumns {
 		dynamic = append(dynamic, c.key)
 	}
-	for _, k := range storeKinds {
+	for _, k := range []string{"default", "windows", "keyring", "dir"} {
 		dynamic = append(dynamic, "settings.store."+k)
 	}
 	for _, k := range dynamic {

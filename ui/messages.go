@@ -3,7 +3,9 @@ package ui
 import (
 	"errors"
 	"io/fs"
+	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
@@ -62,19 +64,80 @@ func (u *UI) confirm(title, text, action string, ok func()) {
 
 // errorLabel is the red line under a form that says why it was refused. Showing
 // the error in place, rather than in a dialog, keeps the typed ID in view.
-func errorLabel() *paragraph {
-	l := newParagraph("")
-	l.Importance = widget.DangerImportance
-	l.Hide()
-	return l
+func errorLabel() *errorText {
+	e := &errorText{msg: newParagraph(""), detail: newParagraph("")}
+	e.ExtendBaseWidget(e)
+	e.msg.Importance = widget.DangerImportance
+	e.detail.TextStyle.Monospace = true
+	e.detail.Hide() // folded until its heading is opened (the accordion shows it then)
+	e.more = widget.NewAccordion(widget.NewAccordionItem(t("error.details"), e.detail))
+	e.more.Hide()
+	e.Hide()
+	return e
+}
+
+// errorText is an error under a form: the agent's sentence, what happened and
+// what to do, in the window's language; and, folded away under 技術的な詳細, the
+// technical detail the agent adds for the bank's help desk (an OS error, a
+// field of the configuration), which is English and not for office staff.
+type errorText struct {
+	widget.BaseWidget
+	msg, detail *paragraph
+	more        *widget.Accordion
+}
+
+// CreateRenderer implements fyne.Widget.
+func (e *errorText) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewVBox(e.msg, e.more))
+}
+
+// Show implements fyne.CanvasObject: the boxes around make room for it at once.
+func (e *errorText) Show() {
+	e.BaseWidget.Show()
+	settle(e)
+}
+
+// Hide implements fyne.CanvasObject: the boxes around close up at once.
+func (e *errorText) Hide() {
+	e.BaseWidget.Hide()
+	settle(e)
+}
+
+// SetText shows text, which has no technical detail.
+func (e *errorText) SetText(text string) { e.set(text, "") }
+
+// set shows the sentence, and the detail folded under it when there is one.
+func (e *errorText) set(sentence, detail string) {
+	e.msg.SetText(sentence)
+	e.detail.SetText(detail)
+	e.more.CloseAll()
+	e.detail.Hide()
+	if detail == "" {
+		e.more.Hide()
+	} else {
+		e.more.Show()
+	}
+	e.Refresh()
+	settle(e)
+}
+
+// splitDetail parts an agent message into its sentence and the technical
+// detail after 「詳細：」 (or "Details: "), which is empty when there is none.
+func splitDetail(msg string) (sentence, detail string) {
+	for _, mark := range []string{"詳細：", "Details: "} {
+		if i := strings.Index(msg, mark); i >= 0 {
+			return strings.TrimSpace(msg[:i]), strings.TrimSpace(msg[i+len(mark):])
+		}
+	}
+	return msg, ""
 }
 
 // setError shows err's message in l, or hides l when err is nil.
-func (u *UI) setError(l *paragraph, err error) {
+func (u *UI) setError(l *errorText, err error) {
 	if err == nil {
 		l.Hide()
 		return
 	}
-	l.SetText(u.message(err))
+	l.set(splitDetail(u.message(err)))
 	l.Show()
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"runtime"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -9,9 +10,22 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// storeKinds are the certificate stores 設定 offers, in the order shown: the OS
-// default, the two OS stores, and a folder the user names.
-var storeKinds = []string{"default", "windows", "keyring", "dir"}
+// storeKinds are the certificate stores 設定 offers on this OS, in the order
+// shown: the OS default, the OS's own store (the Windows certificate store on
+// Windows, the Secret Service elsewhere), and a folder the user names. The
+// store of another OS is not offered; a configured one stays listed, so 設定
+// shows what is in use.
+func storeKinds(current string) []string {
+	own := "keyring"
+	if runtime.GOOS == "windows" {
+		own = "windows"
+	}
+	kinds := []string{"default", own, "dir"}
+	if current != "" && current != own && current != "dir" && (current == "windows" || current == "keyring") {
+		kinds = append(kinds[:2], current, "dir")
+	}
+	return kinds
+}
 
 // showSettings is 設定: the bank's configuration file, where certificates are kept,
 // and the language. Without a usable configuration it is the first screen, and it
@@ -20,8 +34,10 @@ func (u *UI) showSettings() {
 	configPath, configRow := u.fileField(false, "", ".json")
 	configPath.SetText(u.opts.ConfigPath)
 
-	storeNames := make([]string, len(storeKinds))
-	for i, k := range storeKinds {
+	kind, dir, _ := strings.Cut(u.opts.Store, ":")
+	kinds := storeKinds(kind)
+	storeNames := make([]string, len(kinds))
+	for i, k := range kinds {
 		storeNames[i] = t("settings.store." + k)
 	}
 	folder := u.newEntry(t("settings.store.folder"), nil)
@@ -32,10 +48,9 @@ func (u *UI) showSettings() {
 			folder.Disable()
 		}
 	})
-	kind, dir, _ := strings.Cut(u.opts.Store, ":")
 	folder.SetText(dir)
 	store.SetSelectedIndex(0)
-	for i, k := range storeKinds {
+	for i, k := range kinds {
 		if k == kind {
 			store.SetSelectedIndex(i)
 		}
@@ -70,7 +85,7 @@ func (u *UI) showSettings() {
 		}
 	}
 	save = u.newButton(t("settings.save"), true, func() {
-		newStore := storeKinds[store.SelectedIndex()]
+		newStore := kinds[store.SelectedIndex()]
 		switch newStore {
 		case "default":
 			newStore = ""
@@ -116,7 +131,7 @@ func (u *UI) showSettings() {
 // applySettings opens the agent with the new configuration and store, and keeps
 // them (and for the next start) only if that worked; the language applies at once.
 // The opening runs off the UI thread, as at start, with busy showing it.
-func (u *UI) applySettings(configPath, store, lang string, errText *paragraph, busy func(bool)) {
+func (u *UI) applySettings(configPath, store, lang string, errText *errorText, busy func(bool)) {
 	if configPath == u.opts.ConfigPath && store == u.opts.Store && u.backend != nil {
 		u.applyLanguage(lang)
 		return

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/inkan-dev/inkan/agent"
 )
 
 // settingsChoice returns the drop-down on the settings screen that offers option.
@@ -66,7 +69,7 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 	typeInto(t, u, false, 0, "other.json")
 	tap(t, u, "保存")
 	assertTitle(t, u, "設定")
-	assertShows(t, u, "no such file")
+	assertShows(t, u, "予期しないエラーが発生しました。もう一度お試しください。解決しない場合は当金庫にお問い合わせください。")
 	if u.backend != f || a.Preferences().String(prefConfig) != "" {
 		t.Fatal("a configuration that failed to open replaced the working one")
 	}
@@ -74,7 +77,7 @@ func TestSettingsKeepTheOldConfigurationWhenTheNewOneFails(t *testing.T) {
 	typeInto(t, u, false, 0, "bank.json")
 	for _, o := range objects(u) {
 		if c, ok := o.(*choice); ok && !slices.Contains(c.Options, "日本語") {
-			c.SetSelectedIndex(3) // フォルダー
+			c.SetSelected("フォルダー")
 		}
 	}
 	typeInto(t, u, false, 1, "/srv/certs")
@@ -170,4 +173,51 @@ func TestEscapeFromTheLanguageChoiceLeavesSettings(t *testing.T) {
 	u.win.Canvas().Focus(language)
 	language.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	assertTitle(t, u, "ログイン")
+}
+
+func TestSettingsOffersOnlyThisOSsStores(t *testing.T) {
+	want, other := "OS の資格情報ストア", "Windows 証明書ストア"
+	if runtime.GOOS == "windows" {
+		want, other = other, want
+	}
+	got := storeKinds("")
+	if len(got) != 3 {
+		t.Fatalf("storeKinds() = %v, want the default, this OS's store and a folder", got)
+	}
+	u := newTestUI(t, newFakeBackend())
+	tap(t, u, "設定")
+	var options []string
+	for _, o := range objects(u) {
+		if c, ok := o.(*choice); ok && len(c.Options) > 2 {
+			options = c.Options
+		}
+	}
+	if !slices.Contains(options, want) || slices.Contains(options, other) {
+		t.Errorf("設定 offers the stores %q on %s, want %q and not %q", options, runtime.GOOS, want, other)
+	}
+	// A store of the other OS that is configured stays listed, so 設定 shows it.
+	if kinds := storeKinds(map[bool]string{true: "keyring", false: "windows"}[runtime.GOOS == "windows"]); len(kinds) != 4 {
+		t.Errorf("with the other OS's store configured storeKinds = %v, want it listed too", kinds)
+	}
+}
+
+func TestSettingsFoldsTheTechnicalDetailOfAnError(t *testing.T) {
+	a := test.NewTempApp(t)
+	opened := 0
+	u := New(a, Options{ConfigPath: "bank.json", Open: func(string, string) (Backend, error) {
+		opened++
+		if opened == 1 {
+			return newFakeBackend(), nil
+		}
+		return nil, &agent.ConfigError{Field: "bank_code", Problem: `"13" is not a four-digit bank code`, Fix: "use the configuration file your bank sent"}
+	}})
+	t.Cleanup(u.cancel)
+	u.wait()
+	tap(t, u, "設定")
+	typeInto(t, u, false, 0, "/tmp/other-bank.json")
+	tap(t, u, "保存")
+	assertShows(t, u, "設定ファイルに誤りがあります。当金庫から届いた設定ファイルをそのまま使用してください。", "技術的な詳細（当金庫へのお問い合わせ用）")
+	if text := screenText(u); strings.Contains(text, "four-digit") {
+		t.Errorf("設定 shows the English detail to office staff before it is asked for:\n%s", text)
+	}
 }

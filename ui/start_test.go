@@ -149,7 +149,7 @@ func TestStartScreenOnceTheBankSaidCertificateModeAsksForNoPassword(t *testing.T
 	u.Home()
 	u.wait()
 	assertShows(t, u, "ご契約は電子証明書方式になっているため、ID・パスワード方式ではログインできません。「電子証明書ログイン」をご利用ください。")
-	for _, o := range shownObjects(u) {
+	for _, o := range shown(u) {
 		if _, ok := o.(*entry); ok {
 			t.Fatalf("an ID or password field is shown after the bank said the contract is in certificate mode")
 		}
@@ -159,30 +159,6 @@ func TestStartScreenOnceTheBankSaidCertificateModeAsksForNoPassword(t *testing.T
 	if _, ok := u.win.Canvas().Focused().(*entry); !ok {
 		t.Errorf("the keyboard is on %T after ID・パスワードを入力する, want the お客様ID field", u.win.Canvas().Focused())
 	}
-}
-
-// shownObjects is what the window shows: every object whose boxes are all visible.
-func shownObjects(u *UI) []fyne.CanvasObject {
-	var out []fyne.CanvasObject
-	var walk func(o fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if o == nil || !o.Visible() {
-			return
-		}
-		out = append(out, o)
-		switch c := o.(type) {
-		case *fyne.Container:
-			for _, child := range c.Objects {
-				walk(child)
-			}
-		case fyne.Widget:
-			for _, child := range test.WidgetRenderer(c).Objects() {
-				walk(child)
-			}
-		}
-	}
-	walk(u.win.Canvas().Content())
-	return out
 }
 
 func TestLoginShowsThatItWaitsForTheBankAndTakesOnePress(t *testing.T) {

@@ -281,11 +281,22 @@ func (settledLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 // relayout settles the screen after part of it changed on its own (a banner
 // or a list that a background load filled in): the box that changed laid
 // itself out, but the boxes around it still hold their old heights.
-func (u *UI) relayout() {
-	if root, ok := u.win.Content().(*fyne.Container); ok {
+func (u *UI) relayout() { settle(u.win.Content()) }
+
+// settle lays out again the window of o, and the dialogs over it, so that the
+// boxes around o make room for what o now holds (or close up after it).
+func settle(o fyne.CanvasObject) {
+	c := fyne.CurrentApp().Driver().CanvasForObject(o)
+	if c == nil {
+		return // not on screen yet: it is laid out when it is
+	}
+	if root, ok := c.Content().(*fyne.Container); ok {
 		for _, o := range root.Objects {
 			o.Refresh()
 		}
+	}
+	for _, o := range c.Overlays().List() {
+		o.Refresh()
 	}
 }
 
