@@ -577,6 +577,51 @@ func (c *cli) adminCommand() *cobra.Command {
 	create.Flags().StringVar(&req.Email, "email", "", "e-mail address for expiry notices")
 	create.Flags().BoolVar(&req.IssueCertificate, "issue", false, "issue the certificate at once (opens the 80-day pickup window)")
 
+	var generate bool
+	setPassword := &cobra.Command{
+		Use:   "set-password LOGIN_ID [--generate]",
+		Short: "Reset (パスワード再設定) an approver's or general ID's login password: it also unlocks the ID and ends its sessions",
+		Long: `Reset the login password of an approver or general ID of the contract. The
+new password comes after the admin's own (from the prompt, --password-file or
+--password-stdin), or, with --generate, is made here and printed once: hand it
+to its user in person or by telephone, never by e-mail. The ID is unlocked and
+its sessions end. An admin ID's password is reset by the bank.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id := args[0]
+			return withSession(func(ctx context.Context, a *agent.Agent, sess *agent.Session) error {
+				var pw string
+				var err error
+				if generate {
+					pw, err = agent.NewPassword()
+				} else {
+					pw, err = c.password(c.say(id+" の新しいログインパスワード", "new login password for "+id))
+				}
+				if err != nil {
+					return err
+				}
+				u, err := a.SetPassword(ctx, sess, id, pw)
+				if err != nil {
+					return err
+				}
+				switch {
+				case c.jsonOut && generate:
+					c.printJSON(map[string]any{"user": u, "password": pw})
+				case c.jsonOut:
+					c.printJSON(u)
+				default:
+					c.printUser(*u)
+					if generate {
+						fmt.Fprintf(c.stdout, c.say("新しいログインパスワード: %s\n（ご本人に直接、手渡しや電話でお伝えください。メールでは送らないでください。）\n",
+							"new login password: %s\n(give it to them in person or by telephone, never by e-mail)\n"), pw)
+					}
+				}
+				return nil
+			})(cmd, args)
+		},
+	}
+	setPassword.Flags().BoolVar(&generate, "generate", false, "make the new password here (three groups of four letters and digits) and print it once")
+
 	perUser := func(use, short string, act func(context.Context, *agent.Agent, *agent.Session, string) (*wire.User, error)) *cobra.Command {
 		return &cobra.Command{
 			Use: use + " LOGIN_ID", Short: short, Args: cobra.ExactArgs(1),
@@ -614,6 +659,7 @@ func (c *cli) adminCommand() *cobra.Command {
 		perUser("unlock", "Unlock (ロック解除) an approver or general ID locked after wrong passwords", func(ctx context.Context, a *agent.Agent, s *agent.Session, id string) (*wire.User, error) {
 			return a.UnlockUser(ctx, s, id)
 		}),
+		setPassword,
 	)
 	return admin
 }

@@ -321,3 +321,31 @@ func TestBankAddListRemoveAndBankFlag(t *testing.T) {
 		t.Fatalf("list after removing さくら: %s", out)
 	}
 }
+
+func TestAdminSetPasswordThroughTheCommands(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	p.ok("kanri-Pass-2026\n", "pickup", "--login-id", "kanri", "--password-stdin")
+	p.ok("kanri-Pass-2026\nippan-Pass-2026\n", "admin", "--id", "kanri+1376", "create-user", "ippan", "--role", "general", "--issue", "--password-stdin")
+	p.ok("ippan-Pass-2026\n", "pickup", "--login-id", "ippan", "--password-stdin")
+	for range 5 {
+		p.run("wrong password\n", "login", "--id", "ippan+1376", "--password-stdin")
+	}
+	if code, _, errOut := p.run("kanri-Pass-2026\nippan\n", "admin", "--id", "kanri+1376", "set-password", "ippan", "--password-stdin"); code != exitRefused || !strings.Contains(errOut, "8") {
+		t.Fatalf("set-password with the ID as the password: exit %d, %s", code, errOut)
+	}
+	if out := p.ok("kanri-Pass-2026\nShin-Pass-2026\n", "admin", "--id", "kanri+1376", "set-password", "ippan", "--password-stdin"); !strings.Contains(out, "ippan") || strings.Contains(out, "LOCKED") || strings.Contains(out, "Shin-Pass-2026") {
+		t.Fatalf("admin set-password ippan: %s", out)
+	}
+	p.ok("Shin-Pass-2026\n", "login", "--id", "ippan+1376", "--password-stdin")
+	var res struct {
+		User     wire.User `json:"user"`
+		Password string    `json:"password"`
+	}
+	if err := json.Unmarshal([]byte(p.ok("kanri-Pass-2026\n", "admin", "--id", "kanri+1376", "set-password", "ippan", "--generate", "--password-stdin", "--json")), &res); err != nil || res.User.LoginID != "ippan" || len(res.Password) != 14 {
+		t.Fatalf("set-password --generate --json: %+v, %v", res, err)
+	}
+	p.ok(res.Password+"\n", "login", "--id", "ippan+1376", "--password-stdin")
+	if code, _, errOut := p.run("kanri-Pass-2026\nKanri-Shin-2026\n", "admin", "--id", "kanri+1376", "set-password", "kanri", "--password-stdin"); code != exitRefused || !strings.Contains(errOut, "ask the bank") {
+		t.Fatalf("admin resetting an admin ID: exit %d, %s", code, errOut)
+	}
+}
