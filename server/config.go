@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -294,7 +295,10 @@ func LoadConfig(path string) (Config, error) {
 		return Config{}, fmt.Errorf("read config: %w", err)
 	}
 	// Fields added after a file was written keep their defaults.
-	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour), KeyType: wire.KeyECDSAP256, BackupRoles: lifecycle.DefaultBackupRoles}, Limits: defaultLimits()}
+	// A copy of the default roles: json.Unmarshal decodes backup_roles into the
+	// slice's own array, which would rewrite lifecycle.DefaultBackupRoles for
+	// every caller (a data race when two servers load their configs at once).
+	c := Config{Policy: PolicyConfig{RepeatGraceHours: int(lifecycle.DefaultRepeatGrace / time.Hour), KeyType: wire.KeyECDSAP256, BackupRoles: slices.Clone(lifecycle.DefaultBackupRoles)}, Limits: defaultLimits()}
 	if err := json.Unmarshal(data, &c); err != nil {
 		return Config{}, fmt.Errorf("parse config %s: %w", path, err)
 	}

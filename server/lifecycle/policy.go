@@ -3,6 +3,7 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/inkan-dev/inkan/wire"
@@ -75,7 +76,7 @@ func DefaultPolicy(bankCode string) Policy {
 		RepeatGrace:      DefaultRepeatGrace,
 		Argon2:           DefaultArgon2,
 		KeyType:          wire.KeyECDSAP256,
-		BackupRoles:      DefaultBackupRoles,
+		BackupRoles:      slices.Clone(DefaultBackupRoles),
 	}
 }
 
