@@ -3,13 +3,11 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestRealBinariesPickUpAndLogIn builds inkan-server and inkanctl, sets up a bank
@@ -65,35 +63,16 @@ func TestRealBinariesPickUpAndLogIn(t *testing.T) {
 	server(password("kanri")+"\n", "user", "add", "kanri", "--contract", contract.ID, "--role", "admin", "--password-stdin")
 	server("", "cert", "issue", "kanri")
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	server("", "agent-config", "--url", "https://"+addr, "--out", filepath.Join(pc, "bank.json"))
-	serve := exec.Command(filepath.Join(bin, "inkan-server"), "--data", data, "serve", "--addr", addr, "--http-addr", "127.0.0.1:0")
+	serve := exec.Command(filepath.Join(bin, "inkan-server"), "--data", data, "serve", "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
 	serve.Env = caPassphraseEnv
-	var serveLog bytes.Buffer
-	serve.Stdout, serve.Stderr = &serveLog, &serveLog
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
+	addr, serveLog := startServing(t, serve)
 	t.Cleanup(func() {
 		serve.Process.Signal(os.Interrupt)
 		if err := serve.Wait(); err != nil {
 			t.Errorf("inkan-server serve: %v\n%s", err, serveLog.String())
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inkan-server did not listen on %s:\n%s", addr, serveLog.String())
-		}
-	}
+	server("", "agent-config", "--url", "https://"+addr, "--out", filepath.Join(pc, "bank.json"))
 
 	inkanctl(password("kanri")+"\n", "pickup", "--login-id", "kanri", "--password-stdin")
 	if out := inkanctl(password("kanri")+"\n", "login", "--password-stdin"); !strings.Contains(out, "logged in as kanri (admin") {

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -174,28 +173,10 @@ func buildServerWith(t *testing.T, flags ...string) string {
 // startServe runs `inkan-server serve` on a free loopback port until the test ends.
 func startServe(t *testing.T, bin, data string) (string, *exec.Cmd) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	serve := exec.Command(bin, "--data", data, "serve", "--addr", addr, "--http-addr", "127.0.0.1:0")
-	var log bytes.Buffer
-	serve.Stdout, serve.Stderr = &log, &log
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
+	serve := exec.Command(bin, "--data", data, "serve", "--addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
+	addr, _ := startServing(t, serve)
 	t.Cleanup(func() { stopServe(t, serve) })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return addr, serve
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("inkan-server did not listen on %s:\n%s", addr, log.String())
-		}
-	}
+	return addr, serve
 }
 
 func stopServe(t *testing.T, serve *exec.Cmd) {
