@@ -5,7 +5,7 @@
 # publishes the form of its login IDs (policy.login_id_pattern), so the window
 # picks the bank from the ID typed. It picks up one certificate at each bank
 # (checked in the store directory and on each server), shows both in the
-# chooser, and runs 設定 → 動作環境チェック for both banks. A real
+# chooser, types an ID into ID・パスワード方式 (its bank is chosen there too), and runs 設定 → 動作環境チェック for both banks. A real
 # StatusNotifier host (gtk-sni-tray-standalone, with its own watcher, on a
 # private session bus) draws the tray icon and its menu, which must list both
 # banks' certificates, on screen and over com.canonical.dbusmenu. Screenshots go to
@@ -172,9 +172,15 @@ shot banks-chooser
 key Escape
 sleep 1
 
+echo "== [${SECONDS}s] smoke-gui-banks: ID・パスワード方式 chooses the bank from the ID too"
+# On the start screen 電子証明書ログイン has the keyboard; three stops back is お客様ID.
+key shift+Tab shift+Tab shift+Tab
+typetext 2005000001
+shot banks-start-inferred
+
 echo "== [${SECONDS}s] smoke-gui-banks: 設定 → 動作環境チェック of both banks"
-# On the start screen 電子証明書ログイン has the keyboard; 設定 is four stops on.
-key Tab Tab Tab Tab
+# From お客様ID, 設定 is seven stops on (password, ログイン, then the 電子証明書方式 buttons).
+key Tab Tab Tab Tab Tab Tab Tab
 shot banks-focus-settings
 key Return
 sleep 1
