@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 die() { echo "test-msi: FAIL: $*" >&2; exit 1; }
-for tool in wixl msiinfo osslsigncode openssl; do
+for tool in wixl msiinfo msibuild osslsigncode openssl x86_64-w64-mingw32-gcc; do
   command -v "$tool" >/dev/null || die "$tool is missing: run scripts/install-deps.sh"
 done
 
