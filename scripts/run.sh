@@ -54,12 +54,13 @@ if [ ! -e "$data/root-ca.crt" ]; then
     --http-addr "$http_addr" --passphrase-file "$passphrase_file" >"$data/init.txt" 2>&1
   # The demo passwords are kept, readable by you only.
   (umask 077 && "$server" demo ${scenario:+--scenario "$scenario"} --data "$data" > "$data/demo-users.txt")
-  echo "${scenario:-default}" > "$data/scenario"
+  # all-states is complete only once its pickups are done (below).
+  if [ "$scenario" = all-states ]; then echo "all-states (unfinished: remove $data and run again)" > "$data/scenario"; else echo default > "$data/scenario"; fi
   created=1
   echo "Created the demo bank and contract in $data (what init said: $data/init.txt)."
 fi
 made_as=$(cat "$data/scenario" 2>/dev/null || echo default)
-if [ "$made_as" != "${scenario:-default}" ]; then
+if [ "$made_as" != "${scenario:-default}" ] && [ -z "$created" ]; then
   echo "scripts/run.sh: $data holds the ${made_as} demo; give another DATA_DIR for ${scenario:-the default one}" >&2
   exit 2
 fi
@@ -76,6 +77,7 @@ done
 if [ -n "$created" ] && [ "$scenario" = all-states ]; then
   echo "Picking up the all-states certificates, each on its own day (scripts/demo-all-states.sh)..."
   scripts/demo-all-states.sh "$data" "$addr" "$http_addr"
+  echo all-states > "$data/scenario"
 fi
 
 # What is true now, once: the demo IDs whose certificate awaits pickup (with the

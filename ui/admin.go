@@ -22,8 +22,8 @@ var adminColumns = []struct {
 	key   string
 	width float32
 }{
-	{"field.customerid", 120}, {"field.name", 110}, {"field.role", 70},
-	{"field.certstate", 160}, {"admin.column.dates", 190}, {"field.lastlogin", 150},
+	{"field.customerid", 120}, {"field.name", 120}, {"field.role", 70},
+	{"field.certstate", 150}, {"admin.column.dates", 180}, {"field.lastlogin", 150},
 }
 
 // adminScreen is 利用者管理: the IDs of the admin's contract and what the admin may
@@ -94,13 +94,22 @@ func cells(user wire.User) []fyne.CanvasObject {
 		state = container.NewHBox(state, container.NewCenter(tag(t("admin.locked"), badgeRed)))
 	}
 	return []fyne.CanvasObject{
-		widget.NewLabel(user.LoginID),
-		widget.NewLabel(user.DisplayName),
+		clipped(user.LoginID),
+		clipped(user.DisplayName),
 		widget.NewLabel(roleText(user.Role)),
 		state,
 		widget.NewLabel(deadline(user.Certificate)),
 		widget.NewLabel(lastLogin(user)),
 	}
+}
+
+// clipped is a cell label that ends in "…" where its column is too narrow
+// for it (a long name or login ID), instead of running into the next column;
+// the selected ID is named in full beside the actions.
+func clipped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
 }
 
 // deadline is the date that matters for the certificate's state, saying which
