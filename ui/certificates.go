@@ -31,7 +31,9 @@ func (u *UI) showCertificateList(ids []*agent.Identity, selected *agent.Identity
 	if len(ids) == 0 {
 		backup.Disable()
 	}
-	parts := []fyne.CanvasObject{wrapped(t("certs.text"))}
+	// The actions come first, above the list and the details, so a long list
+	// or the details of a certificate never push them out of sight.
+	parts := []fyne.CanvasObject{wrapped(t("certs.text")), buttons(back, restore, backup)}
 	if len(ids) == 0 {
 		parts = append(parts, wrapped(t("chooser.none")))
 	}
@@ -50,9 +52,8 @@ func (u *UI) showCertificateList(ids []*agent.Identity, selected *agent.Identity
 		id := selected
 		del := u.newButton(t("certs.delete"), false, func() { u.deleteIdentity(id) })
 		del.Importance = widget.DangerImportance
-		parts = append(parts, section(t("certs.details", map[string]any{"Label": id.Label}), u.identityDetails(id), buttons(del)))
+		parts = append(parts, section(t("certs.details", map[string]any{"Label": id.Label}), buttons(del), u.identityDetails(id)))
 	}
-	parts = append(parts, buttons(back, restore, backup))
 	if first == nil {
 		first = restore
 	}
@@ -75,6 +76,7 @@ func (u *UI) deleteIdentity(id *agent.Identity) {
 			}
 			u.showCertificateList(res.([]*agent.Identity), nil)
 			u.refreshWarnings()
+			u.showMessage(t("certs.delete"), t("certs.deleted", map[string]any{"Label": id.Label}))
 		})
 	})
 }

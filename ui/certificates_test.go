@@ -38,6 +38,7 @@ func TestCertificateListShowsDetailsAndDeletesAfterConfirming(t *testing.T) {
 	if len(rows(u)) != 1 {
 		t.Fatal("the list still shows the deleted certificate")
 	}
+	assertShows(t, u, "電子証明書 suzuki+1376 と秘密鍵を、このパソコンから削除しました。")
 }
 
 func TestCertificateListShowsWhyOneIsUnusableAndDeletesIt(t *testing.T) {

@@ -36,7 +36,7 @@ func (u *UI) identityDetails(id *agent.Identity) fyne.CanvasObject {
 	}
 	form := widget.NewForm(
 		widget.NewFormItem(t("field.label"), widget.NewLabelWithStyle(id.Label, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})),
-		widget.NewFormItem(t("field.contract"), widget.NewLabel(fmt.Sprintf("%s (%s)", id.Subject.ContractName, id.Subject.ContractID))),
+		widget.NewFormItem(t("field.contract"), widget.NewLabel(t("contract.value", map[string]any{"Name": id.Subject.ContractName, "ID": id.Subject.ContractID}))),
 		widget.NewFormItem(t("field.role"), widget.NewLabel(roleText(id.Subject.Role))),
 		widget.NewFormItem(t("field.state"), container.NewHBox(badge(id.State), widget.NewLabel(stateDaysText(id)))),
 		widget.NewFormItem(t("field.subject"), wrapped(subject)),

@@ -27,7 +27,7 @@ func TestPickupByKeyboardInstallsTheCertificateAndShowsItsDetails(t *testing.T) 
 
 	assertTitle(t, u, "インストール完了")
 	id := f.ids[0]
-	assertShows(t, u, "sato+1376", "山田商事株式会社 (C-0001)", "一般者", "5A3C0001",
+	assertShows(t, u, "sato+1376", "山田商事株式会社（C-0001）", "一般者", "5A3C0001",
 		"2026年11月21日 10:00 ～ 2027年11月21日 10:00", strings.ToUpper(string(id.Fingerprint[:8])))
 	test.AssertImageMatches(t, "pickup_done.png", u.win.Canvas().Capture())
 

@@ -79,12 +79,17 @@ func (u *UI) showRenewProgress(id *agent.Identity, back func()) {
 		}
 		steps.reach(agent.StepDone)
 		renewed := res.(*agent.Identity)
-		if u.session != nil && u.session.Identity != nil && u.session.Identity.Fingerprint == id.Fingerprint {
-			u.session.Identity = renewed
-			u.session.Notices = withoutRenewalNotice(u.session.Notices)
-		}
+		text := t("renew.done.text")
 		done := u.newButton(t("button.ok"), true, back)
-		body := container.NewVBox(wrapped(t("renew.done.text")), u.identityDetails(renewed), buttons(done))
+		if s := u.session; s != nil && s.Identity != nil && s.Identity.Fingerprint == id.Fingerprint {
+			// The session was bound to the old certificate, which the bank has
+			// now superseded: it is over. Log in again with the new one.
+			u.session = nil
+			back = u.Home
+			text += "\n" + t("renew.done.relogin")
+			done = u.newButton(t("start.login"), true, func() { u.showCertPassword(renewed, u.Home) })
+		}
+		body := container.NewVBox(wrapped(text), u.identityDetails(renewed), buttons(done))
 		u.screen(t("renew.done.title"), body, back, done)
 		u.refreshWarnings()
 	})

@@ -86,17 +86,6 @@ func (u *UI) notices(s *agent.Session) fyne.CanvasObject {
 	return section(t("notice.title"), parts...)
 }
 
-// withoutRenewalNotice drops the renewal notice once the certificate is renewed.
-func withoutRenewalNotice(ns []wire.Notice) []wire.Notice {
-	var kept []wire.Notice
-	for _, n := range ns {
-		if n.Kind != wire.NoticeRenewalDue {
-			kept = append(kept, n)
-		}
-	}
-	return kept
-}
-
 // logout ends the session on the server, then returns to the start screen even
 // if the server could not be reached: the session dies there on its own.
 func (u *UI) logout(s *agent.Session) {

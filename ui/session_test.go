@@ -49,9 +49,21 @@ func TestRenewalNoticeAfterLoginRenewsTheCertificate(t *testing.T) {
 	}
 	assertShows(t, u, "2027年11月21日 10:00")
 
-	tap(t, u, "OK")
+	// The session was bound to the superseded certificate: it is over, and
+	// the way on is to log in with the new one.
+	assertShows(t, u, "ログイン中の画面は、古い電子証明書とともに終了しました。新しい電子証明書で、もう一度ログインしてください。")
+	if u.session != nil {
+		t.Fatal("the window still holds the session of the superseded certificate")
+	}
+	tap(t, u, "ログイン")
+	assertTitle(t, u, "電子証明書ログイン")
+	typeFocused(t, u, f.password)
+	pressKey(u, "Return")
 	assertTitle(t, u, "ログイン中")
 	assertShows(t, u, "現在、重要なお知らせはありません。")
+	if got := f.calls[len(f.calls)-1]; got != "Login "+string(f.ids[0].Fingerprint) {
+		t.Fatalf("last call %q, want a login with the renewed certificate", got)
+	}
 
 	tap(t, u, "ログアウト")
 	assertTitle(t, u, "ログイン")
