@@ -5,11 +5,12 @@
 # publishes the form of its login IDs (policy.login_id_pattern), so the window
 # picks the bank from the ID typed. It picks up one certificate at each bank
 # (checked in the store directory and on each server), shows both in the
-# chooser, types an ID into ID・パスワード方式 (its bank is chosen there too), and runs 設定 → 動作環境チェック for both banks. A real
-# StatusNotifier host (gtk-sni-tray-standalone, with its own watcher, on a
-# private session bus) draws the tray icon and its menu, which must list both
-# banks' certificates, on screen and over com.canonical.dbusmenu. Screenshots go to
-# $SMOKE_OUT (default: a temp dir).
+# chooser, types an ID into ID・パスワード方式 (its bank is chosen there too),
+# and runs 設定 → 動作環境チェック for both banks. A real StatusNotifier host
+# (gtk-sni-tray-standalone, with its own watcher, on a private session bus)
+# draws the tray icon and its menu, which must list both banks' certificates,
+# on screen and over com.canonical.dbusmenu. Screenshots go to $SMOKE_OUT
+# (default: a temp dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
