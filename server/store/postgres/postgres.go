@@ -393,6 +393,9 @@ type tx struct {
 	write bool
 	// locked are the users whose rows this transaction holds locked.
 	locked map[string]bool
+	// lockedRows are users as the statement that locked them read them, for
+	// the next User of the same ID, until this transaction writes that user.
+	lockedRows map[string]store.User
 	// bumps are the CRL-number increments BumpCRLNumber left for the commit.
 	bumps int64
 }
@@ -594,6 +597,12 @@ func (t *tx) CreateUser(u store.User) error {
 }
 
 func (t *tx) User(loginID string) (store.User, error) {
+	if u, ok := t.lockedRows[loginID]; ok {
+		// Read under the lock this transaction holds, and not written since:
+		// the row cannot have changed.
+		delete(t.lockedRows, loginID)
+		return u, nil
+	}
 	q := `SELECT ` + userCols + ` FROM users WHERE lower(login_id) = lower($1)`
 	if t.write {
 		q += ` FOR NO KEY UPDATE`
@@ -623,6 +632,7 @@ func (t *tx) AdminCurrentCertificates(contractID string) ([]store.Certificate, e
 }
 
 func (t *tx) UpdateUser(u store.User) error {
+	delete(t.lockedRows, u.LoginID)
 	return mustAffect(t.exec(`UPDATE users SET role = $1, display_name = $2, email = $3, password_hash = $4,
 		failed_logins = $5, locked = $6, last_login_at = $7, current_cert_id = $8 WHERE login_id = $9`,
 		string(u.Role), u.DisplayName, u.Email, u.PasswordHash, u.FailedLogins, u.Locked,
@@ -630,6 +640,7 @@ func (t *tx) UpdateUser(u store.User) error {
 }
 
 func (t *tx) DeleteUser(loginID string) error {
+	delete(t.lockedRows, loginID)
 	return mustAffect(t.exec(`DELETE FROM users WHERE login_id = $1`, loginID))
 }
 
@@ -684,17 +695,25 @@ func (t *tx) lockedCert(where string, arg any) (store.Certificate, error) {
 	// Lock, then read again: the first read may predate a change committed
 	// while we waited for the lock. Both go in one round trip (a pipeline);
 	// the second statement's snapshot is taken after the first has the lock.
+	// The locking read returns the user's newest row, which the caller
+	// usually asks for next (User): it is kept for that.
 	b := &pgx.Batch{}
-	b.Queue(`SELECT 1 FROM users WHERE login_id = $1 FOR NO KEY UPDATE`, c.LoginID)
+	b.Queue(`SELECT `+userCols+` FROM users WHERE login_id = $1 FOR NO KEY UPDATE`, c.LoginID)
 	b.Queue(q, arg)
 	br, err := t.batch(b)
 	if err != nil {
 		return store.Certificate{}, err
 	}
-	var one int
-	if err := br.QueryRow().Scan(&one); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	u, err := scanUser(br.QueryRow())
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		br.Close()
 		return store.Certificate{}, fmt.Errorf("lock user %s: %w", c.LoginID, err)
+	}
+	if err == nil {
+		if t.lockedRows == nil {
+			t.lockedRows = map[string]store.User{}
+		}
+		t.lockedRows[u.LoginID] = u
 	}
 	c, err = scanCert(br.QueryRow())
 	if cerr := br.Close(); err == nil && cerr != nil {
