@@ -22,7 +22,7 @@ var adminColumns = []struct {
 	key   string
 	width float32
 }{
-	{"field.customerid", 120}, {"field.name", 120}, {"field.role", 70},
+	{"field.customerid", 110}, {"field.name", 110}, {"field.role", 60},
 	{"field.certstate", 150}, {"admin.column.dates", 180}, {"field.lastlogin", 150},
 }
 
