@@ -18,7 +18,7 @@ func TestTrayMenuShowsTheNearestExpiryAndOpensItsRenewal(t *testing.T) {
 	u.tray.update(f.ids)
 	menu := u.tray.menu()
 	item := menu.Items[0]
-	if want := "yamada+1376: 有効期限 2026年12月3日（あと 12 日）"; item.Label != want {
+	if want := "yamada+1376：有効期限 2026年12月3日（あと 12 日）"; item.Label != want {
 		t.Fatalf("tray item %q, want %q", item.Label, want)
 	}
 	item.Action()
@@ -31,7 +31,7 @@ func TestTrayMenuShowsAFarExpiryTooAndOpensTheCertificates(t *testing.T) {
 	u := newTestUI(t, f)
 	u.tray.update(f.ids)
 	item := u.tray.menu().Items[0]
-	if want := "suzuki+1376: 有効期限 2027年6月21日（あと 212 日）"; item.Label != want {
+	if want := "suzuki+1376：有効期限 2027年6月21日（あと 212 日）"; item.Label != want {
 		t.Fatalf("tray item %q, want %q", item.Label, want)
 	}
 	item.Action()
