@@ -6,7 +6,7 @@ SCENARIO    ?=
 DATA        ?= $(CURDIR)/.cache/demo$(if $(SCENARIO),-$(SCENARIO))
 BIN         := $(CURDIR)/bin
 
-.PHONY: all deps build run test test-go lint windows test-windows-gui bench bench-compare fuzz clean
+.PHONY: all deps build run test test-go lint windows test-windows-gui bench bench-compare bench-startup fuzz clean
 
 all: build
 
@@ -44,6 +44,10 @@ bench: deps
 ## fuzz: every Go fuzz target of the module for FUZZTIME each (10m here; make test runs 10s each).
 fuzz: deps
 	FUZZTIME=$(or $(FUZZTIME),10m) scripts/fuzz.sh
+
+## bench-startup: the real window's first frame and peak memory under Xvfb, as ratios of issue 10's limits.
+bench-startup: deps
+	nice -n 10 scripts/bench-startup.sh
 
 ## bench-compare: Inkan against the bare TLS handshake and signature limits measured in the same run (issue 14).
 bench-compare: deps
