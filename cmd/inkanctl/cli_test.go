@@ -18,7 +18,7 @@ func inkanctl(t *testing.T, stdin string, args ...string) (int, string, string) 
 }
 
 func TestHelpListsTheExitStatuses(t *testing.T) {
-	code, out, _ := inkanctl(t, "", "--help")
+	code, out, _ := inkanctl(t, "", "--lang", "en", "--help")
 	if code != exitOK || !strings.Contains(out, "2  refused by the bank's server") || !strings.Contains(out, "--password-file") {
 		t.Fatalf("--help: exit %d\n%s", code, out)
 	}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func TestLanguageOfALocale(t *testing.T) {
@@ -97,4 +101,56 @@ func (p *pc) okLang(stdin, lang string, args ...string) string {
 		p.t.Fatalf("inkanctl %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
 	}
 	return out
+}
+
+func TestHelpFollowsTheLanguage(t *testing.T) {
+	for _, c := range []struct {
+		args       []string
+		lang       string
+		want, miss []string
+	}{
+		{[]string{"--help"}, "ja_JP.UTF-8", []string{"使い方:", "inkanctl は、画面のない Inkan エージェントです", "終了コード：", "2  当金庫のサーバーが断った", "pickup", "お客様IDに発行された電子証明書を"}, []string{"Exit status:", "Pick up (取得)"}},
+		{[]string{"--lang", "en", "--help"}, "ja_JP.UTF-8", []string{"Usage:", "Exit status:", "Pick up (取得)"}, []string{"使い方:", "終了コード"}},
+		{[]string{"pickup", "--help"}, "en_US.UTF-8", []string{"Usage:", "the login ID (お客様ID)"}, []string{"使い方:"}},
+		{[]string{"admin", "create-user", "--help", "--lang=ja"}, "en_US.UTF-8", []string{"使い方:", "approver（承認者）または general（一般者）", "共通のオプション:", "表示する言語"}, []string{"Flags:", "display name"}},
+	} {
+		t.Setenv("LC_ALL", "")
+		t.Setenv("LC_MESSAGES", "")
+		t.Setenv("LANG", c.lang)
+		var out, errOut bytes.Buffer
+		if code := run(t.Context(), c.args, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut.String())
+		}
+		for _, w := range c.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("inkanctl %v under %s: no %q in\n%s", c.args, c.lang, w, out.String())
+			}
+		}
+		for _, m := range c.miss {
+			if strings.Contains(out.String(), m) {
+				t.Errorf("inkanctl %v under %s: %q in\n%s", c.args, c.lang, m, out.String())
+			}
+		}
+	}
+}
+
+func TestEveryCommandAndFlagHasJapaneseHelp(t *testing.T) {
+	root := (&cli{}).rootCommand()
+	var walk func(cmd *cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		if _, ok := shortJa[cmd.CommandPath()]; !ok {
+			t.Errorf("%q has no Japanese description", cmd.CommandPath())
+		}
+		check := func(f *pflag.Flag) {
+			if _, ok := flagJa[cmd.CommandPath()+" "+f.Name]; !ok {
+				t.Errorf("%s --%s has no Japanese description", cmd.CommandPath(), f.Name)
+			}
+		}
+		cmd.LocalNonPersistentFlags().VisitAll(check)
+		cmd.PersistentFlags().VisitAll(check)
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
