@@ -34,11 +34,11 @@ contract=$(sed -n '1s/^Demo contract \([0-9]*\):.*/\1/p' "$data/demo-users.txt")
 server=$(bin/inkan-server user list --data "$data" --contract "$contract" --json)
 pc=$(bin/inkanctl --config "$data/bank.json" --store "dir:$data/agent-store" --state-dir "$data/home/.config/inkan" list --json)
 
-# want_server ID STATE LOCKED: the server's record of ID.
+# want_server ID STATE LOCKED RENEWABLE: the server's record of ID.
 want_server() {
   local got
-  got=$(jq -r --arg id "$1" '.[] | select(.login_id == $id) | "\(.certificate.state) \(.locked)"' <<<"$server")
-  [ "$got" = "$2 $3" ] || fail "the server has $1 as '$got', want '$2 $3'"
+  got=$(jq -r --arg id "$1" '.[] | select(.login_id == $id) | "\(.certificate.state) \(.locked) \(.certificate.renewable // false)"' <<<"$server")
+  [ "$got" = "$2 $3 $4" ] || fail "the server has $1 as '$got', want '$2 $3 $4'"
 }
 # want_pc ID STATE MIN_DAYS MAX_DAYS: the agent's view of ID's certificate on the PC.
 want_pc() {
@@ -49,18 +49,18 @@ want_pc() {
     fail "the PC has $1 as '$got', want $2 with $3 to $4 days left"
 }
 
-want_server demo-admin active false
-want_server demo-valid active false
-want_server demo-renew active false
-want_server demo-10days active false
-want_server demo-expired expired false
-want_server demo-toolate expired false
-want_server demo-revoked revoked false
-want_server demo-replaced awaiting_pickup false
-want_server demo-locked active true
-want_server demo-waiting awaiting_pickup false
-want_server demo-lapsed pickup_lapsed false
-want_server demo-none none false
+want_server demo-admin active false false
+want_server demo-valid active false false
+want_server demo-renew active false true
+want_server demo-10days active false true
+want_server demo-expired expired false true
+want_server demo-toolate expired false false
+want_server demo-revoked revoked false false
+want_server demo-replaced awaiting_pickup false false
+want_server demo-locked active true false
+want_server demo-waiting awaiting_pickup false false
+want_server demo-lapsed pickup_lapsed false false
+want_server demo-none none false false
 
 # The agent learns of a revocation or a newer certificate only from the server,
 # at login: until then, on the PC, those two still look valid.

@@ -703,3 +703,37 @@ func TestAdminResetsItsStaffsPasswordButNotAnAdmins(t *testing.T) {
 	gtok = e.mustLogin(general, "", "Mata-Pass-2026").Token
 	want(t, "a general ID resetting", e.api(general, gtok, "POST", "/users/general1/password", wire.SetPasswordRequest{Password: fresh}), http.StatusForbidden, wire.CodeForbidden)
 }
+
+// TestUserListSaysWhileRenewalIsOpen: the admin's list marks a certificate
+// renewable exactly while Renew would take it, at both ends of the window.
+func TestUserListSaysWhileRenewalIsOpen(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	renewable := func() (wire.CertState, bool) {
+		t.Helper()
+		u, err := e.op.User(e.ctx, "admin1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Certificate.State, u.Certificate.Renewable
+	}
+	notAfter := admin.cert.NotAfter
+	for _, c := range []struct {
+		at        time.Time
+		state     wire.CertState
+		renewable bool
+	}{
+		{notAfter.Add(-30*day - time.Second), wire.CertActive, false},
+		{notAfter.Add(-30 * day), wire.CertActive, true},
+		{notAfter, wire.CertActive, true},
+		{notAfter.Add(time.Second), wire.CertExpired, true},
+		{notAfter.Add(90 * day), wire.CertExpired, true},
+		{notAfter.Add(90*day + time.Second), wire.CertExpired, false},
+	} {
+		e.clock.Set(c.at)
+		if state, ok := renewable(); state != c.state || ok != c.renewable {
+			t.Fatalf("%s from expiry: %s, renewable %v; want %s, %v", c.at.Sub(notAfter), state, ok, c.state, c.renewable)
+		}
+	}
+}

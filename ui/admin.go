@@ -89,7 +89,7 @@ func (u *UI) showAdmin(s *agent.Session) {
 // cells are the table cells of one ID. A locked ID carries a ロック中 badge next to
 // its certificate's state: it cannot log in until unlocked, whatever the state.
 func cells(user wire.User) []fyne.CanvasObject {
-	state := fyne.CanvasObject(widget.NewLabel(certStateText(user.Certificate.State)))
+	state := fyne.CanvasObject(widget.NewLabel(adminStateText(user.Certificate)))
 	if user.Locked {
 		state = container.NewHBox(state, container.NewCenter(tag(t("admin.locked"), badgeRed)))
 	}
@@ -101,6 +101,22 @@ func cells(user wire.User) []fyne.CanvasObject {
 		widget.NewLabel(deadline(user.Certificate)),
 		widget.NewLabel(lastLogin(user)),
 	}
+}
+
+// adminStateText is the state of c as 利用者管理 shows it: with the renewal
+// window said, as the server reported it, so that the admin sees who should
+// renew now (更新期間中), who still can (期限切れ・更新可) and who needs a
+// reissue (期限切れ・要再発行).
+func adminStateText(c wire.Certificate) string {
+	switch {
+	case c.State == wire.CertActive && c.Renewable:
+		return t("admin.state.renewable")
+	case c.State == wire.CertExpired && c.Renewable:
+		return t("admin.state.expired.renewable")
+	case c.State == wire.CertExpired:
+		return t("admin.state.expired.closed")
+	}
+	return certStateText(c.State)
 }
 
 // clipped is a cell label that ends in "…" where its column is too narrow

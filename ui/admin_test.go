@@ -381,3 +381,16 @@ func TestAdminResetsALockedUsersPasswordAndSeesItOnceToHandOver(t *testing.T) {
 	assertShows(t, u, "「sato」のログインパスワードを再設定しました。")
 	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "取得待ち", "取得期限 2027年2月6日", "—")
 }
+
+func TestAdminSaysWhoShouldRenewAndWhoNeedsAReissue(t *testing.T) {
+	f := newFakeBackend().withTwoIdentities().withUsers()
+	soon, gone := testNow.AddDate(0, 0, 12), testNow.AddDate(0, 0, -100)
+	f.users[1].Certificate = wire.Certificate{State: wire.CertActive, NotAfter: &soon, Renewable: true}
+	f.users[2].Certificate = wire.Certificate{State: wire.CertExpired, NotAfter: &soon, Renewable: true}
+	f.users[3].Certificate = wire.Certificate{State: wire.CertExpired, NotAfter: &gone}
+	_, table := openAdmin(t, f)
+	assertTableShows(t, table, "yamada", "山田 太郎", "管理者", "有効", "有効期限 2027年6月21日")
+	assertTableShows(t, table, "suzuki", "鈴木 花子", "承認者", "有効・更新期間中", "有効期限 2026年12月3日")
+	assertTableShows(t, table, "sato", "佐藤 一郎", "一般者", "期限切れ・更新可", "有効期限 2026年12月3日")
+	assertTableShows(t, table, "takahashi", "高橋 次郎", "一般者", "期限切れ・要再発行", "有効期限 2026年8月13日")
+}

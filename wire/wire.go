@@ -67,6 +67,10 @@ type Certificate struct {
 	// RenewFrom and RenewUntil bound the renewal window of a picked-up certificate.
 	RenewFrom  *time.Time `json:"renew_from,omitempty"`
 	RenewUntil *time.Time `json:"renew_until,omitempty"`
+	// Renewable is true while the renewal window is open, as of the answer:
+	// an active certificate in its last days, or an expired one that may
+	// still be renewed. An expired one without it needs a reissue (再発行).
+	Renewable bool `json:"renewable,omitempty"`
 }
 
 // User is one login ID of a contract.

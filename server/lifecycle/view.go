@@ -37,6 +37,7 @@ func (s *Service) CertificateView(c *store.Certificate, now time.Time) wire.Cert
 	case store.CertActive:
 		from, until := s.Policy.RenewalWindow(*c.NotAfter)
 		v.RenewFrom, v.RenewUntil = &from, &until
+		v.Renewable = !now.Before(from) && !now.After(until) // as Renew decides
 		v.State = wire.CertActive
 		if now.After(*c.NotAfter) {
 			v.State = wire.CertExpired
