@@ -36,5 +36,7 @@ scripts/test-demo-states.sh
 
 echo "== GUI smoke test under Xvfb =="
 scripts/smoke-gui.sh
+echo "== descenders not clipped in the real window's entries at 200 % under Xvfb =="
+scripts/check-descenders.sh
 echo "== GUI smoke test with two banks and a tray host under Xvfb =="
 scripts/smoke-gui-banks.sh
