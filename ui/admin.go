@@ -22,8 +22,8 @@ var adminColumns = []struct {
 	key   string
 	width float32
 }{
-	{"field.customerid", 110}, {"field.name", 110}, {"field.role", 60},
-	{"field.certstate", 150}, {"admin.column.dates", 180}, {"field.lastlogin", 150},
+	{"field.customerid", 125}, {"field.name", 100}, {"field.role", 60},
+	{"field.certstate", 145}, {"admin.column.dates", 180}, {"field.lastlogin", 150},
 }
 
 // adminScreen is 利用者管理: the IDs of the admin's contract and what the admin may
