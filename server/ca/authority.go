@@ -281,7 +281,27 @@ var ErrNotIssuedHere = errors.New("the certificate was not issued by this CA")
 // current or retired and not revoked ([ErrIssuerRevoked]). It deliberately
 // ignores validity dates: an expired certificate may still renew.
 func (c *CA) CheckIssued(cert *x509.Certificate) error {
-	iss := c.IssuerOf(cert)
+	return c.checkStanding(c.IssuerOf(cert))
+}
+
+// CheckStored is [CA.CheckIssued] for a certificate that is, byte for byte,
+// one the server's records hold: those records hold only what this CA signed,
+// so the issuer it names (authority key identifier) is the one that signed it,
+// and its signature needs no check again. The issuer must still be loaded
+// (current, or retired and not expired) and not revoked.
+func (c *CA) CheckStored(cert *x509.Certificate) error {
+	var named *Issuer
+	for _, i := range c.Issuers {
+		if i.Named(cert) {
+			named = i
+			break
+		}
+	}
+	return c.checkStanding(named)
+}
+
+// checkStanding is the verdict on a certificate whose issuer is iss (nil: none of this CA's).
+func (c *CA) checkStanding(iss *Issuer) error {
 	if iss == nil {
 		return fmt.Errorf("%w: no issuing CA of this bank signed it", ErrNotIssuedHere)
 	}

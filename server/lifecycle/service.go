@@ -563,21 +563,40 @@ func presentedIsStored(cert *x509.Certificate, rec store.Certificate) bool {
 // the current certificate of its ID and not revoked. Every use of a client
 // certificate (login, the session it binds, renewal) goes through here.
 // Validity dates are left to the caller: renewal accepts an expired certificate.
+//
+// A certificate that is, byte for byte, the one a record holds was signed by
+// this CA (the records hold nothing else), so its signature is not checked
+// again: only its issuer's standing (CA.CheckStored). Any other certificate is
+// refused with the answer it always had: CA.CheckIssued's when that fails (not
+// this bank's, or of a revoked issuing CA), else unknown.
 func (s *Service) identify(tx store.Tx, cert *x509.Certificate) (store.User, store.Certificate, error) {
 	if cert == nil {
 		return store.User{}, store.Certificate{}, ErrClientCertRequired
 	}
-	if err := s.checkIssued(cert); err != nil {
+	rec, err := s.storedRecord(tx, cert)
+	if errors.Is(err, ErrUnknownIssuer) {
+		if ierr := s.checkIssued(cert); ierr != nil {
+			return store.User{}, store.Certificate{}, ierr
+		}
+	}
+	if err != nil {
 		return store.User{}, store.Certificate{}, err
 	}
-	return s.identifyStored(tx, cert)
+	if err := issuerVerdict(s.CA.CheckStored(cert)); err != nil {
+		return store.User{}, store.Certificate{}, err
+	}
+	return s.recordOwner(tx, rec)
 }
 
-// checkIssued is CA.CheckIssued as the rules answer it: a certificate of an
-// issuing CA revoked in the root CRL is revoked (its user needs a reissue),
-// any other failure is an unknown issuer.
+// checkIssued is CA.CheckIssued as the rules answer it (issuerVerdict).
 func (s *Service) checkIssued(cert *x509.Certificate) error {
-	err := s.CA.CheckIssued(cert)
+	return issuerVerdict(s.CA.CheckIssued(cert))
+}
+
+// issuerVerdict is an answer of CA.CheckIssued or CA.CheckStored as the rules
+// give it: a certificate of an issuing CA revoked in the root CRL is revoked
+// (its user needs a reissue), any other failure is an unknown issuer.
+func issuerVerdict(err error) error {
 	switch {
 	case err == nil:
 		return nil
@@ -590,16 +609,33 @@ func (s *Service) checkIssued(cert *x509.Certificate) error {
 // identifyStored is identify after the caller checked cert's signature with
 // CA.CheckIssued: the record lookup and state checks alone.
 func (s *Service) identifyStored(tx store.Tx, cert *x509.Certificate) (store.User, store.Certificate, error) {
-	rec, err := tx.CertificateBySerial(ca.SerialHex(cert.SerialNumber))
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, store.Certificate{}, ErrUnknownIssuer
-	}
+	rec, err := s.storedRecord(tx, cert)
 	if err != nil {
 		return store.User{}, store.Certificate{}, err
 	}
-	if !presentedIsStored(cert, rec) {
-		return store.User{}, store.Certificate{}, fmt.Errorf("serial %s: the presented certificate is not the one issued under it: %w", rec.Serial, ErrUnknownIssuer)
+	return s.recordOwner(tx, rec)
+}
+
+// storedRecord is the record of cert's serial, if it holds cert byte for byte
+// (presentedIsStored); else ErrUnknownIssuer.
+func (s *Service) storedRecord(tx store.Tx, cert *x509.Certificate) (store.Certificate, error) {
+	rec, err := tx.CertificateBySerial(ca.SerialHex(cert.SerialNumber))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Certificate{}, ErrUnknownIssuer
 	}
+	if err != nil {
+		return store.Certificate{}, err
+	}
+	if !presentedIsStored(cert, rec) {
+		return store.Certificate{}, fmt.Errorf("serial %s: the presented certificate is not the one issued under it: %w", rec.Serial, ErrUnknownIssuer)
+	}
+	return rec, nil
+}
+
+// recordOwner checks the state of rec, a presented certificate's record, and
+// returns its ID: a revoked or superseded certificate, or one that is no longer
+// its ID's current one, is refused (the record comes back with the error).
+func (s *Service) recordOwner(tx store.Tx, rec store.Certificate) (store.User, store.Certificate, error) {
 	switch rec.Status {
 	case store.CertRevoked:
 		return store.User{}, rec, ErrRevoked
