@@ -247,6 +247,10 @@ func (c *CA) Issue(csr *x509.CertificateRequest, name pkix.Name, notBefore, notA
 	if notAfter.After(iss.Cert.NotAfter) {
 		notAfter = iss.Cert.NotAfter
 	}
+	ski := spkiKeyID(csr.RawSubjectPublicKeyInfo)
+	if ski == nil {
+		ski = keyID(csr.PublicKey)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               name,
@@ -255,7 +259,7 @@ func (c *CA) Issue(csr *x509.CertificateRequest, name pkix.Name, notBefore, notA
 		KeyUsage:              x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
-		SubjectKeyId:          keyID(csr.PublicKey),
+		SubjectKeyId:          ski,
 		OCSPServer:            []string{c.OCSPURL()},
 		IssuingCertificateURL: []string{c.IssuerURL(iss)},
 		CRLDistributionPoints: []string{c.CRLURL(iss)},

@@ -60,6 +60,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // File names inside the CA directory.
@@ -428,6 +431,20 @@ func keyID(pub crypto.PublicKey) []byte {
 		return nil
 	}
 	sum := sha1.Sum(spki.PublicKey.Bytes)
+	return sum[:]
+}
+
+// spkiKeyID is keyID of the public key in spki, a DER SubjectPublicKeyInfo
+// (a CSR's RawSubjectPublicKeyInfo), read in place rather than re-encoded from
+// the parsed key; nil if spki is not one.
+func spkiKeyID(spki []byte) []byte {
+	in := cryptobyte.String(spki)
+	var seq, bits cryptobyte.String
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() || !seq.SkipASN1(cbasn1.SEQUENCE) ||
+		!seq.ReadASN1(&bits, cbasn1.BIT_STRING) || !seq.Empty() || len(bits) < 2 || bits[0] != 0 {
+		return nil
+	}
+	sum := sha1.Sum(bits[1:]) // after the count of unused bits, 0 for a key
 	return sum[:]
 }
 

@@ -1,11 +1,15 @@
 package ca
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -179,6 +183,20 @@ func TestIssuedCertificateLayout(t *testing.T) {
 	if err := c.CheckIssued(cert); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.CheckStored(cert); err != nil {
+		t.Fatal(err)
+	}
+	// Another bank's CA names an issuer this one does not have: refused by both.
+	other, _ := newCA(t)
+	foreign, err := other.Issue(csrFor(t, newECKey(t)), name, t0, t0.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, check := range map[string]func(*x509.Certificate) error{"CheckIssued": c.CheckIssued, "CheckStored": c.CheckStored} {
+		if err := check(foreign); !errors.Is(err, ErrNotIssuedHere) {
+			t.Fatalf("%s of another CA's certificate: %v, want ErrNotIssuedHere", what, err)
+		}
+	}
 }
 
 func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
@@ -228,6 +246,40 @@ func TestCRLAndOCSPResponsesVerifyWithTheIssuingCA(t *testing.T) {
 		}
 		if resp.ProducedAt.Before(resp.ThisUpdate) || !resp.NextUpdate.Equal(resp.ThisUpdate.Add(OCSPValidity)) {
 			t.Fatalf("producedAt %s, thisUpdate %s, nextUpdate %s", resp.ProducedAt, resp.ThisUpdate, resp.NextUpdate)
+		}
+	}
+}
+
+// TestSPKIKeyIDIsTheKeyID: the subject key identifier Issue reads from a CSR's
+// encoded key is the one keyID makes from the parsed key, for every key kind
+// the policy allows; anything else reads as none (Issue then re-encodes).
+func TestSPKIKeyIDIsTheKeyID(t *testing.T) {
+	for _, alg := range []KeyAlgorithm{ECDSAP256, ECDSAP384, "rsa-2048"} {
+		var key crypto.Signer
+		var err error
+		if alg == "rsa-2048" {
+			key, err = rsa.GenerateKey(rand.Reader, 2048)
+		} else {
+			key, err = newKey(alg)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{}, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csr, err := x509.ParseCertificateRequest(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := spkiKeyID(csr.RawSubjectPublicKeyInfo), keyID(key.Public()); want == nil || !bytes.Equal(got, want) {
+			t.Fatalf("%s: key ID %x from the encoded key, %x from the parsed one", alg, got, want)
+		}
+	}
+	for _, bad := range [][]byte{nil, {0x30, 0x00}, {0x30, 0x03, 0x30, 0x01, 0x00}, {0x02, 0x01, 0x00}} {
+		if got := spkiKeyID(bad); got != nil {
+			t.Fatalf("spkiKeyID(%x) = %x, want nil", bad, got)
 		}
 	}
 }
