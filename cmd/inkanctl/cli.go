@@ -474,7 +474,16 @@ func identitiesJSON(ids []*agent.Identity) []identityJSON {
 
 // printIdentity writes one certificate as a line of text.
 func (c *cli) printIdentity(id *agent.Identity) {
-	fmt.Fprintf(c.stdout, c.say("%-24s %-9s %-16s 有効期限 %s（あと %d 日）  %s  %s\n", "%-24s %-9s %-16s expires %s (%d days)  %s  %s\n"),
+	fmt.Fprintf(c.stdout, c.say("%-24s %-9s %-16s 有効期限 %s（%s）  %s  %s\n", "%-24s %-9s %-16s expires %s (%s)  %s  %s\n"),
 		id.Label, id.Subject.Role, id.Subject.ContractName, id.NotAfter.Local().Format("2006-01-02"),
-		id.DaysLeft, id.State, id.Fingerprint)
+		c.daysLeft(id.DaysLeft), id.State, id.Fingerprint)
+}
+
+// daysLeft says how long a certificate has left, or since when it has expired
+// (DaysLeft is negative once notAfter has passed).
+func (c *cli) daysLeft(days int) string {
+	if days < 0 {
+		return fmt.Sprintf(c.say("%d 日前に期限切れ", "expired %d days ago"), -days)
+	}
+	return fmt.Sprintf(c.say("あと %d 日", "%d days left"), days)
 }

@@ -280,9 +280,9 @@ func (c *cli) statusCommand() *cobra.Command {
 					action = c.say("更新してください: inkanctl renew --id ", "renew it: inkanctl renew --id ") + w.Identity.Label
 				}
 				if c.lang == "en" {
-					fmt.Fprintf(c.stdout, "%s: %s (%d days left): %s\n", w.Identity.Label, levelNames[w.Level], w.DaysLeft, action)
+					fmt.Fprintf(c.stdout, "%s: %s (%s): %s\n", w.Identity.Label, levelNames[w.Level], c.daysLeft(w.DaysLeft), action)
 				} else {
-					fmt.Fprintf(c.stdout, "%s: %s（あと %d 日）: %s\n", w.Identity.Label, levelNamesJa[w.Level], w.DaysLeft, action)
+					fmt.Fprintf(c.stdout, "%s：%s（%s）：%s\n", w.Identity.Label, levelNamesJa[w.Level], c.daysLeft(w.DaysLeft), action)
 				}
 			}
 			return nil

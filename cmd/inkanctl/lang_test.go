@@ -154,3 +154,19 @@ func TestEveryCommandAndFlagHasJapaneseHelp(t *testing.T) {
 	}
 	walk(root)
 }
+
+func TestAnExpiredCertificateSaysSinceWhenNotMinusDaysLeft(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		days int
+		want string
+	}{
+		{"ja", 12, "あと 12 日"}, {"ja", 0, "あと 0 日"}, {"ja", -11, "11 日前に期限切れ"},
+		{"en", 12, "12 days left"}, {"en", -11, "expired 11 days ago"},
+	} {
+		c := &cli{lang: tc.lang}
+		if got := c.daysLeft(tc.days); got != tc.want {
+			t.Errorf("%s, %d days: %q, want %q", tc.lang, tc.days, got, tc.want)
+		}
+	}
+}
