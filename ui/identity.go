@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -134,7 +135,9 @@ func (r *identityRow) CreateRenderer() fyne.WidgetRenderer {
 		detailText = r.id.BankName + "　" + detailText
 	}
 	detail := widget.NewLabel(detailText)
-	right := container.NewVBox(badge(r.id.State), widget.NewLabel(stateDaysText(r.id)))
+	// The badge hugs its word at the trailing edge rather than stretching to
+	// the width of the days under it.
+	right := container.NewVBox(container.NewHBox(layout.NewSpacer(), badge(r.id.State)), widget.NewLabelWithStyle(stateDaysText(r.id), fyne.TextAlignTrailing, fyne.TextStyle{}))
 	content := container.NewBorder(nil, nil, nil, right, container.NewVBox(label, detail))
 	return widget.NewSimpleRenderer(container.NewStack(r.bg, container.NewPadded(content)))
 }
