@@ -2,79 +2,20 @@ package server
 
 import (
 	"context"
-	"io"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
+	"github.com/inkan-dev/inkan/internal/testsmtp"
 	"github.com/inkan-dev/inkan/wire"
 )
 
-// mailbox is a real SMTP server (go-smtp) that keeps what it receives.
-type mailbox struct {
-	mu   sync.Mutex
-	msgs []message
-}
-
-type message struct {
-	to   string
-	body string
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-func (m *mailbox) received() []message {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]message(nil), m.msgs...)
-}
-
-type mailSession struct {
-	box *mailbox
-	to  string
-}
-
-func (s *mailSession) Reset()                                    {}
-func (s *mailSession) Logout() error                             { return nil }
-func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.mu.Lock()
-	defer s.box.mu.Unlock()
-	s.box.msgs = append(s.box.msgs, message{to: s.to, body: string(body)})
-	return nil
-}
-
-// startMailbox runs an SMTP server on 127.0.0.1 for the test and returns its port.
-func startMailbox(t *testing.T) (*mailbox, int) {
-	box := &mailbox{}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	n, _ := strconv.Atoi(port)
-	return box, n
-}
-
 func TestExpiryMailAtThirtyAndTenDaysOncePerCertificate(t *testing.T) {
-	box, port := startMailbox(t)
+	box := testsmtp.Start(t)
 	e := newEnv(t, func(c *Config) {
-		c.SMTP.Host, c.SMTP.Port, c.SMTP.From = "127.0.0.1", port, "noreply@bank.example.jp"
+		c.SMTP.Host, c.SMTP.Port, c.SMTP.From = "127.0.0.1", box.Port, "noreply@bank.example.jp"
 		c.SMTP.SweepMinutes = 24 * 60 // the test drives the sweep itself
 	})
 	cid := e.contract("Sato Shoji", "admin1")
@@ -129,17 +70,17 @@ func TestExpiryMailAtThirtyAndTenDaysOncePerCertificate(t *testing.T) {
 	if n := sweep(); n != 0 {
 		t.Fatalf("the 10-day notice was sent again (%d)", n)
 	}
-	msgs := box.received()
+	msgs := box.Messages()
 	if len(msgs) != 2 {
 		t.Fatalf("mailbox holds %d messages, want 2", len(msgs))
 	}
 	for _, m := range msgs {
-		if m.to != "admin1@example.jp" || !strings.Contains(m.body, "admin1") {
-			t.Fatalf("message to %s: %s", m.to, m.body)
+		if m.To != "admin1@example.jp" || !strings.Contains(m.Body, "admin1") {
+			t.Fatalf("message to %s: %s", m.To, m.Body)
 		}
 	}
-	if !strings.Contains(msgs[0].body, "(30 days left)") || !strings.Contains(msgs[1].body, "(10 days left)") {
-		t.Fatalf("messages do not say the days left:\n%s\n%s", msgs[0].body, msgs[1].body)
+	if !strings.Contains(msgs[0].Body, "(30 days left)") || !strings.Contains(msgs[1].Body, "(10 days left)") {
+		t.Fatalf("messages do not say the days left:\n%s\n%s", msgs[0].Body, msgs[1].Body)
 	}
 }
 

@@ -11,15 +11,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"io"
-	"net"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
+	"github.com/inkan-dev/inkan/internal/testsmtp"
 	"github.com/inkan-dev/inkan/server/ca"
 	"github.com/inkan-dev/inkan/server/lifecycle"
 	"github.com/inkan-dev/inkan/server/mail"
@@ -346,48 +343,6 @@ func testRepeat(t *testing.T, open Opener) {
 	b.checkOneCurrent("kanri")
 }
 
-// mailbox is a real SMTP server (go-smtp) on 127.0.0.1 that counts messages by recipient.
-type mailbox struct {
-	mu sync.Mutex
-	to map[string]int
-}
-
-func (m *mailbox) NewSession(*smtp.Conn) (smtp.Session, error) { return &mailSession{box: m}, nil }
-
-type mailSession struct {
-	box *mailbox
-	to  string
-}
-
-func (s *mailSession) Reset()                                    {}
-func (s *mailSession) Logout() error                             { return nil }
-func (s *mailSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error { s.to = to; return nil }
-func (s *mailSession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
-		return err
-	}
-	s.box.mu.Lock()
-	defer s.box.mu.Unlock()
-	s.box.to[s.to]++
-	return nil
-}
-
-func startMailbox(t *testing.T) (*mailbox, string) {
-	t.Helper()
-	box := &mailbox{to: map[string]int{}}
-	srv := smtp.NewServer(box)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return box, ln.Addr().String()
-}
-
 // testMailOnce: three servers sweeping at once, again and again, send each
 // holder's 30-day notice once.
 func testMailOnce(t *testing.T, open Opener) {
@@ -411,7 +366,8 @@ func testMailOnce(t *testing.T, open Opener) {
 		notAfter = c.NotAfter
 	}
 	b.clock.set(notAfter.Add(-29 * lifecycle.Day))
-	box, addr := startMailbox(t)
+	box := testsmtp.Start(t)
+	addr := box.Addr
 	sweepers := make([]*mail.Sweeper, len(b.handles))
 	for i, h := range b.handles {
 		sweepers[i] = &mail.Sweeper{Store: h, Now: b.clock.Now, NoticeDays: []int{30, 10}, BankName: "Inkan Shinkin Bank",
@@ -431,11 +387,9 @@ func testMailOnce(t *testing.T, open Opener) {
 			}
 		}
 	}
-	box.mu.Lock()
-	defer box.mu.Unlock()
 	for _, id := range holders {
-		if n := box.to[id+"@example.co.jp"]; n != 1 {
-			t.Fatalf("%s got %d 30-day notices, want 1 (all: %v)", id, n, box.to)
+		if n := len(box.To(id + "@example.co.jp")); n != 1 {
+			t.Fatalf("%s got %d 30-day notices, want 1 (all: %d messages)", id, n, len(box.Messages()))
 		}
 	}
 	if n := b.auditCount("mail.expiry_notice"); n != len(holders) {
