@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start-up benchmark of the real window (issue 10's targets): the real inkan
 # binary under Xvfb runs `inkan --bench-startup` RUNS times (default 5) against a
-# demo bank's configuration with an empty dir: store, and this prints the median
-# time from process start to the first frame drawn and the highest peak RSS,
+# demo bank's configuration with an empty dir: store, as one user's PC (the same
+# home), and this prints the time from process start to the first frame drawn on
+# the first start and the median of the later ones, and the highest peak RSS,
 # each as a ratio of its limit (first frame < 500 ms, peak RSS < 150 MB); a
 # ratio below 1 meets it. The numbers depend on the machine's load: run it on an
 # idle machine, under nice, and read the ratios.
@@ -32,18 +33,21 @@ for _ in $(seq 50); do [ -s "$work/display" ] && break; sleep 0.1; done
 [ -s "$work/display" ] || { echo "bench-startup: Xvfb did not start" >&2; exit 1; }
 export DISPLAY=":$(head -n1 "$work/display")"
 
-frames=() rss=()
+# One user's PC: the first run is the first start ever (Fyne then indexes the
+# system's fonts into the user's cache); the others start as every later day does.
+frames=() rss=() cold=""
+mkdir -p "$work/home"
 for i in $(seq "$runs"); do
-  mkdir -p "$work/home$i"
-  line=$(HOME="$work/home$i" XDG_CONFIG_HOME="$work/home$i/.config" LANG=ja_JP.UTF-8 \
-    timeout 60 "$work/inkan" --config "$work/bank.json" --store "dir:$work/store$i" --bench-startup 2>/dev/null |
+  line=$(HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_CACHE_HOME="$work/home/.cache" LANG=ja_JP.UTF-8 \
+    timeout 60 "$work/inkan" --config "$work/bank.json" --store "dir:$work/store" --bench-startup 2>/dev/null |
     grep -o 'startup_first_frame_ms=.*')
   echo "   run $i: $line"
-  frames+=("$(sed -n 's/.*startup_first_frame_ms=\([0-9]*\).*/\1/p' <<<"$line")")
+  ms="$(sed -n 's/.*startup_first_frame_ms=\([0-9]*\).*/\1/p' <<<"$line")"
+  if [ -z "$cold" ]; then cold=$ms; else frames+=("$ms"); fi
   rss+=("$(sed -n 's/.*max_rss_kb=\([0-9]*\).*/\1/p' <<<"$line")")
 done
-median=$(printf '%s\n' "${frames[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+median=$(printf '%s\n' "${frames[@]:-$cold}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 peak=$(printf '%s\n' "${rss[@]}" | sort -n | tail -n1)
-awk -v f="$median" -v r="$peak" -v n="$runs" 'BEGIN {
-  printf "bench-startup: %d runs: first frame median %d ms = %.2fx the 500 ms limit; peak RSS %.1f MB = %.2fx the 150 MB limit\n",
-    n, f, f / 500, r / 1024, r / 1024 / 150 }'
+awk -v f="$median" -v c="$cold" -v r="$peak" -v n="$runs" 'BEGIN {
+  printf "bench-startup: %d runs: first frame %d ms on the first start = %.2fx the 500 ms limit, median of the later starts %d ms = %.2fx; peak RSS %.1f MB = %.2fx the 150 MB limit\n",
+    n, c, c / 500, f, f / 500, r / 1024, r / 1024 / 150 }'
