@@ -11,6 +11,9 @@
 #   FUZZPKGS      the packages to look in: ./... by default
 #   FUZZLOG       if set, a file that gets one summary line per target
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-10s}
@@ -40,7 +43,7 @@ for pkg in $(go list $FUZZPKGS); do
     # nothing was found. Only that exact report is let through, and only once
     # the target's whole corpus replays clean as a plain test.
     if [ "$status" -ne 0 ] && ! grep -q 'Failing input written to' "$out" &&
-      grep -A1 -E "^--- FAIL: ${fn} " "$out" | grep -qxE '[[:space:]]+context deadline exceeded'; then
+      grep -A1 -E "^--- FAIL: ${fn} " "$out" | grep_q -xE '[[:space:]]+context deadline exceeded'; then
       echo "fuzz: $fn hit Go's fuzztime shutdown race (go.dev/issue/75804), no input written; replaying its corpus"
       if go test -count=1 -run "^${fn}\$" "$pkg"; then
         status=0

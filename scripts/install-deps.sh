@@ -2,6 +2,9 @@
 # Installs, through apt-get, the Debian packages that building and testing Inkan need,
 # when any is missing. Go modules come through `go` itself (go.mod pins them).
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 
 packages=(
   # cgo and Fyne (the GUI agent)
@@ -33,7 +36,7 @@ packages=(
 
 missing=()
 for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep_q 'install ok installed'; then
     missing+=("$p")
   fi
 done

@@ -12,6 +12,9 @@
 # on screen and over com.canonical.dbusmenu. Screenshots go to $SMOKE_OUT
 # (default: a temp dir).
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 deadline=$((SECONDS + ${SMOKE_TIMEOUT:-120}))
@@ -109,7 +112,7 @@ export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus")"
 # -w: its own StatusNotifierWatcher on this bus; a 40 px bar at the top of the screen.
 gtk-sni-tray-standalone -w --top --end --size 40 --color '#dddddd' > "$work/tray-host.log" 2>&1 &
 pids+=($!)
-has_watcher() { dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.kde.StatusNotifierWatcher | grep -q 'boolean true'; }
+has_watcher() { dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:org.kde.StatusNotifierWatcher | grep_q 'boolean true'; }
 wait_for "the StatusNotifierWatcher of gtk-sni-tray-standalone" has_watcher
 
 echo "== [${SECONDS}s] smoke-gui-banks: start inkan with both banks"
@@ -160,7 +163,7 @@ pickup 2005000001 "$pw_b" banks-pickup-inferred-2005
 wait_for "2005000001's certificate in $work/store" stored $((files1 + 1))
 sleep 0.6
 shot banks-pickup-done-2005
-picked_up() { "$server" cert list --data "$1" --login-id "$2" --json | grep -q '"state": *"active"'; }
+picked_up() { "$server" cert list --data "$1" --login-id "$2" --json | grep_q '"state": *"active"'; }
 wait_for "いんかん信用金庫 to record demo-general1's pickup" picked_up "$work/a" demo-general1
 wait_for "さくら信用金庫 to record 2005000001's pickup" picked_up "$work/b" 2005000001
 key Return

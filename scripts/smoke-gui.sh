@@ -7,6 +7,9 @@
 #
 #   scripts/smoke-gui.sh            # needs Xvfb, xdotool, imagemagick (install-deps.sh)
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 deadline=$((SECONDS + ${SMOKE_TIMEOUT:-240}))
@@ -132,7 +135,7 @@ key Return
 # The user's fields up to its nested certificate object hold last_login_at once set.
 logged_in() {
   "$server" user list --data "$data" --contract "$contract" --json | tr -d '\n' |
-    grep -o '"login_id": *"demo-general1"[^{]*' | grep -q '"last_login_at"'
+    grep -o '"login_id": *"demo-general1"[^{]*' | grep_q '"last_login_at"'
 }
 wait_for "the server to record demo-general1's login (last_login_at)" logged_in
 sleep 1

@@ -9,6 +9,9 @@
 # the test MSI carries inkanctl.exe in inkan.exe's place, and says so. The
 # packaging, signing and verification are the same either way.
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 die() { echo "test-msi: FAIL: $*" >&2; exit 1; }
@@ -70,10 +73,10 @@ echo "test-msi: a tampered MSI fails verification"
 msi=$work/inkan.msi
 table() { msiinfo export "$msi" "$1" | tr -d '\r'; }
 has() { grep -qP -- "$2" <<<"$(table "$1")" || die "table $1 lacks /$2/"; }
-msiinfo suminfo "$msi" | grep -q "Author: Inkan" || die "summary information names no manufacturer"
+msiinfo suminfo "$msi" | grep_q "Author: Inkan" || die "summary information names no manufacturer"
 # Word count (msiinfo calls it Source) 10 = 2 (compressed) + 8: "elevated
 # privileges are not required to install this package" (no UAC prompt).
-msiinfo suminfo "$msi" | grep -q "^Source: 10 " || die "the summary information's word count is not 10 (compressed, no elevation)"
+msiinfo suminfo "$msi" | grep_q "^Source: 10 " || die "the summary information's word count is not 10 (compressed, no elevation)"
 has Property '^MSIINSTALLPERUSER\t1$'
 ! grep -qP '^ALLUSERS\t' <<<"$(table Property)" || die "ALLUSERS is set: the package would install for all users"
 has Property '^Manufacturer\tInkan$'
@@ -130,15 +133,15 @@ programs=$(find "$WINEPREFIX/drive_c/users" -maxdepth 3 -type d -path '*/AppData
 msiexec /i "$winmsi" /qn /l*v "$winwork\\install.log"
 [ -f "$programs/inkan.exe" ] && [ -f "$programs/inkanctl.exe" ] || die "Wine's msiexec did not install into %LOCALAPPDATA%\\Programs\\Inkan"
 [ -z "$(find "$WINEPREFIX/drive_c/Program Files" "$WINEPREFIX/drive_c/Program Files (x86)" -iname 'inkan*' 2>/dev/null)" ] || die "files under Program Files"
-log install.log | grep -q 'MSIINSTALLPERUSER = 1' || die "MSIINSTALLPERUSER was not 1 during the install"
-! log install.log | grep -q 'ALLUSERS = ' || die "ALLUSERS was set during the install"
+log install.log | grep_q 'MSIINSTALLPERUSER = 1' || die "MSIINSTALLPERUSER was not 1 during the install"
+! log install.log | grep_q 'ALLUSERS = ' || die "ALLUSERS was set during the install"
 msiexec /x "$winmsi" /qn /l*v "$winwork\\uninstall.log"
 [ ! -e "$programs/inkanctl.exe" ] || die "inkanctl.exe is still there after the uninstall"
-! log uninstall.log | grep -q 'Action start [0-9:]*: DeleteCertificates' || die "a quiet uninstall ran DeleteCertificates"
+! log uninstall.log | grep_q 'Action start [0-9:]*: DeleteCertificates' || die "a quiet uninstall ran DeleteCertificates"
 msiexec /i "$winmsi" /qn /l*v "$winwork\\install2.log"
 [ -f "$programs/inkanctl.exe" ] || { log install2.log | tail -20; die "the second install failed"; }
 msiexec /x "$winmsi" DELETECERTIFICATES=1 /qn /l*v "$winwork\\uninstall-delete.log"
 [ ! -e "$programs/inkanctl.exe" ] || die "inkanctl.exe is still there after the second uninstall"
-log uninstall-delete.log | grep -q 'Action ended [0-9:]*: DeleteCertificates' || { log uninstall-delete.log | grep -i 'certific\|error' | tail -20; die "DELETECERTIFICATES=1 did not run DeleteCertificates"; }
+log uninstall-delete.log | grep_q 'Action ended [0-9:]*: DeleteCertificates' || { log uninstall-delete.log | grep -i 'certific\|error' | tail -20; die "DELETECERTIFICATES=1 did not run DeleteCertificates"; }
 echo "test-msi: Wine's msiexec: installed into %LOCALAPPDATA%\\Programs\\Inkan (MSIINSTALLPERUSER 1, no ALLUSERS), removed; DeleteCertificates ran only with DELETECERTIFICATES=1"
 echo "ok  	Windows installer: per-user MSI (wixl), uninstall keeps the certificates unless asked, Authenticode on the exe files and the MSI (osslsigncode verify)"

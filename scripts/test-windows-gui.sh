@@ -22,6 +22,9 @@
 # Screenshots go to $WINE_GUI_OUT (default: a temp dir, removed); make
 # test-windows-gui keeps them in docs/screenshots/wine/.
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 : "${WINE_GUI_TIMEOUT:=420}" # seconds for everything after the build
@@ -145,11 +148,11 @@ run_msiexec /i "$msi" /qn /l*v "$(winpath "$work")\\install.log"
 [ -f "$programs/inkan.exe" ] && [ -f "$programs/inkanctl.exe" ] || fail "the MSI did not install into $programs"
 [ -z "$(find "$WINEPREFIX/drive_c/Program Files" "$WINEPREFIX/drive_c/Program Files (x86)" -iname 'inkan*' 2>/dev/null)" ] ||
   fail "the MSI put files under Program Files"
-win reg query 'HKCU\Software\Inkan' | grep -q 'InstallDir' || fail "no HKCU\\Software\\Inkan\\InstallDir"
-win reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' | grep -q 'Inkan' || fail "no Run value for start at sign-in"
-if win reg query 'HKLM\Software\Inkan' | grep -q Inkan; then fail "the MSI wrote HKLM\\Software\\Inkan"; fi
-tr -d '\0\r' < "$work/install.log" | grep -q 'ALLUSERS = ' && fail "ALLUSERS was set during the install"
-tr -d '\0\r' < "$work/install.log" | grep -q 'MSIINSTALLPERUSER = 1' || fail "MSIINSTALLPERUSER was not 1 during the install"
+win reg query 'HKCU\Software\Inkan' | grep_q 'InstallDir' || fail "no HKCU\\Software\\Inkan\\InstallDir"
+win reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' | grep_q 'Inkan' || fail "no Run value for start at sign-in"
+if win reg query 'HKLM\Software\Inkan' | grep_q Inkan; then fail "the MSI wrote HKLM\\Software\\Inkan"; fi
+tr -d '\0\r' < "$work/install.log" | grep_q 'ALLUSERS = ' && fail "ALLUSERS was set during the install"
+tr -d '\0\r' < "$work/install.log" | grep_q 'MSIINSTALLPERUSER = 1' || fail "MSIINSTALLPERUSER was not 1 during the install"
 echo "   installed into ${programs#"$WINEPREFIX/"}, HKCU only"
 [ "$(my_certs)" -eq 0 ] || fail "CurrentUser\\MY is not empty before the pickup"
 
@@ -208,7 +211,7 @@ typetext "$password"
 key Return
 logged_in() {
   "$server" user list --data "$data" --contract "$contract" --json | tr -d '\n' |
-    grep -o '"login_id": *"demo-general1"[^{]*' | grep -q '"last_login_at"'
+    grep -o '"login_id": *"demo-general1"[^{]*' | grep_q '"last_login_at"'
 }
 WAIT_FOR=90 wait_for "the server to record demo-general1's login (last_login_at)" logged_in
 pause 1.5
@@ -234,7 +237,7 @@ echo "   pickup and certificate login through the real window; MY holds $(my_cer
 echo "== test-windows-gui: msiexec /x /qn: the programs go, the certificate stays"
 run_msiexec /x "$msi" /qn /l*v "$(winpath "$work")\\uninstall.log"
 [ ! -e "$programs/inkan.exe" ] || fail "inkan.exe is still there after the uninstall"
-if win reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' | grep -q 'Inkan'; then fail "the Run value outlived the uninstall"; fi
+if win reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' | grep_q 'Inkan'; then fail "the Run value outlived the uninstall"; fi
 [ "$(my_certs)" -eq 1 ] || fail "a quiet uninstall without DELETECERTIFICATES removed the certificate"
 
 echo "== test-windows-gui: install again, msiexec /x DELETECERTIFICATES=1 /qn: the certificate goes too"
@@ -242,7 +245,7 @@ run_msiexec /i "$msi" /qn
 [ -f "$programs/inkanctl.exe" ] || fail "the second install failed"
 run_msiexec /x "$msi" DELETECERTIFICATES=1 /qn /l*v "$(winpath "$work")\\uninstall-delete.log"
 [ ! -e "$programs/inkanctl.exe" ] || fail "inkanctl.exe is still there after the uninstall"
-tr -d '\0\r' < "$work/uninstall-delete.log" | grep -q 'DeleteCertificates' || fail "the uninstall did not run DeleteCertificates"
+tr -d '\0\r' < "$work/uninstall-delete.log" | grep_q 'DeleteCertificates' || fail "the uninstall did not run DeleteCertificates"
 [ "$(my_certs)" -eq 0 ] || fail "DELETECERTIFICATES=1 left $(my_certs) certificate(s) in MY"
 echo "   quiet uninstall kept it; DELETECERTIFICATES=1 deleted it (under Wine its key had died with inkan.exe)"
 
@@ -272,7 +275,7 @@ key Return # the default button: いいえ (No)
 answered() { ! xdotool search --onlyvisible --name "^Inkan"; }
 wait_for "the dialog to close after Return" answered
 wait_for "inkanctl uninstall --ask to say what it did" grep -q "削除せずに残します" "$work/ask.log"
-tr -d '\r' < "$work/ask.log" | grep -q "削除せずに残します" || fail "Return (the default) did not keep the certificate: $(tr -d '\r' < "$work/ask.log")"
+tr -d '\r' < "$work/ask.log" | grep_q "削除せずに残します" || fail "Return (the default) did not keep the certificate: $(tr -d '\r' < "$work/ask.log")"
 [ -n "$(find "$work/dirstore" -type f | head -n1)" ] || fail "the dir store is empty after answering No"
 
 ((SECONDS <= deadline)) || fail "took longer than ${WINE_GUI_TIMEOUT}s after the build"

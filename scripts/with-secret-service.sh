@@ -12,6 +12,9 @@
 #
 # Needs the Debian packages dbus (dbus-run-session, dbus-send) and gnome-keyring.
 set -euo pipefail
+# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
+# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
+grep_q() { grep "$@" >/dev/null; }
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 CMD [ARGS...]" >&2
@@ -46,7 +49,7 @@ trap 'kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true' EX
 
 has_secrets() {
 	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true'
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep_q 'boolean true'
 }
 for _ in $(seq 100); do
 	if has_secrets; then
