@@ -162,6 +162,15 @@ func Restore(ctx context.Context, path, src string) (saved string, err error) {
 	if err := conn.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages); err != nil {
 		return "", fmt.Errorf("restore: %w", err)
 	}
+	// The CRL numbers the replaced database reached have been published:
+	// RFC 5280 §5.2.3 wants every later CRL's number greater, and an older
+	// backup's counter would sign them again for other contents.
+	var published int64
+	if pages > 0 {
+		if err := conn.QueryRowContext(ctx, `SELECT number FROM crl_number WHERE id = 1`).Scan(&published); err != nil && !isNoSuchTable(err) && !errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("restore: read the current CRL number: %w", err)
+		}
+	}
 	if pages > 0 {
 		saved = path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 		if f, err := os.OpenFile(saved, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err != nil {
@@ -202,8 +211,19 @@ func Restore(ctx context.Context, path, src string) (saved string, err error) {
 	if err != nil {
 		return saved, fmt.Errorf("restore %s from %s: %w", path, src, err)
 	}
+	if published > 0 {
+		// A number above every one published is a change to the CRL, so the
+		// next CRL the server serves is signed afresh under a new number.
+		if _, err := conn.ExecContext(ctx, `UPDATE crl_number SET number = ? WHERE id = 1 AND number <= ?`, published+1, published); err != nil && !isNoSuchTable(err) {
+			return saved, fmt.Errorf("restore: carry the CRL number %d over: %w", published, err)
+		}
+	}
 	return saved, nil
 }
+
+// isNoSuchTable reports SQLite's answer for a table the schema lacks (a
+// database older than the migration that made it).
+func isNoSuchTable(err error) bool { return strings.Contains(err.Error(), "no such table") }
 
 // fileURI is an SQLite URI for path with the given query.
 func fileURI(path, query string) string {

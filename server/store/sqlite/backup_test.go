@@ -223,3 +223,50 @@ func TestRestoreRefusesADamagedOrNewerBackup(t *testing.T) {
 		t.Fatalf("a refused restore left %v", left)
 	}
 }
+
+// TestRestoreNeverTakesTheCRLNumberBack: CRLs numbered after the backup have
+// been published, so the restored database's next CRL must be numbered above
+// them (RFC 5280 §5.2.3), not sign those numbers again for other contents.
+func TestRestoreNeverTakesTheCRLNumberBack(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inkan.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func(db *DB) int64 {
+		t.Helper()
+		var n int64
+		if err := db.Update(ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.NextCRLNumber()
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	next(db)
+	backup := filepath.Join(dir, "backup.db")
+	if err := Backup(ctx, path, backup); err != nil {
+		t.Fatal(err)
+	}
+	var published int64
+	for range 5 { // CRLs signed and fetched after the backup
+		published = next(db)
+	}
+	db.Close()
+
+	if _, err := Restore(ctx, path, backup); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if n := next(db); n <= published {
+		t.Fatalf("after the restore the next CRL is number %d; %d was already published", n, published)
+	}
+}
