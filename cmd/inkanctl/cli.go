@@ -176,6 +176,10 @@ configuration file.
 		SilenceUsage:  true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	// cobra adds --help only once it runs the command it has found; finding
+	// it, it would take `--help --lang en` as a --help with a value and en
+	// for a command. Known from the start, --help takes no value.
+	root.InitDefaultHelpFlag()
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
 	f := root.PersistentFlags()
 	c.flags = f

@@ -110,6 +110,7 @@ func TestHelpFollowsTheLanguage(t *testing.T) {
 		want, miss []string
 	}{
 		{[]string{"--help"}, "ja_JP.UTF-8", []string{"使い方:", "inkanctl は、画面のない Inkan エージェントです", "終了コード：", "2  当金庫のサーバーが断った", "pickup", "お客様IDに発行された電子証明書を"}, []string{"Exit status:", "Pick up (取得)"}},
+		{[]string{"--help", "--lang", "en"}, "ja_JP.UTF-8", []string{"Usage:", "Exit status:", "Pick up (取得)"}, []string{"使い方:", "終了コード"}},
 		{[]string{"--lang", "en", "--help"}, "ja_JP.UTF-8", []string{"Usage:", "Exit status:", "Pick up (取得)"}, []string{"使い方:", "終了コード"}},
 		{[]string{"pickup", "--help"}, "en_US.UTF-8", []string{"Usage:", "the login ID (お客様ID)"}, []string{"使い方:"}},
 		{[]string{"admin", "create-user", "--help", "--lang=ja"}, "en_US.UTF-8", []string{"使い方:", "approver（承認者）または general（一般者）", "共通のオプション:", "表示する言語"}, []string{"Flags:", "display name"}},
@@ -142,6 +143,9 @@ func TestEveryCommandAndFlagHasJapaneseHelp(t *testing.T) {
 			t.Errorf("%q has no Japanese description", cmd.CommandPath())
 		}
 		check := func(f *pflag.Flag) {
+			if f.Name == "help" { // localizeHelp words every command's --help itself
+				return
+			}
 			if _, ok := flagJa[cmd.CommandPath()+" "+f.Name]; !ok {
 				t.Errorf("%s --%s has no Japanese description", cmd.CommandPath(), f.Name)
 			}
