@@ -3,25 +3,13 @@ package ui
 import (
 	"strings"
 	"testing"
-
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-
-	"github.com/inkan-dev/inkan/agent"
 )
 
 // 設定 → 動作環境チェック runs the agent's self-check against the real server and
 // shows each step; the report can be copied.
 func TestSettingsRunsTheEnvironmentCheckAndCopiesItsReport(t *testing.T) {
 	bank, _ := startRealBank(t)
-	a := test.NewTempApp(t)
-	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
-		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
-	}})
-	endWithTest(t, u)
-	u.wait()
-	u.win.Resize(fyne.NewSize(840, 680))
-	t.Cleanup(func() { _ = u.backend.Close() })
+	u := newRealUI(t, bank)
 
 	tap(t, u, "設定")
 	tap(t, u, "動作環境チェック")
@@ -29,7 +17,7 @@ func TestSettingsRunsTheEnvironmentCheckAndCopiesItsReport(t *testing.T) {
 	assertTitle(t, u, "動作環境チェック")
 	assertShows(t, u, "[成功] 当金庫のサーバーに鍵の種類を問い合わせる", "[成功] ecdsa-p256 の鍵を作って保存する", "すべての手順が成功しました")
 	tap(t, u, "報告をコピー")
-	if got := a.Clipboard().Content(); !strings.HasPrefix(got, "Inkan 動作環境チェック") || !strings.Contains(got, "memory: Sign") {
+	if got := u.app.Clipboard().Content(); !strings.HasPrefix(got, "Inkan 動作環境チェック") || !strings.Contains(got, "memory: Sign") {
 		t.Fatalf("clipboard: %q", got)
 	}
 	pressKey(u, "Escape")

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/test"
-
 	"github.com/inkan-dev/inkan/agent"
 	"github.com/inkan-dev/inkan/internal/testsmtp"
 	"github.com/inkan-dev/inkan/server"
@@ -40,14 +37,7 @@ func TestTheEmailOfAddUserIsStoredAndGetsTheExpiryNotices(t *testing.T) {
 		c.SMTP.SweepMinutes = 24 * 60 // the test sweeps itself
 	}, clock.Now)
 
-	a := test.NewTempApp(t)
-	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
-		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
-	}})
-	endWithTest(t, u)
-	u.wait()
-	u.win.Resize(fyne.NewSize(840, 680))
-	t.Cleanup(func() { _ = u.backend.Close() })
+	u := newRealUI(t, bank)
 	tap(t, u, "電子証明書取得")
 	typeInto(t, u, false, 0, "kanri")
 	typeInto(t, u, false, 1, password)

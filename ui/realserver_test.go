@@ -101,11 +101,10 @@ func startRealBankWith(t *testing.T, code, name string, edit func(*server.Config
 	return cfg, password, srv
 }
 
-// TestAdminFlowAgainstTheRealServer drives the window over the real agent and
-// server: the admin picks up a certificate, logs in with it, adds a general user
-// with a certificate, and revokes it.
-func TestAdminFlowAgainstTheRealServer(t *testing.T) {
-	bank, password := startRealBank(t)
+// newRealUI is the window, in Japanese, over the real agent with a memory
+// store for bank, once the agent has opened.
+func newRealUI(t *testing.T, bank wire.BankConfig) *UI {
+	t.Helper()
 	a := test.NewTempApp(t)
 	u := New(a, Options{ConfigPath: "bank.json", Language: "ja", Open: func(string, string) (Backend, error) {
 		return agent.Open(agent.Config{BankConfig: bank, Store: "memory"}, agent.Options{StateDir: t.TempDir()})
@@ -114,6 +113,15 @@ func TestAdminFlowAgainstTheRealServer(t *testing.T) {
 	u.wait()
 	u.win.Resize(fyne.NewSize(840, 680))
 	t.Cleanup(func() { _ = u.backend.Close() })
+	return u
+}
+
+// TestAdminFlowAgainstTheRealServer drives the window over the real agent and
+// server: the admin picks up a certificate, logs in with it, adds a general user
+// with a certificate, and revokes it.
+func TestAdminFlowAgainstTheRealServer(t *testing.T) {
+	bank, password := startRealBank(t)
+	u := newRealUI(t, bank)
 
 	tap(t, u, "電子証明書取得")
 	typeInto(t, u, false, 0, "kanri")
