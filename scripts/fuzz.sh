@@ -11,9 +11,8 @@
 #   FUZZPKGS      the packages to look in: ./... by default
 #   FUZZLOG       if set, a file that gets one summary line per target
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 cd "$(dirname "$0")/.."
 
 FUZZTIME=${FUZZTIME:-10s}

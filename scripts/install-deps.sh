@@ -2,9 +2,8 @@
 # Installs, through apt-get, the Debian packages that building and testing Inkan need,
 # when any is missing. Go modules come through `go` itself (go.mod pins them).
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 packages=(
   # cgo and Fyne (the GUI agent)

@@ -12,9 +12,6 @@
 # on screen and over com.canonical.dbusmenu. Screenshots go to $SMOKE_OUT
 # (default: a temp dir).
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 deadline=$((SECONDS + ${SMOKE_TIMEOUT:-120}))
@@ -37,16 +34,8 @@ fail() {
   exit 1
 }
 
-# wait_for DESCRIPTION COMMAND...: retry COMMAND until it succeeds or time runs out.
-wait_for() {
-  local what="$1"; shift
-  local until=$((SECONDS + 30))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > until || SECONDS > deadline)); then fail "timed out waiting for $what"; fi
-    if [ -n "${inkan_pid:-}" ] && ! kill -0 "$inkan_pid" 2>/dev/null; then fail "inkan exited while waiting for $what (see inkan.log)"; fi
-    sleep 0.3
-  done
-}
+# shellcheck source=scripts/lib/gui.sh
+. scripts/lib/gui.sh
 
 for tool in Xvfb xdotool import curl dbus-daemon dbus-send gtk-sni-tray-standalone; do
   command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/install-deps.sh"
@@ -100,12 +89,7 @@ mkdir -p "$work/pc/banks"
 grep -q '"login_id_pattern"' "$work/pc/banks/2005.json" || fail "agent-config wrote no login_id_pattern"
 
 echo "== [${SECONDS}s] smoke-gui-banks: Xvfb, a private session bus, and a StatusNotifier host"
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3> "$work/display" > "$work/xvfb.log" 2>&1 &
-pids+=($!)
-has_display() { [ -s "$work/display" ]; }
-wait_for "Xvfb to report its display" has_display
-export DISPLAY=":$(head -n1 "$work/display")"
-wait_for "Xvfb on $DISPLAY" xdotool getmouselocation
+start_xvfb
 dbus-daemon --session --fork --nopidfile --print-address=3 --print-pid=4 3> "$work/bus" 4> "$work/bus.pid" > "$work/dbus.log" 2>&1
 pids+=("$(head -n1 "$work/bus.pid")")
 export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus")"
@@ -118,8 +102,8 @@ wait_for "the StatusNotifierWatcher of gtk-sni-tray-standalone" has_watcher
 echo "== [${SECONDS}s] smoke-gui-banks: start inkan with both banks"
 HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" LANG=ja_JP.UTF-8 \
   "$work/inkan" --config "$work/pc/bank.json" --store "dir:$work/store" --lang ja > "$work/inkan.log" 2>&1 &
-inkan_pid=$!
-pids+=("$inkan_pid")
+gui_pid=$!
+pids+=("$gui_pid")
 wait_for "the Inkan window" xdotool search --name "^Inkan"
 win=$(xdotool search --name "^Inkan" | head -n1)
 xdotool windowmove "$win" 0 60 windowsize "$win" 900 780

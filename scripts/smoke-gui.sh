@@ -7,9 +7,6 @@
 #
 #   scripts/smoke-gui.sh            # needs Xvfb, xdotool, imagemagick (install-deps.sh)
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 deadline=$((SECONDS + ${SMOKE_TIMEOUT:-240}))
@@ -33,16 +30,8 @@ fail() {
   exit 1
 }
 
-# wait_for DESCRIPTION COMMAND...: retry COMMAND until it succeeds or time runs out.
-wait_for() {
-  local what="$1"; shift
-  local until=$((SECONDS + 30))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > until || SECONDS > deadline)); then fail "timed out waiting for $what"; fi
-    if [ -n "${inkan_pid:-}" ] && ! kill -0 "$inkan_pid" 2>/dev/null; then fail "inkan exited while waiting for $what (see inkan.log)"; fi
-    sleep 0.3
-  done
-}
+# shellcheck source=scripts/lib/gui.sh
+. scripts/lib/gui.sh
 
 for tool in Xvfb xdotool import curl; do
   command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/install-deps.sh"
@@ -74,15 +63,7 @@ url=$(server_url)
 wait_for "the server on $url" curl -sf --cacert "$data/root-ca.crt" "$url/.well-known/est/cacerts"
 
 echo "== smoke-gui: Xvfb"
-# -displayfd: Xvfb picks a free display itself and writes its number once it
-# accepts clients, so parallel test runs cannot race for the same display.
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3> "$work/display" > "$work/xvfb.log" 2>&1 &
-xvfb_pid=$!
-pids+=("$xvfb_pid")
-has_display() { [ -s "$work/display" ]; }
-wait_for "Xvfb to report its display" has_display
-export DISPLAY=":$(head -n1 "$work/display")"
-wait_for "Xvfb on $DISPLAY" xdotool getmouselocation
+start_xvfb
 
 echo "== smoke-gui: startup benchmark (inkan --bench-startup, empty store)"
 mkdir -p "$work/bench-home"
@@ -96,8 +77,8 @@ echo "== smoke-gui: start inkan"
 # A private HOME: the preferences and the agent's state file stay in the temp dir.
 HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" LANG=ja_JP.UTF-8 \
   "$work/inkan" --config "$work/bank.json" --store "dir:$work/store" --lang ja > "$work/inkan.log" 2>&1 &
-inkan_pid=$!
-pids+=("$inkan_pid")
+gui_pid=$!
+pids+=("$gui_pid")
 wait_for "the Inkan window" xdotool search --name "Inkan"
 win=$(xdotool search --name "Inkan" | head -n1)
 xdotool windowfocus --sync "$win" || true

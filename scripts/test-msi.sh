@@ -9,9 +9,8 @@
 # the test MSI carries inkanctl.exe in inkan.exe's place, and says so. The
 # packaging, signing and verification are the same either way.
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 cd "$(dirname "$0")/.."
 
 die() { echo "test-msi: FAIL: $*" >&2; exit 1; }

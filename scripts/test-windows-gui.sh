@@ -22,9 +22,6 @@
 # Screenshots go to $WINE_GUI_OUT (default: a temp dir, removed); make
 # test-windows-gui keeps them in docs/screenshots/wine/.
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
 cd "$(dirname "$0")/.."
 
 : "${WINE_GUI_TIMEOUT:=420}" # seconds for everything after the build
@@ -79,16 +76,10 @@ x86_64-w64-mingw32-gcc -shared -O2 -o "$work/bcryptprimitives.dll" \
 echo "   built in $((SECONDS - build_started)) s"
 
 deadline=$((SECONDS + WINE_GUI_TIMEOUT))
-# wait_for DESCRIPTION COMMAND...: retry COMMAND until it succeeds or time runs out.
-wait_for() {
-  local what="$1"; shift
-  local until=$((SECONDS + ${WAIT_FOR:-60}))
-  until "$@" >/dev/null 2>&1; do
-    if ((SECONDS > until || SECONDS > deadline)); then fail "timed out waiting for $what"; fi
-    if [ -n "${gui_pid:-}" ] && ! kill -0 "$gui_pid" 2>/dev/null; then fail "inkan.exe exited while waiting for $what (see inkan.log)"; fi
-    sleep 0.5
-  done
-}
+# shellcheck source=scripts/lib/gui.sh
+. scripts/lib/gui.sh
+: "${WAIT_FOR:=60}" # Wine is slow to start
+gui_name=inkan.exe
 
 echo "== test-windows-gui: a bank whose policy asks for RSA-2048 keys (Wine's CNG makes no ECDSA keys)"
 server="$work/inkan-server"
@@ -118,12 +109,7 @@ url=$(server_url)
 wait_for "the server on $url" curl -sf --cacert "$data/root-ca.crt" "$url/.well-known/est/cacerts"
 
 echo "== test-windows-gui: Xvfb"
-Xvfb -displayfd 3 -screen 0 1280x900x24 -nolisten tcp 3> "$work/display" > "$work/xvfb.log" 2>&1 &
-pids+=($!)
-has_display() { [ -s "$work/display" ]; }
-wait_for "Xvfb to report its display" has_display
-export DISPLAY=":$(head -n1 "$work/display")"
-wait_for "Xvfb on $DISPLAY" xdotool getmouselocation
+start_xvfb
 
 echo "== test-windows-gui: a throw-away WINEPREFIX with $("$wine" --version 2>/dev/null)"
 export WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all

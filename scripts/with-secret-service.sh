@@ -12,9 +12,8 @@
 #
 # Needs the Debian packages dbus (dbus-run-session, dbus-send) and gnome-keyring.
 set -euo pipefail
-# grep_q is grep -q that reads all its input: under pipefail, grep -q quitting at
-# its first match can kill the writer with SIGPIPE and fail a pipeline that matched.
-grep_q() { grep "$@" >/dev/null; }
+# shellcheck source=scripts/lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 if [ $# -eq 0 ]; then
 	echo "usage: $0 CMD [ARGS...]" >&2
