@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -150,6 +151,41 @@ func TestTLS12DowngradeToCBCOrSHA1SuitesIsRefused(t *testing.T) {
 	for _, suite := range []uint16{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256} {
 		if err := dial(suite); err != nil {
 			t.Errorf("TLS 1.2 with %s: %v", tls.CipherSuiteName(suite), err)
+		}
+	}
+}
+
+// A client that keeps TLS sessions (a browser does) gets no ticket to resume
+// with: each of its connections is a full handshake, in which the certificate
+// is proven again by its key's signature, over TLS 1.3 and TLS 1.2 alike.
+func TestEveryConnectionProvesTheCertificateKeyAgain(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Sato Shoji", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	for _, version := range []uint16{tls.VersionTLS13, tls.VersionTLS12} {
+		cache := tls.NewLRUClientSessionCache(8)
+		cert := admin.tls()
+		client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, TLSClientConfig: &tls.Config{
+			RootCAs: e.roots, ClientSessionCache: cache, MaxVersion: version,
+			GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil },
+		}}}
+		for i := range 3 {
+			body, _ := json.Marshal(wire.LoginRequest{Password: pw("admin1")})
+			resp, err := client.Do(e.request("POST", "/api/v1/login", "application/json", body))
+			if err != nil {
+				t.Fatalf("%s, login %d: %v", tls.VersionName(version), i+1, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("%s, login %d: %d", tls.VersionName(version), i+1, resp.StatusCode)
+			}
+			if resp.TLS.Version != version {
+				t.Fatalf("login %d spoke %s, not %s", i+1, tls.VersionName(resp.TLS.Version), tls.VersionName(version))
+			}
+			if resp.TLS.DidResume {
+				t.Errorf("%s, login %d resumed a session: the certificate was taken from a ticket without its key's signature", tls.VersionName(version), i+1)
+			}
 		}
 	}
 }

@@ -415,6 +415,14 @@ var tls12AEADSuites = []uint16{
 // request names the issuing CA (ClientCAs fills certificate_authorities; with
 // RequestClientCert nothing is verified against it), so that browsers offer
 // only this bank's certificates.
+//
+// No session tickets: every connection is a full handshake, in which a client
+// certificate is proven by a signature of its private key (CertificateVerify).
+// A resumed session would carry the certificate over from the ticket without
+// that signature, for as long as the ticket lives (seven days in crypto/tls),
+// so whoever copied a browser's ticket and session secret would be that
+// certificate's holder without its key. The agent keeps no session cache and
+// never resumes, so tickets were also work for nothing on every connection.
 func (s *Server) TLSConfig() *tls.Config {
 	issuers := x509.NewCertPool()
 	issuers.AddCert(s.ca.Issuing)
@@ -425,7 +433,8 @@ func (s *Server) TLSConfig() *tls.Config {
 		MinVersion:   tls.VersionTLS12,
 		// TLS 1.2 with forward secrecy and AEAD only (no CBC, no SHA-1 MAC);
 		// TLS 1.3 suites are not configurable and are all AEAD.
-		CipherSuites: tls12AEADSuites,
+		CipherSuites:           tls12AEADSuites,
+		SessionTicketsDisabled: true,
 	}
 }
 
