@@ -81,7 +81,9 @@ func (a *Agent) Pickup(ctx context.Context, loginID, password string, progress P
 // 電子証明書取得, before anything is made on this PC: the window's
 // 電子証明書取得前処理中 calls it, so 電子証明書取得開始 appears only for a
 // login the bank accepted. The bank answers its CSR attributes (RFC 7030
-// §4.5) to a right ID and password, and refuses them as it would the pickup.
+// §4.5) to a right ID and password, and refuses them as it would the pickup,
+// a lapsed pickup window included (wire.CodePickupLapsed, or
+// wire.CodeContractBlocked for a contract whose admin window lapsed).
 func (a *Agent) CheckPickup(ctx context.Context, loginID, password string) error {
 	c, err := a.client(ctx, nil)
 	if err != nil {

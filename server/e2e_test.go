@@ -91,6 +91,32 @@ func TestEndToEndOverHTTPS(t *testing.T) {
 	want(t, "admin pickup after its window", e.enroll("admin1", pw("admin1"), csrFor(t, newKey(t))), http.StatusForbidden, wire.CodePickupLapsed)
 }
 
+// TestCSRAttrsRefusesALapsedPickupAsThePickupDoes: a pickup's csrattrs with
+// HTTP Basic (the agent asks it before 電子証明書取得開始, and before it makes
+// the key) answers a lapsed pickup window with the code simpleenroll gives, and
+// only to the right password.
+func TestCSRAttrsRefusesALapsedPickupAsThePickupDoes(t *testing.T) {
+	e := newEnv(t)
+	e.contract("Yamada Trading", "admin1")
+	admin := e.pickup("admin1", pw("admin1"))
+	tok := e.mustLogin(admin, "", pw("admin1")).Token
+	req := wire.CreateUserRequest{LoginID: "general1", Role: wire.RoleGeneral, Password: pw("general1"), IssueCertificate: true}
+	want(t, "create general1", e.api(admin, tok, "POST", "/users", req), http.StatusCreated, "")
+	csrattrs := func(loginID, password string) reply {
+		r := e.request("GET", "/.well-known/est/csrattrs", "", nil)
+		r.SetBasicAuth(loginID, password)
+		return e.do(e.client(nil), r)
+	}
+	want(t, "csrattrs inside the pickup window", csrattrs("general1", pw("general1")), http.StatusOK, "")
+
+	e.clock.Advance(81 * day)
+	enrolled := e.enroll("general1", pw("general1"), csrFor(t, newKey(t)))
+	want(t, "pickup after the window", enrolled, http.StatusForbidden, wire.CodePickupLapsed)
+	want(t, "csrattrs after the window", csrattrs("general1", pw("general1")), enrolled.status, enrolled.code)
+	want(t, "csrattrs after the window, wrong password", csrattrs("general1", "wrong-Pass-2026"), http.StatusUnauthorized, wire.CodeInvalidCredentials)
+	want(t, "csrattrs of an ID with a certificate", csrattrs("admin1", pw("admin1")), http.StatusOK, "")
+}
+
 // TestCACertsAndCRLAreServed checks the distribution endpoints answer what they say.
 func TestCACertsAndCRLAreServed(t *testing.T) {
 	e := newEnv(t)

@@ -32,7 +32,10 @@ func csrAttrs(attrs wire.CSRAttrs) ([]byte, error) {
 // estCSRAttrs answers the CSR attributes request (RFC 7030 §4.5). With HTTP
 // Basic (a pickup asks so, before it makes the key) the password is checked
 // like a pickup's and the answer names the ID's role too, so that the PC makes
-// the key exportable only where the policy lets that role back up.
+// the key exportable only where the policy lets that role back up; an ID whose
+// pickup simpleenroll would refuse for its window (pickup_lapsed,
+// contract_blocked) is refused here with the same code, before the PC makes
+// anything.
 func (s *Server) estCSRAttrs(w http.ResponseWriter, r *http.Request) {
 	body := s.csrAttrs
 	if loginID, password, ok := r.BasicAuth(); ok {

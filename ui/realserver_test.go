@@ -170,3 +170,35 @@ func objectOf[T fyne.CanvasObject](t *testing.T, u *UI) T {
 	t.Fatalf("no %T on the screen; it shows:\n%s", zero, screenText(u))
 	return zero
 }
+
+// TestALapsedPickupWindowIsRefusedBeforePickupStarts: kanri's pickup window
+// passed (the server's clock 81 days on). 電子証明書取得前処理中 asks the real
+// bank (csrattrs with the ID and password), which refuses it as the pickup
+// itself would, so the form comes back with the pickup's own sentence and the
+// ID kept, 電子証明書取得開始 never appears, and no key was made on the PC.
+func TestALapsedPickupWindowIsRefusedBeforePickupStarts(t *testing.T) {
+	clock := &testClock{now: time.Now().Truncate(time.Second)}
+	bank, password, _ := startRealBankWith(t, "1376", "いんかん信用金庫", nil, clock.Now)
+	clock.add(81 * 24 * time.Hour)
+	u := newRealUI(t, bank)
+
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "kanri")
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	u.wait()
+	assertTitle(t, u, "電子証明書取得")
+	assertShows(t, u, agent.Message(&agent.Error{Code: wire.CodePickupLapsed}, "ja"))
+	if id := fields(u, false)[0].(*entry).Text; id != "kanri" {
+		t.Errorf("the refusal cleared the ID: the field holds %q, want kanri", id)
+	}
+	ids, err := u.backend.Identities(t.Context())
+	if err != nil || len(ids) != 0 {
+		t.Fatalf("the PC holds %d certificates (%v) after a refused check, want none", len(ids), err)
+	}
+	// The pickup itself, had it been started, answers the same code.
+	a := u.backend.(*agent.Agent)
+	if _, err := a.Pickup(t.Context(), "kanri", password, nil); agent.Code(err) != wire.CodePickupLapsed {
+		t.Fatalf("the pickup of a lapsed window: code %q (%v), want %s", agent.Code(err), err, wire.CodePickupLapsed)
+	}
+}

@@ -74,7 +74,10 @@ func (s *Service) CSRAttrs() wire.CSRAttrs {
 
 // CSRAttrsFor is CSRAttrs for the ID whose login ID and password came with the
 // request, with its role, so that the PC knows before it makes the key whether
-// the key may be backed up. The password is checked and counted like a pickup's.
+// the key may be backed up. The password is checked and counted like a pickup's,
+// and an ID the pickup would refuse as lapsed (its own pickup window passed, or
+// its contract blocked by the admin's) is refused with the pickup's code, so the
+// PC learns it before it makes anything.
 func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password string) (wire.CSRAttrs, error) {
 	snap, err := s.snapshotUser(ctx, loginID)
 	if err != nil {
@@ -85,14 +88,25 @@ func (s *Service) CSRAttrsFor(ctx context.Context, remoteAddr, loginID, password
 		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
 	}
 	attrs := s.CSRAttrs()
+	now := s.now()
+	var refusal error // after a right password: commit the cleared failure count, then refuse
 	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		refusal = nil
 		u, err := s.settleAttempt(tx, a)
 		if err != nil {
 			return err
 		}
+		cur, err := currentCert(tx, u)
+		if err != nil {
+			return err
+		}
+		refusal = s.checkNotBlocked(tx, u, cur, now)
 		attrs.Role = u.Role
 		return nil
 	})
+	if err == nil {
+		err = refusal
+	}
 	if err != nil {
 		return wire.CSRAttrs{}, fmt.Errorf("CSR attributes for %s: %w", LogID(loginID), err)
 	}
