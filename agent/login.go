@@ -13,7 +13,8 @@ import (
 
 // Login logs in (電子証明書ログイン) with the certificate fp and the login password,
 // over mutual TLS with the certificate's key in the store. A success is remembered
-// as the certificate's last use, so the chooser offers it first next time; a
+// as the certificate's last use, so the chooser offers it first next time, and
+// whether the contract is in certificate mode (see [Agent.CertificateMode]); a
 // refusal as revoked is remembered too, so the chooser shows it as revoked.
 func (a *Agent) Login(ctx context.Context, fp Fingerprint, password string) (*Session, error) {
 	id, sid, err := a.identity(ctx, fp.inStore())
@@ -41,12 +42,14 @@ func (a *Agent) Login(ctx context.Context, fp Fingerprint, password string) (*Se
 	}
 	id.LastUsed = now
 	id.State = stateAt(now, id, false)
+	a.noteContract(id.Subject.LoginID, resp)
 	return newSession(resp, id, c), nil
 }
 
 // PasswordLogin logs in with login ID and password only (ID・パスワード方式), for a
 // contract not yet in certificate mode. Once it is, the server answers
-// [wire.CodeCertificateRequired].
+// [wire.CodeCertificateRequired]. Either answer is remembered for the contract
+// (see [Agent.CertificateMode]).
 func (a *Agent) PasswordLogin(ctx context.Context, loginID, password string) (*Session, error) {
 	if err := a.checkLoginIDForm(loginID); err != nil {
 		return nil, fmt.Errorf("log in: %w", err)
@@ -57,8 +60,12 @@ func (a *Agent) PasswordLogin(ctx context.Context, loginID, password string) (*S
 	}
 	var resp wire.LoginResponse
 	if err := doJSON(ctx, c, "", http.MethodPost, "/api/v1/login", wire.LoginRequest{LoginID: loginID, Password: password}, &resp); err != nil {
+		if Code(err) == wire.CodeCertificateRequired {
+			a.noteCertificateRequired(ctx, loginID)
+		}
 		return nil, fmt.Errorf("log in as %s: %w", loginID, err)
 	}
+	a.noteContract(loginID, resp)
 	return newSession(resp, nil, c), nil
 }
 

@@ -15,7 +15,8 @@ import (
 
 // stateFile is what the agent remembers between runs, per certificate: when it was
 // last used to log in from this PC, and whether the server last refused it as
-// revoked. It is a small JSON file, rewritten whole and atomically.
+// revoked; and per contract, whether the bank said it is in certificate mode.
+// It is a small JSON file, rewritten whole and atomically.
 type stateFile struct {
 	path string
 	mu   sync.Mutex
@@ -27,9 +28,23 @@ type certState struct {
 	RevokedSeen time.Time `json:"revoked_seen,omitzero"`
 }
 
+// contractState is what the bank last answered of one contract that logged in
+// from this PC: whether it is in certificate mode (電子証明書方式), and the
+// login IDs of it that logged in here, so that a refusal naming no contract
+// (certificate_required) can be placed.
+type contractState struct {
+	CertificateMode bool     `json:"certificate_mode"`
+	LoginIDs        []string `json:"login_ids,omitempty"` // lower case
+}
+
 type stateData struct {
 	Certificates map[certstore.Fingerprint]certState `json:"certificates"`
+	// Contracts are keyed by contractKey: one state file serves every bank.
+	Contracts map[string]contractState `json:"contracts,omitempty"`
 }
+
+// contractKey names a contract of a bank in the state file.
+func contractKey(bankCode, contractID string) string { return bankCode + "/" + contractID }
 
 // load reads the state; a missing file is an empty state.
 func (s *stateFile) load() (stateData, error) {
@@ -51,15 +66,31 @@ func (s *stateFile) load() (stateData, error) {
 	return d, nil
 }
 
-// update applies change to the state and writes it back atomically.
+// update applies change to the certificates' state and writes it back atomically.
 func (s *stateFile) update(change func(map[certstore.Fingerprint]certState)) error {
+	return s.edit(func(d *stateData) { change(d.Certificates) })
+}
+
+// updateContracts applies change to the contracts' state and writes it back
+// atomically.
+func (s *stateFile) updateContracts(change func(map[string]contractState)) error {
+	return s.edit(func(d *stateData) {
+		if d.Contracts == nil {
+			d.Contracts = map[string]contractState{}
+		}
+		change(d.Contracts)
+	})
+}
+
+// edit applies change to the whole state and writes it back atomically.
+func (s *stateFile) edit(change func(*stateData)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, err := s.load()
 	if err != nil {
 		return err
 	}
-	change(d.Certificates)
+	change(&d)
 	data, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return err
@@ -89,10 +120,18 @@ func (s *stateFile) update(change func(map[certstore.Fingerprint]certState)) err
 	return nil
 }
 
-// snapshot returns the current state for reading.
+// snapshot returns the current state of the certificates for reading.
 func (s *stateFile) snapshot() (map[certstore.Fingerprint]certState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, err := s.load()
 	return d.Certificates, err
+}
+
+// contracts returns the current state of the contracts for reading.
+func (s *stateFile) contracts() (map[string]contractState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, err := s.load()
+	return d.Contracts, err
 }

@@ -22,6 +22,10 @@ type Backend interface {
 	Login(ctx context.Context, fp agent.Fingerprint, password string) (*agent.Session, error)
 	// PasswordLogin logs in the ID・パスワード方式 way.
 	PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error)
+	// CertificateMode reports whether the bank said of every contract that
+	// logged in from this PC (at least one) that it is in certificate mode, so
+	// ID・パスワード方式 is of no use here. It reads the agent's state file only.
+	CertificateMode() (bool, error)
 	// Logout ends s.
 	Logout(ctx context.Context, s *agent.Session) error
 	// Renew renews (更新) the certificate fp with a new key pair.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"strings"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
@@ -93,11 +92,7 @@ func (u *UI) showCertPassword(id *agent.Identity, back func()) {
 				u.win.Canvas().Focus(password)
 				return
 			}
-			s := res.(*agent.Session)
-			if s.CertificateMode {
-				u.noteCertificateMode(bankOfLabel(id.Label))
-			}
-			u.showSession(s)
+			u.showSession(res.(*agent.Session))
 		})
 	}
 	password = u.newPasswordEntry(submit)
@@ -110,12 +105,4 @@ func (u *UI) showCertPassword(id *agent.Identity, back func()) {
 		buttons(busy.row, u.newButton(t("button.back"), false, back), login),
 	)
 	u.screen(t("login.title"), body, back, password)
-}
-
-// bankOfLabel is the bank code of a certificate's label, <loginID>+<bankCode>.
-func bankOfLabel(label string) string {
-	if i := strings.LastIndexByte(label, '+'); i >= 0 {
-		return label[i+1:]
-	}
-	return ""
 }

@@ -50,6 +50,10 @@ type fakeBackend struct {
 	// loginGate, when not nil, holds both logins until it is closed: a slow bank.
 	loginGate chan struct{}
 
+	// certModes is what the bank said of each contract's certificate mode, by
+	// contract ID, as the agent remembers it.
+	certModes map[string]bool
+
 	backupFPs []agent.Fingerprint
 	backupPW  string
 	backupFmt agent.BackupFormat
@@ -67,8 +71,29 @@ func newFakeBackend() *fakeBackend {
 		password:  "Tegami-2026-aki",
 		errs:      map[string]error{},
 		passwords: map[string]string{},
+		certModes: map[string]bool{},
 	}
 	return f
+}
+
+// CertificateMode is true once every contract that answered said so.
+func (f *fakeBackend) CertificateMode() (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, on := range f.certModes {
+		if !on {
+			return false, nil
+		}
+	}
+	return len(f.certModes) > 0, nil
+}
+
+// noteContract remembers what a login said of its contract, as the agent does.
+func (f *fakeBackend) noteContract(s *agent.Session) *agent.Session {
+	f.mu.Lock()
+	f.certModes[s.User.ContractID] = s.CertificateMode
+	f.mu.Unlock()
+	return s
 }
 
 // withTwoIdentities puts two IDs on the fake PC: the admin's, due for renewal in
@@ -226,7 +251,7 @@ func (f *fakeBackend) Login(ctx context.Context, fp agent.Fingerprint, password 
 	}
 	user := f.user(id.Subject.LoginID)
 	user.Role = id.Subject.Role
-	return f.session(user, id), nil
+	return f.noteContract(f.session(user, id)), nil
 }
 
 func (f *fakeBackend) PasswordLogin(ctx context.Context, loginID, password string) (*agent.Session, error) {
@@ -234,12 +259,17 @@ func (f *fakeBackend) PasswordLogin(ctx context.Context, loginID, password strin
 		<-f.loginGate
 	}
 	if err := f.called("PasswordLogin", loginID); err != nil {
+		if agent.Code(err) == wire.CodeCertificateRequired {
+			f.mu.Lock()
+			f.certModes[f.user(loginID).ContractID] = true
+			f.mu.Unlock()
+		}
 		return nil, err
 	}
 	if password != f.password {
 		return nil, refusal(wire.CodeInvalidCredentials)
 	}
-	return f.session(f.user(loginID), nil), nil
+	return f.noteContract(f.session(f.user(loginID), nil)), nil
 }
 
 func (f *fakeBackend) Logout(ctx context.Context, s *agent.Session) error {

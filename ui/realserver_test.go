@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +202,81 @@ func TestALapsedPickupWindowIsRefusedBeforePickupStarts(t *testing.T) {
 	if _, err := a.Pickup(t.Context(), "kanri", password, nil); agent.Code(err) != wire.CodePickupLapsed {
 		t.Fatalf("the pickup of a lapsed window: code %q (%v), want %s", agent.Code(err), err, wire.CodePickupLapsed)
 	}
+}
+
+// TestCertificateModeIsRememberedPerContract: two contracts of one bank use
+// this PC. Once kanri's contract answered that it is in certificate mode, the
+// start screen says ID・パスワード方式 is of no use; but a password login of the
+// other contract, not yet switched, brings the form back (a note per bank
+// would have kept hiding it); and when that contract switches too, its
+// certificate_required refusal, which names no contract, is placed by the ID.
+func TestCertificateModeIsRememberedPerContract(t *testing.T) {
+	bank, password, srv := startRealBankWith(t, "1376", "いんかん信用金庫", nil, nil)
+	ctx := t.Context()
+	op := srv.Operator()
+	other, err := op.CreateContract(ctx, "鈴木工業株式会社")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const otherPassword = "Suzuki-Pass-2026"
+	if err := op.CreateUser(ctx, other, "suzuki", wire.RoleAdmin, "鈴木 花子", "", otherPassword); err != nil {
+		t.Fatal(err)
+	}
+	u := newRealUI(t, bank)
+	const note = "ご契約は電子証明書方式になっているため、ID・パスワード方式ではログインできません。「電子証明書ログイン」をご利用ください。"
+	passwordFormShown := func() bool {
+		for _, o := range shown(u) {
+			if _, ok := o.(*entry); ok {
+				return true
+			}
+		}
+		return false
+	}
+	if !passwordFormShown() {
+		t.Fatal("the ID・パスワード方式 form is hidden before any contract answered")
+	}
+
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "kanri")
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	tap(t, u, "取得")
+	assertTitle(t, u, "インストール完了")
+	pressKey(u, "Return")
+	tap(t, u, "電子証明書ログイン")
+	typeFocused(t, u, password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+	tap(t, u, "ログアウト")
+	u.wait()
+	assertShows(t, u, note)
+	if passwordFormShown() {
+		t.Fatal("the form is shown though the only contract that answered is in certificate mode")
+	}
+
+	tap(t, u, "ID・パスワードを入力する")
+	typeInto(t, u, false, 0, "suzuki")
+	typeInto(t, u, false, 1, otherPassword)
+	tap(t, u, "ログイン")
+	assertTitle(t, u, "ログイン中")
+	tap(t, u, "ログアウト")
+	u.wait()
+	if !passwordFormShown() || strings.Contains(screenText(u), note) {
+		t.Fatal("after a password login of a contract not in certificate mode, the start screen still says certificate mode")
+	}
+
+	// suzuki's contract switches: its admin picks up a certificate.
+	if err := op.IssueCertificate(ctx, "suzuki"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.backend.(*agent.Agent).Pickup(ctx, "suzuki", otherPassword, nil); err != nil {
+		t.Fatal(err)
+	}
+	typeInto(t, u, false, 0, "suzuki")
+	typeInto(t, u, false, 1, otherPassword)
+	tap(t, u, "ログイン")
+	assertShows(t, u, agent.Message(&agent.Error{Code: wire.CodeCertificateRequired}, "ja"))
+	u.Home()
+	u.wait()
+	assertShows(t, u, note)
 }

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
-	"github.com/inkan-dev/inkan/wire"
 )
 
 // startInfo is what the start screen and the tray load in the background: the
@@ -53,18 +52,11 @@ func (u *UI) showStart() {
 		}, func(res any, err error) {
 			busy.stop(loginButton)
 			if err != nil {
-				if agent.Code(err) == wire.CodeCertificateRequired {
-					u.noteCertificateMode(code)
-				}
 				password.SetText("")
 				u.setError(errText, err)
 				return
 			}
-			s := res.(*agent.Session)
-			if s.CertificateMode {
-				u.noteCertificateMode(code)
-			}
-			u.showSession(s)
+			u.showSession(res.(*agent.Session))
 		})
 	}
 	loginID = u.newEntry("", func() { u.win.Canvas().Focus(password) })
@@ -80,9 +72,12 @@ func (u *UI) showStart() {
 	}
 	form := container.NewVBox(wrapped(t("start.password.help")), passwordForm, errText, buttons(busy.row, loginButton))
 	var passwordBox fyne.CanvasObject
-	if u.inCertificateMode() {
-		// The server refuses ID・パスワード方式 for such a contract: say so, and
-		// keep the form one press away for an ID of another contract.
+	// The agent remembers, per contract, what the bank answered of certificate
+	// mode (a small local file, not the bank); one it cannot read costs only
+	// the note.
+	if certMode, _ := u.backend.CertificateMode(); certMode {
+		// The server refuses ID・パスワード方式 for every contract that logged in
+		// here: say so, and keep the form one press away for an ID of another.
 		form.Hide()
 		note := wrapped(t("start.password.certmode"))
 		var show *button
@@ -147,37 +142,6 @@ func (u *UI) showStart() {
 		}
 		u.tray.update(info.ids)
 	})
-}
-
-// prefCertificateMode keys, per bank code, that the bank answered that a
-// contract logging in from this PC is in certificate mode (電子証明書方式).
-const prefCertificateMode = "certificate_mode."
-
-// noteCertificateMode remembers that the bank with this code ("" with one
-// bank) has this PC's contract in certificate mode.
-func (u *UI) noteCertificateMode(code string) {
-	if code == "" {
-		code = u.backend.Config().BankCode
-	}
-	u.app.Preferences().SetBool(prefCertificateMode+code, true)
-}
-
-// inCertificateMode reports whether every configured bank answered that this
-// PC's contract is in certificate mode, so ID・パスワード方式 is of no use here.
-func (u *UI) inCertificateMode() bool {
-	codes := []string{u.backend.Config().BankCode}
-	if cfgs := u.banks(); cfgs != nil {
-		codes = codes[:0]
-		for _, c := range cfgs {
-			codes = append(codes, c.BankCode)
-		}
-	}
-	for _, code := range codes {
-		if !u.app.Preferences().Bool(prefCertificateMode + code) {
-			return false
-		}
-	}
-	return true
 }
 
 // urgentFirst are the warnings that say something, the most urgent first: the

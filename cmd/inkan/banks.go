@@ -68,6 +68,10 @@ func (m *banksBackend) PasswordLogin(ctx context.Context, loginID, password stri
 	return a.PasswordLogin(ctx, loginID, password)
 }
 
+// CertificateMode is true when every bank said so of every contract of it
+// that logged in from this PC.
+func (m *banksBackend) CertificateMode() (bool, error) { return m.b.CertificateMode() }
+
 func (m *banksBackend) any() *agent.Agent { return m.b.All()[0] }
 
 func (m *banksBackend) Logout(ctx context.Context, s *agent.Session) error {
