@@ -51,14 +51,14 @@ const maxCABody = 1 << 20
 func (a *Agent) CheckBank(ctx context.Context) BankCheck {
 	c := BankCheck{BankCode: a.cfg.BankCode, BankName: a.cfg.BankName, ServerURL: a.cfg.ServerURL, KeyType: wire.KeyECDSAP256}
 	add := stepAdder(&c.Steps, "")
-	skip := func(name, call, why string) {
-		c.Steps = append(c.Steps, DoctorStep{Name: name, Call: call, Skipped: true, Detail: why})
+	skip := func(name text, call string, why text) {
+		c.Steps = append(c.Steps, DoctorStep{Name: name.ja, NameEn: name.en, Call: call, Skipped: true, Detail: why.ja, DetailEn: why.en})
 	}
-	const (
-		nameConnect = "当金庫のサーバーに接続する"
-		nameTLS     = "サーバーの TLS 証明書が当金庫の CA のものか確かめる"
-		nameCA      = "当金庫の CA 証明書を確かめる"
-		nameKeyType = "当金庫のサーバーに鍵の種類を問い合わせる"
+	var (
+		nameConnect = text{"当金庫のサーバーに接続する", "Connect to the bank's server"}
+		nameTLS     = text{"サーバーの TLS 証明書が当金庫の CA のものか確かめる", "Check that the server's TLS certificate is from the bank's CA"}
+		nameCA      = text{"当金庫の CA 証明書を確かめる", "Check the bank's CA certificates"}
+		nameKeyType = text{"当金庫のサーバーに鍵の種類を問い合わせる", "Ask the bank's server which key to make"}
 	)
 	callKeyType := "GET " + pathCSRAttrs
 
@@ -67,13 +67,13 @@ func (a *Agent) CheckBank(ctx context.Context) BankCheck {
 		host = u.Hostname()
 	}
 	state, certs, connectDetail, err := a.fetchCACertsUnverified(ctx)
-	s := DoctorStep{Name: nameConnect, Call: "GET " + strings.TrimRight(a.cfg.ServerURL, "/") + pathCACerts, OK: err == nil, Detail: connectDetail}
-	if err != nil {
-		s.Detail = err.Error()
+	s := newStep("", nameConnect, "GET "+strings.TrimRight(a.cfg.ServerURL, "/")+pathCACerts, err)
+	if err == nil {
+		s.Detail = connectDetail
 	}
 	c.Steps = append(c.Steps, s)
 	if err != nil {
-		why := "サーバーに接続できなかったため"
+		why := text{"サーバーに接続できなかったため", "the server could not be reached"}
 		skip(nameTLS, "x509 Verify", why)
 		skip(nameCA, "GET "+pathCACerts, why)
 		skip(nameKeyType, callKeyType, why)
@@ -81,7 +81,7 @@ func (a *Agent) CheckBank(ctx context.Context) BankCheck {
 	}
 
 	root, rootErr := a.checkPublishedCA(certs)
-	caDetail := ""
+	var caDetail text
 	if rootErr == nil {
 		caDetail = describeCAs(root, certs)
 	}
@@ -91,7 +91,7 @@ func (a *Agent) CheckBank(ctx context.Context) BankCheck {
 		root, _ = parseCA(a.cfg.CACertPEM)
 	}
 	var tlsErr error
-	tlsDetail := ""
+	var tlsDetail text
 	switch {
 	case state == nil || len(state.PeerCertificates) == 0:
 		tlsErr = errors.New("the server did not use TLS")
@@ -100,18 +100,18 @@ func (a *Agent) CheckBank(ctx context.Context) BankCheck {
 	default:
 		tlsDetail, tlsErr = verifyServerCert(state, root, host, a.now())
 	}
-	s = DoctorStep{Name: nameTLS, Call: "x509 Verify (" + host + ")", OK: tlsErr == nil, Detail: tlsDetail}
-	if tlsErr != nil {
-		s.Detail = tlsErr.Error()
+	s = newStep("", nameTLS, "x509 Verify ("+host+")", tlsErr)
+	if tlsErr == nil {
+		s.Detail, s.DetailEn = tlsDetail.ja, tlsDetail.en
 	}
 	c.Steps = append(c.Steps, s)
-	s = DoctorStep{Name: nameCA, Call: "GET " + pathCACerts, OK: rootErr == nil, Detail: caDetail}
-	if rootErr != nil {
-		s.Detail = rootErr.Error()
+	s = newStep("", nameCA, "GET "+pathCACerts, rootErr)
+	if rootErr == nil {
+		s.Detail, s.DetailEn = caDetail.ja, caDetail.en
 	}
 	c.Steps = append(c.Steps, s)
 	if tlsErr != nil || rootErr != nil {
-		skip(nameKeyType, callKeyType, "当金庫のサーバーを確かめられなかったため")
+		skip(nameKeyType, callKeyType, text{"当金庫のサーバーを確かめられなかったため", "the bank's server could not be checked"})
 		return c
 	}
 
@@ -226,20 +226,24 @@ func inValidity(c *x509.Certificate, now time.Time) error {
 }
 
 // describeCAs names the root and the issuing CAs with their fingerprint and expiry.
-func describeCAs(root *x509.Certificate, certs []*x509.Certificate) string {
+func describeCAs(root *x509.Certificate, certs []*x509.Certificate) text {
 	fp := string(certstore.FingerprintOf(root))
-	parts := []string{fmt.Sprintf("ルート %s (SHA-256 %s…, 有効期限 %s)", root.Subject.CommonName, fp[:16], root.NotAfter.Local().Format(time.DateOnly))}
+	day := root.NotAfter.Local().Format(time.DateOnly)
+	ja := []string{fmt.Sprintf("ルート %s（SHA-256 %s…、有効期限 %s）", root.Subject.CommonName, fp[:16], day)}
+	en := []string{fmt.Sprintf("root %s (SHA-256 %s…, expires %s)", root.Subject.CommonName, fp[:16], day)}
 	for _, c := range certs {
 		if c.IsCA && !c.Equal(root) && issuedBy(root, c, certs) {
-			parts = append(parts, fmt.Sprintf("発行 CA %s (有効期限 %s)", c.Subject.CommonName, c.NotAfter.Local().Format(time.DateOnly)))
+			day := c.NotAfter.Local().Format(time.DateOnly)
+			ja = append(ja, fmt.Sprintf("発行 CA %s（有効期限 %s）", c.Subject.CommonName, day))
+			en = append(en, fmt.Sprintf("issuing CA %s (expires %s)", c.Subject.CommonName, day))
 		}
 	}
-	return strings.Join(parts, "、")
+	return text{strings.Join(ja, "、"), strings.Join(en, ", ")}
 }
 
 // verifyServerCert checks the server's TLS certificate against root for host,
 // as every call of the agent does, and says whose certificate it is.
-func verifyServerCert(state *tls.ConnectionState, root *x509.Certificate, host string, now time.Time) (string, error) {
+func verifyServerCert(state *tls.ConnectionState, root *x509.Certificate, host string, now time.Time) (text, error) {
 	leaf := state.PeerCertificates[0]
 	roots := x509.NewCertPool()
 	roots.AddCert(root)
@@ -248,10 +252,11 @@ func verifyServerCert(state *tls.ConnectionState, root *x509.Certificate, host s
 		inter.AddCert(c)
 	}
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host, CurrentTime: now}); err != nil {
-		return "", fmt.Errorf("the server's certificate (issued by %q) is not from the bank's CA, or not for %s: %w; a proxy or another server may stand between this PC and the bank",
+		return text{}, fmt.Errorf("the server's certificate (issued by %q) is not from the bank's CA, or not for %s: %w; a proxy or another server may stand between this PC and the bank",
 			leaf.Issuer.String(), host, err)
 	}
-	return fmt.Sprintf("%s, 有効期限 %s", leaf.Subject.String(), leaf.NotAfter.Local().Format(time.DateOnly)), nil
+	day := leaf.NotAfter.Local().Format(time.DateOnly)
+	return text{fmt.Sprintf("%s、有効期限 %s", leaf.Subject.String(), day), fmt.Sprintf("%s, expires %s", leaf.Subject.String(), day)}, nil
 }
 
 // Doctor runs the self-check for every configured bank: each bank's server

@@ -28,26 +28,31 @@ import (
 // nothing the check makes is ever listed as an identity.
 const doctorPrefix = "inkancheck-"
 
+// stepName is a self-check step's name in Japanese and English.
+type stepName struct{ ja, en string }
+
 // SelfCheck implements SelfChecker.
 func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var steps []CheckStep
-	step := func(name, call string, err error) bool {
-		steps = append(steps, CheckStep{Name: name, Call: call, Err: err})
+	step := func(name stepName, call string, err error) bool {
+		steps = append(steps, CheckStep{Name: name.ja, NameEn: name.en, Call: call, Err: err})
 		return err == nil
 	}
-	skip := func(name, call string) { steps = append(steps, CheckStep{Name: name, Call: call, Skipped: true}) }
+	skip := func(name stepName, call string) {
+		steps = append(steps, CheckStep{Name: name.ja, NameEn: name.en, Call: call, Skipped: true})
+	}
 	if alg == "" {
 		alg = ECDSAP256
 	}
 	cngAlg, bits, err := cngAlgorithm(alg)
-	if !step("鍵の種類 "+string(alg), "", err) {
+	if !step(stepName{"鍵の種類 " + string(alg), "Key type " + string(alg)}, "", err) {
 		return steps
 	}
 
 	prov, err := openProviderHandle(providerSoftware)
-	if !step("キー記憶域プロバイダーを開く (Microsoft Software Key Storage Provider)", "NCryptOpenStorageProvider", err) {
+	if !step(stepName{"キー記憶域プロバイダーを開く（Microsoft Software Key Storage Provider）", "Open the key storage provider (Microsoft Software Key Storage Provider)"}, "NCryptOpenStorageProvider", err) {
 		return steps
 	}
 	defer freeObject(prov)
@@ -63,14 +68,17 @@ func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep
 			err = errors.Join(err, freeObject(h))
 		}
 	}
-	later := []struct{ name, call string }{
-		{"秘密鍵で署名する", "NCryptSignHash"},
-		{"別のプロセスから鍵を名前で開いて署名する (次回の起動やブラウザーと同じ)", "NCryptOpenKey"},
-		{"ブラウザーと同じ経路で鍵を見つけて署名する (MY → CryptAcquireCertificatePrivateKey)", "CryptAcquireCertificatePrivateKey"},
-		{"復元と同じ方法で鍵を取り込む (PKCS#8、名前付き、NCRYPT_DO_NOT_FINALIZE_FLAG)", "NCryptImportKey"},
-		{"作った鍵を削除する", "NCryptDeleteKey"},
+	later := []struct {
+		name stepName
+		call string
+	}{
+		{stepName{"秘密鍵で署名する", "Sign with the private key"}, "NCryptSignHash"},
+		{stepName{"別のプロセスから鍵を名前で開いて署名する（次回の起動やブラウザーと同じ）", "Open the key by name from another process and sign (as the next start and the browsers do)"}, "NCryptOpenKey"},
+		{stepName{"ブラウザーと同じ経路で鍵を見つけて署名する（MY → CryptAcquireCertificatePrivateKey）", "Find the key the browsers' way and sign (MY → CryptAcquireCertificatePrivateKey)"}, "CryptAcquireCertificatePrivateKey"},
+		{stepName{"復元と同じ方法で鍵を取り込む（PKCS#8、名前付き、NCRYPT_DO_NOT_FINALIZE_FLAG）", "Import a key as restore does (PKCS#8, named, NCRYPT_DO_NOT_FINALIZE_FLAG)"}, "NCryptImportKey"},
+		{stepName{"作った鍵を削除する", "Delete the key made"}, "NCryptDeleteKey"},
 	}
-	if !step(string(alg)+" の鍵を作って保存する", "NCryptCreatePersistedKey", err) {
+	if !step(stepName{string(alg) + " の鍵を作って保存する", "Make and save a key of type " + string(alg)}, "NCryptCreatePersistedKey", err) {
 		for _, l := range later[:3] {
 			skip(l.name, l.call)
 		}
@@ -92,7 +100,7 @@ func (s *windowsStore) SelfCheck(ctx context.Context, alg Algorithm) []CheckStep
 
 	// 3. What Edge and Chrome do: the certificate in MY, its key found by
 	// CryptAcquireCertificatePrivateKey, a signature with that handle.
-	steps = append(steps, CheckStep{Name: later[2].name, Call: later[2].call, Err: checkBrowserPath(key, pub, container)})
+	step(later[2].name, later[2].call, checkBrowserPath(key, pub, container))
 
 	// 4. Restore's import.
 	steps = append(steps, s.checkImport(prov, alg, later[3].name))
@@ -208,8 +216,8 @@ func signViaCertificate(ctx *windows.CertContext, pub crypto.PublicKey) error {
 // checkImport imports a fresh key of alg the way a restore does on Windows
 // (importPrivateKey: PKCS#8 under a name, NCRYPT_DO_NOT_FINALIZE_FLAG), then
 // deletes it.
-func (s *windowsStore) checkImport(prov uintptr, alg Algorithm, name string) CheckStep {
-	st := CheckStep{Name: name, Call: "NCryptImportKey"}
+func (s *windowsStore) checkImport(prov uintptr, alg Algorithm, name stepName) CheckStep {
+	st := CheckStep{Name: name.ja, NameEn: name.en, Call: "NCryptImportKey"}
 	var priv crypto.PrivateKey
 	var err error
 	switch alg {

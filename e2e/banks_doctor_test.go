@@ -26,7 +26,7 @@ func TestDoctorChecksEveryBankOnItsOwn(t *testing.T) {
 	pc := twoBanksPC(t, memStore(t), clk, inkan, sakura, &bank{cfg: misled}, &bank{cfg: down})
 
 	r := pc.Doctor(t.Context())
-	text := r.Text()
+	text := r.Text("ja")
 	t.Logf("\n%s", text)
 	if r.OK() || len(r.Banks) != 4 {
 		t.Fatalf("report of %d banks, OK %v:\n%s", len(r.Banks), r.OK(), text)

@@ -45,11 +45,11 @@ func TestDoctorChecksTheBanksKeyTypeInTheStore(t *testing.T) {
 	pc := b.pc()
 	r := pc.Doctor(t.Context())
 	if !r.OK() || r.KeyType != wire.KeyECDSAP384 || len(r.Banks) != 1 || len(r.Banks[0].Steps) != 4 || len(r.Steps) != 3 {
-		t.Fatalf("report:\n%s", r.Text())
+		t.Fatalf("report:\n%s", r.Text("ja"))
 	}
 	for _, call := range []string{"GET /.well-known/est/csrattrs", "memory: GenerateKey", "memory: Sign", "memory: Discard"} {
-		if !strings.Contains(r.Text(), "[成功] ") || !strings.Contains(r.Text(), call) {
-			t.Fatalf("report lacks %q:\n%s", call, r.Text())
+		if !strings.Contains(r.Text("ja"), "[成功] ") || !strings.Contains(r.Text("ja"), call) {
+			t.Fatalf("report lacks %q:\n%s", call, r.Text("ja"))
 		}
 	}
 	if ids, err := pc.Identities(t.Context()); err != nil || len(ids) != 0 {
@@ -62,6 +62,6 @@ func TestDoctorChecksTheBanksKeyTypeInTheStore(t *testing.T) {
 	r = off.Doctor(t.Context())
 	bank := r.Banks[0]
 	if r.OK() || bank.Steps[0].OK || !bank.Steps[1].Skipped || !bank.Steps[3].Skipped || r.KeyType != wire.KeyECDSAP256 || !r.Steps[0].OK {
-		t.Fatalf("report with the bank unreachable:\n%s", r.Text())
+		t.Fatalf("report with the bank unreachable:\n%s", r.Text("ja"))
 	}
 }

@@ -174,7 +174,7 @@ func TestWindowsDoctorReportsEachStep(t *testing.T) {
 	b := startBankWithPolicy(t, func(p *server.PolicyConfig) { p.KeyType = wire.KeyRSA2048 })
 	pc, _ := b.windowsPC(t)
 	r := pc.Doctor(context.Background())
-	t.Logf("\n%s", r.Text())
+	t.Logf("\n%s", r.Text("ja"))
 	if r.KeyType != wire.KeyRSA2048 || r.Store != certstore.KindWindows || len(r.Banks) != 1 || !r.Banks[0].OK() {
 		t.Fatalf("report for %s on %s", r.KeyType, r.Store)
 	}

@@ -59,7 +59,7 @@ func (u *UI) showDoctor() {
 		return d.Doctor(ctx), nil
 	}, func(result any, _ error) {
 		r := result.(*agent.DoctorReport)
-		text = r.Text()
+		text = r.Text(u.lang)
 		running.Stop()
 		running.Hide()
 		for _, o := range u.doctorSummary(r) {

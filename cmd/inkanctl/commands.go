@@ -746,7 +746,7 @@ exit status is 4 when a step failed.`,
 			if c.jsonOut {
 				c.printJSON(r)
 			} else {
-				fmt.Fprint(c.stdout, r.Text())
+				fmt.Fprint(c.stdout, r.Text(c.lang))
 			}
 			if !r.OK() {
 				return agent.ErrSelfCheckFailed
