@@ -115,6 +115,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func (c *cli) fail(err error) int {
 	var ue *usageError
 	status := exitOther
+	if c.lang == "" {
+		// A command line refused before it reached the configuration.
+		c.lang = configLanguage(c.configPath)
+	}
 	c.resolveLanguage()
 	lang := c.lang
 	msg := ""
@@ -214,9 +218,10 @@ func defaultConfigPath() string {
 
 // bankDir is where the bank configurations live: banks/ beside the
 // configuration file (~/.config/inkan/banks by default).
-func (c *cli) bankDir() string {
-	return filepath.Join(filepath.Dir(c.configPath), "banks")
-}
+func (c *cli) bankDir() string { return bankDirOf(c.configPath) }
+
+// bankDirOf is the banks/ folder beside the configuration file path.
+func bankDirOf(path string) string { return filepath.Join(filepath.Dir(path), "banks") }
 
 // banks loads every bank configuration (banks/*.json, and the single
 // configuration file of earlier versions), opens the store and starts the agent

@@ -1,37 +1,67 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/inkan-dev/inkan/agent"
 )
 
 // The help (inkanctl --help, inkanctl CMD --help) speaks the run's language
 // like everything else inkanctl writes. The command tree is built before the
-// flags are parsed, so helpLanguage reads --lang from the command line itself,
-// else the OS's language; the configuration's language is not read for help
-// (no configuration may exist yet). English is the text of the commands
-// themselves; localizeHelp puts the Japanese in its place.
+// flags are parsed, so helpLanguage reads --lang and --config from the command
+// line itself, then the configuration's language, else the OS's. English is
+// the text of the commands themselves; localizeHelp puts the Japanese in its
+// place, cobra's own words ([flags], (default …)) included.
 
 // helpLanguage is the language of the help for this command line: --lang, else
+// the language of the configuration (--config's, else the default one), else
 // the OS's, else Japanese.
 func helpLanguage(args []string) string {
-	for i, a := range args {
-		if a == "--" {
-			break
-		}
-		if v, ok := strings.CutPrefix(a, "--lang="); ok {
-			return v
-		}
-		if a == "--lang" && i+1 < len(args) {
-			return args[i+1]
-		}
+	if v, ok := flagValue(args, "lang"); ok {
+		return v
+	}
+	path, ok := flagValue(args, "config")
+	if !ok {
+		path = defaultConfigPath()
+	}
+	if l := configLanguage(path); l != "" {
+		return l
 	}
 	if l := osLanguage(); l != "" {
 		return l
 	}
 	return "ja"
+}
+
+// flagValue is the value of the global flag --name on the command line
+// (--name=V or --name V), up to "--".
+func flagValue(args []string, name string) (string, bool) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			return v, true
+		}
+		if a == "--"+name && i+1 < len(args) {
+			return args[i+1], true
+		}
+	}
+	return "", false
+}
+
+// configLanguage is the language the configuration at path sets, as a command
+// takes it (its first bank's), or "" when it sets none or cannot be read.
+func configLanguage(path string) string {
+	cfgs, err := agent.LoadBanks(bankDirOf(path), path)
+	if err != nil || len(cfgs) == 0 {
+		return ""
+	}
+	return cfgs[0].Language
 }
 
 // shortJa are the commands' one-line descriptions in Japanese, by command path.
@@ -125,22 +155,37 @@ const rootLongJa = `inkanctl は、画面のない Inkan エージェントで�
 利用者のパスワード）は、その順に読みます。
 `
 
-// usageTemplateJa is cobra's usage template with Japanese headings.
+// usageTemplateJa is cobra's usage template with Japanese headings, and
+// cobra's and pflag's own words put in Japanese (jaUseLine, jaFlagUsages).
 const usageTemplateJa = `使い方:{{if .Runnable}}
-  {{.UseLine}}{{end}}{{if .HasAvailableSubCommands}}
+  {{jaUseLine .}}{{end}}{{if .HasAvailableSubCommands}}
   {{.CommandPath}} [コマンド]{{end}}{{if .HasAvailableSubCommands}}
 
 コマンド:{{range .Commands}}{{if (or .IsAvailableCommand (eq .Name "help"))}}
   {{rpad .Name .NamePadding }} {{.Short}}{{end}}{{end}}{{end}}{{if .HasAvailableLocalFlags}}
 
 オプション:
-{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
+{{jaFlagUsages .LocalFlags | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableInheritedFlags}}
 
 共通のオプション:
-{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
+{{jaFlagUsages .InheritedFlags | trimTrailingWhitespaces}}{{end}}{{if .HasAvailableSubCommands}}
 
 各コマンドの使い方は "{{.CommandPath}} [コマンド] --help" で表示します。{{end}}
 `
+
+// jaUseLine is a command's usage line with cobra's [flags] and [command] in
+// Japanese.
+func jaUseLine(cmd *cobra.Command) string {
+	return strings.NewReplacer("[flags]", "[オプション]", "[command]", "[コマンド]").Replace(cmd.UseLine())
+}
+
+// pflagDefault is the "(default …)" pflag appends to a flag's usage line.
+var pflagDefault = regexp.MustCompile(`(?m) \(default (.+)\)$`)
+
+// jaFlagUsages is pflag's table of flags with its "(default …)" in Japanese.
+func jaFlagUsages(flags *pflag.FlagSet) string {
+	return pflagDefault.ReplaceAllString(flags.FlagUsages(), "（既定：$1）")
+}
 
 // localizeHelp puts the help of root and every command under it in lang; for
 // "en" it leaves the English as written.
@@ -148,6 +193,8 @@ func localizeHelp(root *cobra.Command, lang string) {
 	if lang == "en" {
 		return
 	}
+	cobra.AddTemplateFunc("jaUseLine", jaUseLine)
+	cobra.AddTemplateFunc("jaFlagUsages", jaFlagUsages)
 	root.InitDefaultHelpCmd()
 	var walk func(cmd *cobra.Command)
 	walk = func(cmd *cobra.Command) {

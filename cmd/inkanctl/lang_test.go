@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -135,6 +138,57 @@ func TestHelpFollowsTheLanguage(t *testing.T) {
 	}
 }
 
+// The configuration's language decides the help when --lang does not, before
+// the OS's: a bank file with "language": "en" under a Japanese locale.
+func TestHelpFollowsTheConfigurationsLanguage(t *testing.T) {
+	p, _ := startBankWithAdmin(t)
+	data, err := os.ReadFile(p.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	cfg["language"] = "en"
+	data, err = json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bank.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "ja_JP.UTF-8")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", path, "--help"}, "Usage:"},
+		{[]string{"--config=" + path, "pickup", "--help"}, "Usage:"},
+		{[]string{"--config", path, "--lang", "ja", "--help"}, "使い方:"},
+		{[]string{"--config", filepath.Join(t.TempDir(), "none.json"), "--help"}, "使い方:"}, // no configuration: the OS's
+	} {
+		t.Setenv("INKAN_CONFIG", "")
+		var out, errOut bytes.Buffer
+		if code := run(t.Context(), c.args, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errOut.String())
+		}
+		if !strings.Contains(out.String(), c.want) {
+			t.Errorf("inkanctl %v under ja_JP: no %q in\n%s", c.args, c.want, out.String())
+		}
+	}
+	// A command line refused before the configuration was read speaks its language too.
+	var out, errOut bytes.Buffer
+	if code := run(t.Context(), []string{"--config", path, "list", "--no-such-flag"}, strings.NewReader(""), &out, &errOut); code != exitUsage || hasJapanese(errOut.String()) {
+		t.Fatalf("unknown flag, configuration in English, Japanese locale: exit %d\n%s", code, errOut.String())
+	}
+}
+
+// Every command and flag has its Japanese description, and the Japanese help
+// of every command leaves none of cobra's and pflag's English words.
 func TestEveryCommandAndFlagHasJapaneseHelp(t *testing.T) {
 	root := (&cli{}).rootCommand()
 	var walk func(cmd *cobra.Command)
@@ -157,6 +211,31 @@ func TestEveryCommandAndFlagHasJapaneseHelp(t *testing.T) {
 		}
 	}
 	walk(root)
+
+	localizeHelp(root, "ja")
+	var help func(cmd *cobra.Command)
+	help = func(cmd *cobra.Command) {
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		if err := cmd.Help(); err != nil {
+			t.Fatalf("%s --help: %v", cmd.CommandPath(), err)
+		}
+		for _, english := range []string{"[flags]", "[command]", "(default", "Usage:", "Flags:", "Global Flags:", "Available Commands:", "Use \""} {
+			if strings.Contains(out.String(), english) {
+				t.Errorf("%s --help in Japanese holds cobra's %q:\n%s", cmd.CommandPath(), english, out.String())
+			}
+		}
+		if !strings.Contains(out.String(), "使い方:") {
+			t.Errorf("%s --help in Japanese has no 使い方:\n%s", cmd.CommandPath(), out.String())
+		}
+		for _, sub := range cmd.Commands() {
+			help(sub)
+		}
+	}
+	help(root)
+	if !strings.Contains(jaUseLine(root.Commands()[0]), "[オプション]") {
+		t.Errorf("the usage line of %s does not say [オプション]: %s", root.Commands()[0].CommandPath(), jaUseLine(root.Commands()[0]))
+	}
 }
 
 func TestAnExpiredCertificateSaysSinceWhenNotMinusDaysLeft(t *testing.T) {
