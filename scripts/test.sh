@@ -38,5 +38,7 @@ echo "== GUI smoke test under Xvfb =="
 scripts/smoke-gui.sh
 echo "== descenders not clipped in the real window's entries at 200 % under Xvfb =="
 scripts/check-descenders.sh
+echo "== Escape closes Fyne's file dialog from every place in it, in the real window under Xvfb =="
+scripts/check-file-dialog-escape.sh
 echo "== GUI smoke test with two banks and a tray host under Xvfb =="
 scripts/smoke-gui-banks.sh

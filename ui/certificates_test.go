@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/inkan-dev/inkan/agent"
@@ -208,4 +209,112 @@ func TestEscapeClosesTheFileDialogAndThenTheDialogUnderIt(t *testing.T) {
 		t.Fatalf("after a second Escape %d overlays are open, want none", n)
 	}
 	assertTitle(t, u, "電子証明書の管理")
+}
+
+// Fyne's own widgets in its file dialog (the file-name field, its buttons,
+// lists and check box) answer no Escape. In the real window catchEscape hands
+// an Escape pressed on any of them to escapeFromFyne (GLFW's key callback,
+// which this headless driver has not: scripts/check-file-dialog-escape.sh
+// presses the real key); here each is given the keyboard in turn and
+// escapeFromFyne is called as that callback would: the file dialog closes,
+// バックアップ under it stays. On a widget of ours it leaves Escape to the widget.
+func TestEscapeFromEveryFocusOfFynesFileDialogClosesIt(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	backup := u.dialog
+	u.win.Canvas().Focus(fields(u, true)[0].(fyne.Focusable))
+	if u.escapeFromFyne() {
+		t.Fatal("escapeFromFyne took an Escape with no file dialog open")
+	}
+	open := func() fyne.CanvasObject {
+		t.Helper()
+		tap(t, u, "参照…")
+		if u.dialog == backup || len(u.win.Canvas().Overlays().List()) != 2 {
+			t.Fatalf("参照… opened no file dialog over バックアップ")
+		}
+		return u.win.Canvas().Overlays().Top()
+	}
+	var foreign []fyne.Focusable
+	for _, o := range test.LaidOutObjects(open()) {
+		if f, ok := o.(fyne.Focusable); ok && o.Visible() {
+			if _, ours := o.(passesEscape); !ours {
+				foreign = append(foreign, f)
+			}
+		}
+	}
+	var sawEntry bool
+	for _, f := range foreign {
+		if _, ok := f.(*widget.Entry); ok {
+			sawEntry = true
+		}
+	}
+	if len(foreign) < 3 || !sawEntry {
+		t.Fatalf("the file dialog has %d focusable widgets of Fyne's (file-name entry: %v), want its entry, buttons and lists", len(foreign), sawEntry)
+	}
+	pressKey(u, fyne.KeyEscape)
+	for i := range foreign {
+		top := open()
+		var f fyne.Focusable
+		n := 0
+		for _, o := range test.LaidOutObjects(top) {
+			if ff, ok := o.(fyne.Focusable); ok && o.Visible() {
+				if _, ours := o.(passesEscape); !ours {
+					if n == i {
+						f = ff
+					}
+					n++
+				}
+			}
+		}
+		u.win.Canvas().Focus(f)
+		if u.win.Canvas().Focused() != f {
+			continue // a widget that takes no keyboard (a disabled button)
+		}
+		f.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape}) // what Fyne does with it: nothing
+		if len(u.win.Canvas().Overlays().List()) != 2 {
+			t.Fatalf("%T answered Escape itself; the test's premise is gone", f)
+		}
+		if !u.escapeFromFyne() {
+			t.Fatalf("Escape on the file dialog's %T was not taken", f)
+		}
+		if n := len(u.win.Canvas().Overlays().List()); n != 1 || u.dialog != backup {
+			t.Fatalf("after Escape on the file dialog's %T, %d overlays are open, want バックアップ alone", f, n)
+		}
+	}
+}
+
+// Fyne's 新しいフォルダー form, opened from the file dialog, is closed first by
+// an Escape on its own field, and the file dialog stays.
+func TestEscapeInTheNewFolderFormOfTheFileDialogClosesThatForm(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	tap(t, u, "参照…")
+	file := u.win.Canvas().Overlays().Top()
+	var newFolder *widget.Button
+	for _, o := range test.LaidOutObjects(file) {
+		if b, ok := o.(*widget.Button); ok && b.Icon != nil && b.Icon.Name() == theme.FolderNewIcon().Name() {
+			newFolder = b
+		}
+	}
+	if newFolder == nil {
+		t.Fatal("the file dialog has no 新しいフォルダー button")
+	}
+	test.Tap(newFolder)
+	form := u.win.Canvas().Overlays().Top()
+	if form == file {
+		t.Fatal("新しいフォルダー opened no form")
+	}
+	for _, o := range test.LaidOutObjects(form) {
+		if e, ok := o.(*widget.Entry); ok {
+			u.win.Canvas().Focus(e)
+		}
+	}
+	if _, ok := u.win.Canvas().Focused().(*widget.Entry); !ok || !u.escapeFromFyne() {
+		t.Fatalf("Escape in the 新しいフォルダー field (%T) was not taken", u.win.Canvas().Focused())
+	}
+	if top := u.win.Canvas().Overlays().Top(); top != file || len(u.win.Canvas().Overlays().List()) != 2 {
+		t.Fatalf("after Escape in the 新しいフォルダー form, %d overlays are open with %T on top, want the file dialog over バックアップ", len(u.win.Canvas().Overlays().List()), top)
+	}
 }

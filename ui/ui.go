@@ -78,6 +78,10 @@ type UI struct {
 	// last one next.
 	dialog dialog.Dialog
 	under  []dialog.Dialog
+	// fileOverlay is the overlay of the last file dialog shown, whose Escape
+	// escapeFromFyne catches; escapeCaught says catchEscape is in place.
+	fileOverlay  fyne.CanvasObject
+	escapeCaught bool
 
 	ctx    context.Context // cancelled when the window is closed for good
 	cancel context.CancelFunc
@@ -323,13 +327,49 @@ func (u *UI) showDialog(d dialog.Dialog, width float32) {
 }
 
 // showFileDialog shows one of Fyne's file dialogs so that Escape closes it,
-// and the dialog under it stays open. Fyne's own fields answer no Escape, so
-// the keyboard starts on none of them: Escape works at once, and Tab reaches
-// the file name.
+// and the dialog under it stays open. Fyne's own widgets in it answer no
+// Escape: in the real window catchEscape hands it to escapeFromFyne wherever
+// the keyboard is in the dialog. The keyboard starts on none of them (Tab
+// reaches the file name), so that Escape works at once even without that
+// (the tests' driver).
 func (u *UI) showFileDialog(d *dialog.FileDialog) {
 	u.opened(d)
 	d.Show()
+	u.fileOverlay = u.win.Canvas().Overlays().Top()
 	u.win.Canvas().Unfocus()
+	u.catchEscape()
+}
+
+// passesEscape is a widget of ours that answers Escape itself (keys.go).
+type passesEscape interface{ passesEscape() }
+
+// escapeFromFyne answers an Escape pressed while one of Fyne's own widgets
+// has the keyboard in a file dialog (its file-name field, its buttons, lists
+// and check box), as our own widgets would: the file dialog closes as キャンセル
+// would, the dialog under it stays; Fyne's form over it (新しいフォルダー)
+// closes first. It reports whether it answered: not while no file dialog is
+// open, nor for a widget of ours, nor for no widget (the canvas's key handler
+// has it then), nor for a menu, which closes itself on Escape.
+func (u *UI) escapeFromFyne() bool {
+	c := u.win.Canvas()
+	if u.fileOverlay == nil || !slices.Contains(c.Overlays().List(), u.fileOverlay) {
+		return false
+	}
+	focused := c.Focused()
+	if _, ours := focused.(passesEscape); ours || focused == nil {
+		return false
+	}
+	switch top := c.Overlays().Top(); top.(type) {
+	case *widget.PopUpMenu:
+		return false
+	default:
+		if top == u.fileOverlay {
+			u.pressEscape()
+		} else {
+			top.Hide()
+		}
+	}
+	return true
 }
 
 // opened makes d the dialog Escape closes until d is closed; the one it
