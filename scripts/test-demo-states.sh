@@ -8,6 +8,8 @@
 #   scripts/test-demo-states.sh        # needs jq, curl (install-deps.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/common.sh
+. scripts/lib/common.sh
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -83,4 +85,32 @@ for row in demo-toolate:-460 demo-expired:-375 demo-10days:-355 demo-renew:-340 
   off=$(( $(date -u -d "$nb" +%s) - $(date -u -d "$day days" +%s) ))
   [ "${off#-}" -lt 3600 ] || fail "$id was picked up on $nb, want day $day ($(date -u -d "$day days" +%F))"
 done
+
+# demo-lapsed's pickup window passed: the pickup check (csrattrs with HTTP Basic, what the
+# window's 電子証明書取得前処理中 asks) refuses it with simpleenroll's code, and a pickup
+# stops there, with its Japanese sentence, before any key is made on the PC.
+bin/inkan-server serve --data "$data" --addr "$addr" --http-addr "$http_addr" \
+  --passphrase-file "$data/demo-ca-passphrase" >>"$data/server.log" 2>&1 &
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 50); do
+  curl -sf --cacert "$data/root-ca.crt" "https://$addr/.well-known/est/cacerts" >/dev/null && break
+  sleep 0.2
+done
+lapsed_pw=$(awk '$1 == "demo-lapsed" { print $3 }' "$data/demo-users.txt")
+status=$(curl -s -o /dev/null -D "$work/csrattrs.h" -w '%{http_code}' --cacert "$data/root-ca.crt" \
+  -u "demo-lapsed:$lapsed_pw" "https://$addr/.well-known/est/csrattrs")
+code=$(tr -d '\r' <"$work/csrattrs.h" | sed -n 's/^[Ii]nkan-[Ee]rror-[Cc]ode: *//p')
+[ "$status" = 403 ] && [ "$code" = pickup_lapsed ] || fail "csrattrs for demo-lapsed answered $status '$code', want 403 pickup_lapsed"
+keys_before=$(find "$data/agent-store" -type f | wc -l)
+set +e
+refusal=$(printf '%s\n' "$lapsed_pw" | bin/inkanctl --config "$data/bank.json" --store "dir:$data/agent-store" \
+  --state-dir "$data/home/.config/inkan" --lang ja pickup --login-id demo-lapsed --password-stdin 2>&1)
+status=$?
+set -e
+[ "$status" = 2 ] || fail "inkanctl pickup of demo-lapsed: exit $status, want 2 (refused): $refusal"
+grep_q '電子証明書の取得期限（発行から80日）を過ぎています。' <<<"$refusal" || fail "the refusal of demo-lapsed's pickup lacks the pickup's sentence: $refusal"
+grep_q 'この PC で鍵を生成中' <<<"$refusal" && fail "a key was being made for demo-lapsed: $refusal"
+[ "$(find "$data/agent-store" -type f | wc -l)" = "$keys_before" ] || fail "the refused pickup of demo-lapsed left something in the store"
+echo "test-demo-states: demo-lapsed refused at the pickup check (403 pickup_lapsed), nothing made on the PC"
 echo "test-demo-states: every state as promised (12 IDs on the server, 9 certificates on the PC)"
