@@ -2,6 +2,8 @@ package assets
 
 import (
 	"bytes"
+	"io/fs"
+	"os"
 	"testing"
 
 	"github.com/go-text/typesetting/font"
@@ -39,6 +41,41 @@ func TestFontLineHoldsItsDescenders(t *testing.T) {
 		}
 		if top := g.YBearing; top > ext.Ascender {
 			t.Errorf("%q reaches %v units above the baseline, the line only %v: its top would be clipped", r, top, ext.Ascender)
+		}
+	}
+}
+
+// TestFontCoversTheWindowsText holds that the bundled font draws every character
+// of the window's own texts: the translations and the server's messages
+// (wire/messages.go), which the agent shows as they come. Fyne falls back to a
+// system font for a character the font lacks (so 〜 in 「8〜128文字」 was drawn in
+// IPAGothic, and as a box on a PC without Japanese fonts), and the window does
+// not load system fonts at all (ui/fonts.go).
+func TestFontCoversTheWindowsText(t *testing.T) {
+	face, err := font.ParseTTF(bytes.NewReader(Font.Content()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fs.Glob(Translations, "translations/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no translations (%v)", err)
+	}
+	texts := map[string][]byte{}
+	for _, name := range files {
+		if texts[name], err = Translations.ReadFile(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if texts["wire/messages.go"], err = os.ReadFile("../wire/messages.go"); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range texts {
+		missing := map[rune]bool{}
+		for _, r := range string(text) {
+			if _, ok := face.NominalGlyph(r); !ok && r >= ' ' && !missing[r] {
+				missing[r] = true
+				t.Errorf("%s: the font has no glyph for %q (%U)", name, r, r)
+			}
 		}
 	}
 }

@@ -60,6 +60,11 @@ for rec in names.names:
 # ASCII, Latin-1, Latin Extended-A, general punctuation and a few symbols.
 keep = set(range(0x20, 0x7F)) | set(range(0xA0, 0x180)) | set(range(0x2000, 0x2070))
 keep |= {0x20AC, 0x2122, 0x2190, 0x2191, 0x2192, 0x2193}
+# JIS X 0208's own Unicode mapping, which macOS, Linux and the server's texts use
+# where code page 932 has a full-width form: 〜 (U+301C, not ～ U+FF5E), the
+# minus sign U+2212 (not U+FF0D) and ∥ U+2225 (‖ U+2016 is in the range above).
+# Without them Fyne drew 「8〜128文字」 with a system font, where one was installed.
+keep |= {0x301C, 0x2212, 0x2225}
 for lead in list(range(0x81, 0xA0)) + list(range(0xE0, 0xFD)):
     for trail in list(range(0x40, 0x7F)) + list(range(0x80, 0xFD)):
         try:
@@ -83,7 +88,7 @@ font.save(dst)
 check = TTFont(dst)
 if check["hhea"].descent != descent:
     sys.exit("make-font: the descender did not change")
-for ch in "髙﨑あア漢ｱgjpy":
+for ch in "髙﨑あア漢ｱgjpy〜":
     if ord(ch) not in check.getBestCmap():
         sys.exit(f"make-font: {ch} is missing from the font")
 print(f"make-font: wrote {dst}: ascent {check['hhea'].ascent}, descent {check['hhea'].descent}, "
