@@ -15,8 +15,12 @@ import (
 // golden test images the same on every machine.
 type inkanTheme struct{}
 
-// NewTheme returns the Inkan theme.
-func NewTheme() fyne.Theme { return inkanTheme{} }
+// NewTheme returns the Inkan theme. It also turns off Fyne's system-font and
+// emoji fallbacks (useBundledFontsOnly), which the theme's font makes needless.
+func NewTheme() fyne.Theme {
+	useBundledFontsOnly()
+	return inkanTheme{}
+}
 
 var (
 	sealRed   = color.NRGBA{R: 0xb3, G: 0x1b, B: 0x1b, A: 0xff}
