@@ -23,7 +23,7 @@ var iconPNG []byte
 //go:embed seal.png
 var sealPNG []byte
 
-//go:embed inkan-gothic.ttf
+//go:embed inkan-gothic.otf
 var inkanGothic []byte
 
 // Icon is the application icon: a red round seal with 印, 512x512.
@@ -36,7 +36,7 @@ var Icon = fyne.NewStaticResource("icon.png", iconPNG)
 var Seal = fyne.NewStaticResource("seal.png", sealPNG)
 
 // Font is Inkan Gothic, the font of every proportional text style.
-var Font = fyne.NewStaticResource("inkan-gothic.ttf", inkanGothic)
+var Font = fyne.NewStaticResource("inkan-gothic.otf", inkanGothic)
 
 // Translations holds translations/<lang>.json, one file per language the user
 // interface speaks ("ja", "en"), in the flat JSON form Fyne's lang package reads.

@@ -38,11 +38,17 @@ scale=2
 # The ink the font gives the probe, in pixels: Fyne's text is 14 units a em.
 expected=$(/usr/bin/python3 - "$probe" "$scale" <<'EOF'
 import sys
+from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
-font = TTFont("assets/inkan-gothic.ttf")
-glyf, cmap, em = font["glyf"], font.getBestCmap(), font["head"].unitsPerEm
-top = max(glyf[cmap[ord(c)]].yMax for c in sys.argv[1])
-bottom = min(glyf[cmap[ord(c)]].yMin for c in sys.argv[1])
+font = TTFont("assets/inkan-gothic.otf")
+glyphs, cmap, em = font.getGlyphSet(), font.getBestCmap(), font["head"].unitsPerEm
+bounds = []
+for c in sys.argv[1]:
+    pen = BoundsPen(glyphs)
+    glyphs[cmap[ord(c)]].draw(pen)
+    bounds.append(pen.bounds)
+top = max(b[3] for b in bounds)
+bottom = min(b[1] for b in bounds)
 print(f"{(top - bottom) / em * 14 * float(sys.argv[2]):.1f}")
 EOF
 )

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Derive assets/inkan-gothic.ttf, the font the Inkan window draws with, from
+"""Derive assets/inkan-gothic.otf, the font the Inkan window draws with, from
 IPAex Gothic (assets/fontsrc/ipaexg.ttf, IPA Font License v1.0).
 
 One change, at the root of clipped descenders: IPAex Gothic's hhea and OS/2
@@ -17,7 +17,11 @@ ASCII, Latin-1 and Latin Extended-A, general punctuation, and drops the rest
 of IPAex's 12,000 glyphs and its hinting (go-text, which draws Fyne's text,
 does not hint). go-text parses the whole glyph table of each face it loads,
 and Fyne loads the font once for every text style: the full font cost about
-50 MB of heap and a third of a second before the first frame.
+50 MB of heap and a third of a second before the first frame. For the same
+reason the outlines are stored as CFF (cubic curves, an exact rewriting of the
+quadratic ones): go-text keeps a glyf table parsed point by point, 6.8 MB of
+heap for each text style, but CFF charstrings as they are, 2.8 MB; so the file
+is an OpenType .otf.
 
 The IPA Font License makes the result a Derived Program: it may not carry the
 name IPA, so it is renamed "Inkan Gothic"; this script is the record of the
@@ -29,13 +33,15 @@ import os
 import sys
 
 from fontTools import subset
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.ttLib import TTFont
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = os.path.join(here, "..", "assets", "fontsrc", "ipaexg.ttf")
-dst = os.path.join(here, "..", "assets", "inkan-gothic.ttf")
+dst = os.path.join(here, "..", "assets", "inkan-gothic.otf")
 
-font = TTFont(src)
+font = TTFont(src, recalcTimestamp=False)  # the same bytes on every run
 os2, hhea = font["OS/2"], font["hhea"]
 descent = -os2.usWinDescent
 hhea.ascent = os2.sTypoAscender = os2.usWinAscent
@@ -83,6 +89,26 @@ opts.hinting = False
 sub = subset.Subsetter(opts)
 sub.populate(unicodes=[c for c in keep if c in cmap])
 sub.subset(font)
+
+# Outlines as CFF (cubic) instead of glyf (quadratic): go-text keeps a glyf table
+# parsed, point by point, for every face Fyne loads (one per text style), 6.8 MB
+# of heap each; CFF charstrings it keeps as they are and reads when it draws a
+# glyph, 2.8 MB a face. Each quadratic curve becomes the cubic one it is, its
+# control points rounded to the font's units (1/2048 em).
+glyphs = font.getGlyphSet()
+hmtx = font["hmtx"].metrics
+charstrings = {}
+for name in font.getGlyphOrder():
+    pen = T2CharStringPen(hmtx[name][0], glyphs)
+    glyphs[name].draw(pen)
+    charstrings[name] = pen.getCharString()
+for table in ("glyf", "loca", "fpgm", "prep", "cvt ", "gasp"):
+    if table in font:
+        del font[table]
+font.sfntVersion = "OTTO"
+font["maxp"].tableVersion = 0x00005000
+cff = FontBuilder(font=font)
+cff.setupCFF("InkanGothic", {"FullName": "Inkan Gothic"}, charstrings, {})
 font.save(dst)
 
 check = TTFont(dst)
