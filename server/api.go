@@ -191,6 +191,27 @@ func (s *Server) apiSetPassword(w http.ResponseWriter, r *http.Request) {
 	s.writeUser(w, r, a, loginID, http.StatusOK)
 }
 
+// apiChangePassword is POST /api/v1/password: a wire.ChangePasswordRequest;
+// the caller changes its own login password (any role), which ends every
+// session of the ID, the caller's included (204). The caller is authorized
+// before the body is read.
+func (s *Server) apiChangePassword(w http.ResponseWriter, r *http.Request) {
+	a, ok := s.caller(w, r)
+	if !ok {
+		return
+	}
+	var req wire.ChangePasswordRequest
+	if err := s.decodeJSON(w, r, &req); err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	if err := s.svc.ChangePassword(r.Context(), a, req.CurrentPassword, req.NewPassword); err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // apiNotFound answers unknown /api/v1 routes with a coded JSON error.
 func (s *Server) apiNotFound(w http.ResponseWriter, r *http.Request) {
 	s.failJSON(w, r, refuse(wire.CodeBadRequest, "no such API call: see docs/server.md for the routes"))

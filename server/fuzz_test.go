@@ -159,6 +159,7 @@ var fuzzRoutes = []apiRoute{
 	{"POST", "/api/v1/users/{loginID}/certificate/reissue", true, true},
 	{"POST", "/api/v1/users/{loginID}/unlock", true, true},
 	{"POST", "/api/v1/users/{loginID}/password", true, true},
+	{"POST", "/api/v1/password", true, false},
 	{"GET", "/api/v1/policy", true, false},
 }
 

@@ -22,6 +22,7 @@ func (s *Server) Handler() http.Handler {
 	// JSON API.
 	mux.HandleFunc("POST /api/v1/login", s.limitPasswords(s.apiLogin, s.failJSON))
 	mux.HandleFunc("POST /api/v1/logout", s.apiLogout)
+	mux.HandleFunc("POST /api/v1/password", s.limitPasswords(s.apiChangePassword, s.failJSON))
 	mux.HandleFunc("GET /api/v1/policy", s.apiPolicy)
 	mux.HandleFunc("GET /api/v1/users", s.apiListUsers)
 	mux.HandleFunc("POST /api/v1/users", s.apiCreateUser)

@@ -170,6 +170,15 @@ type SetPasswordRequest struct {
 	Password string `json:"password"`
 }
 
+// ChangePasswordRequest is the body of POST /api/v1/password: the logged-in
+// user changes its own login password (パスワード変更), under the same password
+// policy as a new ID's. The current password is checked like a login's; every
+// session of the ID ends, the caller's too, and the answer is 204.
+type ChangePasswordRequest struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
 // UserList is the answer to GET /api/v1/users.
 type UserList struct {
 	Users []User `json:"users"`
