@@ -26,6 +26,9 @@ type Backend interface {
 	// logged in from this PC (at least one) that it is in certificate mode, so
 	// ID・パスワード方式 is of no use here. It reads the agent's state file only.
 	CertificateMode() (bool, error)
+	// ChangePassword changes the logged-in user's own login password
+	// (パスワード変更); the bank ends every session of the ID, s included.
+	ChangePassword(ctx context.Context, s *agent.Session, current, newPassword string) error
 	// Logout ends s.
 	Logout(ctx context.Context, s *agent.Session) error
 	// Renew renews (更新) the certificate fp with a new key pair.

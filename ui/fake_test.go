@@ -483,3 +483,21 @@ func (f *fakeBackend) SetPassword(ctx context.Context, s *agent.Session, loginID
 }
 
 func (f *fakeBackend) Close() error { return f.called("Close", "") }
+
+// ChangePassword checks the current password and the policy's length, as the
+// bank does, and then the fake's one password is the new one.
+func (f *fakeBackend) ChangePassword(ctx context.Context, s *agent.Session, current, newPassword string) error {
+	if err := f.called("ChangePassword", s.User.LoginID); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if current != f.password {
+		return refusal(wire.CodeInvalidCredentials)
+	}
+	if n := len([]rune(newPassword)); n < 8 || n > 128 {
+		return refusal(wire.CodeWeakPassword)
+	}
+	f.password = newPassword
+	return nil
+}

@@ -280,3 +280,45 @@ func TestCertificateModeIsRememberedPerContract(t *testing.T) {
 	u.wait()
 	assertShows(t, u, note)
 }
+
+// TestTheOwnPasswordChangesAgainstTheRealServer: kanri logs in with its
+// certificate, changes its login password in パスワード変更 (the real agent and
+// server: POST /api/v1/password), is back on the start screen, and the old
+// password no longer logs in while the new one does.
+func TestTheOwnPasswordChangesAgainstTheRealServer(t *testing.T) {
+	bank, password := startRealBank(t)
+	u := newRealUI(t, bank)
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, "kanri")
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	tap(t, u, "取得")
+	assertTitle(t, u, "インストール完了")
+	pressKey(u, "Return")
+	login := func(pw string) {
+		t.Helper()
+		tap(t, u, "電子証明書ログイン")
+		typeFocused(t, u, pw)
+		pressKey(u, "Return")
+		u.wait()
+	}
+	login(password)
+	assertTitle(t, u, "ログイン中")
+
+	const fresh = "Atarashii-Kanri-2026"
+	tap(t, u, "パスワード変更")
+	typeInto(t, u, true, 0, password)
+	typeInto(t, u, true, 1, fresh)
+	typeInto(t, u, true, 2, fresh)
+	tap(t, u, "変更する")
+	assertTitle(t, u, "ログイン")
+	assertShows(t, u, "ログインパスワードを変更しました。")
+	pressKey(u, "Return")
+
+	login(password)
+	assertShows(t, u, agent.Message(&agent.Error{Code: wire.CodeInvalidCredentials}, "ja"))
+	u.Home()
+	u.wait()
+	login(fresh)
+	assertTitle(t, u, "ログイン中")
+}

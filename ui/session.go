@@ -41,7 +41,8 @@ func (u *UI) showSession(s *agent.Session) {
 		manage := u.newButton(t("admin.title"), true, func() { u.showAdmin(s) })
 		parts = append(parts, section(t("admin.title"), wrapped(t("session.admin.help")), buttons(manage)))
 	}
-	parts = append(parts, buttons(logout))
+	change := u.newButton(t("session.password"), false, func() { u.changePassword(s) })
+	parts = append(parts, buttons(change, logout))
 	// Nothing takes the keyboard at first, so a stray Enter does not log out.
 	u.screen(t("session.title"), container.NewVBox(parts...), nil, nil)
 }

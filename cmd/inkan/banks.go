@@ -150,6 +150,11 @@ func (m *banksBackend) SetPassword(ctx context.Context, s *agent.Session, loginI
 	return m.any().SetPassword(ctx, s, loginID, password)
 }
 
+// ChangePassword goes to any agent: the session carries its bank's client.
+func (m *banksBackend) ChangePassword(ctx context.Context, s *agent.Session, current, newPassword string) error {
+	return m.any().ChangePassword(ctx, s, current, newPassword)
+}
+
 // Banks are the configured banks, by bank code.
 func (m *banksBackend) Banks() []agent.Config {
 	var out []agent.Config
