@@ -95,6 +95,7 @@ func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.Can
 				}
 			}, u.win)
 			d.SetFileName(name)
+			d.SetTitleText(t("file.save.title")) // Fyne's own title is 「保存 ファイル」
 			d.SetFilter(storage.NewExtensionFileFilter(exts))
 			u.showFileDialog(d)
 			return
@@ -105,6 +106,7 @@ func (u *UI) fileField(save bool, name string, exts ...string) (*entry, fyne.Can
 				_ = r.Close()
 			}
 		}, u.win)
+		d.SetTitleText(t("file.open.title"))
 		d.SetFilter(storage.NewExtensionFileFilter(exts))
 		u.showFileDialog(d)
 	})

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -248,6 +249,9 @@ func TestEscapeFromEveryFocusOfFynesFileDialogClosesIt(t *testing.T) {
 		if _, ok := f.(*widget.Entry); ok {
 			sawEntry = true
 		}
+	}
+	if title := screenText(u); !strings.Contains(title, "保存先のファイル") || strings.Contains(title, "保存 ファイル") {
+		t.Errorf("the file dialog's title is not 保存先のファイル:\n%s", title)
 	}
 	if len(foreign) < 3 || !sawEntry {
 		t.Fatalf("the file dialog has %d focusable widgets of Fyne's (file-name entry: %v), want its entry, buttons and lists", len(foreign), sawEntry)
