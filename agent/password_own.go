@@ -18,5 +18,9 @@ func (a *Agent) ChangePassword(ctx context.Context, s *Session, current, newPass
 	if err := a.admin(ctx, s, http.MethodPost, "/api/v1/password", wire.ChangePasswordRequest{CurrentPassword: current, NewPassword: newPassword}, nil); err != nil {
 		return fmt.Errorf("change the password of %s: %w", s.User.LoginID, err)
 	}
+	if s.Identity != nil {
+		// The session has ended, as at Logout: its certificate's connections go once idle.
+		s.client.GetClient().CloseIdleConnections()
+	}
 	return nil
 }
