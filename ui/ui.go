@@ -236,7 +236,7 @@ func (u *UI) bankName() string {
 func (u *UI) screen(title string, body fyne.CanvasObject, escape func(), focus fyne.Focusable) {
 	u.title, u.escape = title, escape
 	u.screens++
-	seal := canvas.NewImageFromResource(assets.Seal)
+	seal := canvas.NewImageFromImage(sealImage())
 	seal.FillMode = canvas.ImageFillContain
 	seal.SetMinSize(fyne.NewSquareSize(40))
 	bank := widget.NewLabelWithStyle(u.bankName(), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
