@@ -97,9 +97,16 @@ key Return # the first certificate's details
 sleep 1
 shot certificates
 # The process's peak resident memory after the walk through every screen
-# (issue 10's limit: 150 MB; VmHWM is the kernel's high-water mark of RSS).
+# (issue 10's limit: 150 MB; VmHWM is the kernel's high-water mark of RSS), and
+# how much of what is resident at the end is the libraries of Mesa's software
+# OpenGL (llvmpipe: libLLVM, the swrast DRI driver, libGLX_mesa, libglapi),
+# which Xvfb makes the window load and a PC with a GPU driver replaces.
 hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/${pids[-1]}/status")
-echo "screenshots: peak RSS after every screen: $((hwm / 1024)) MB, $(awk -v k="$hwm" 'BEGIN {printf "%.2f", k / 1024 / 150}')x the 150 MB limit"
+read -r rss mesa < <(awk '/^[0-9a-f]+-[0-9a-f]+ / { m = ($6 ~ /libLLVM|_dri\.so|libGLX_mesa|libglapi/) }
+  /^Rss:/ { r += $2; if (m) g += $2 } END { print r, g }' "/proc/${pids[-1]}/smaps")
+awk -v k="$hwm" -v r="$rss" -v g="$mesa" -v load="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+  printf "screenshots: peak RSS after every screen: %.1f MB, %.2fx the 150 MB limit (load %s); resident at the end %.1f MB, of it %.1f MB Mesa'"'"'s software OpenGL libraries, %.1f MB the rest\n",
+    k / 1024, k / 1024 / 150, load, r / 1024, g / 1024, (r - g) / 1024 }'
 
 # The start screen in English at 150 %, on the same PC.
 kill "${pids[-1]}" 2>/dev/null || true
