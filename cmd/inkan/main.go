@@ -17,6 +17,7 @@ func main() {
 	// 動作環境チェック starts this program again to reopen its key in a second
 	// process; that run ends here, before any window.
 	certstore.RunSelfCheckChild()
+	collectGarbageSooner()
 	configPath := flag.String("config", "", "the bank's configuration file, as `inkan-server agent-config` writes it (default: the one chosen in 設定)")
 	store := flag.String("store", "", `where certificates are kept: "windows", "keyring" or "dir:PATH" (default: the one chosen in 設定, else the OS's own)`)
 	language := flag.String("lang", "", `language of the window, "ja" or "en" (default: the one chosen in 設定, else Japanese)`)
