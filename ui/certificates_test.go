@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -320,5 +321,50 @@ func TestEscapeInTheNewFolderFormOfTheFileDialogClosesThatForm(t *testing.T) {
 	}
 	if top := u.win.Canvas().Overlays().Top(); top != file || len(u.win.Canvas().Overlays().List()) != 2 {
 		t.Fatalf("after Escape in the 新しいフォルダー form, %d overlays are open with %T on top, want the file dialog over バックアップ", len(u.win.Canvas().Overlays().List()), top)
+	}
+}
+
+// TestFileDialogPlacesFollowTheLanguage: Fyne names the places of its file
+// dialog (Home, Computer, Documents, …) in English whatever the app's
+// language; the window names them in its own.
+func TestFileDialogPlacesFollowTheLanguage(t *testing.T) {
+	u := newTestUI(t, newFakeBackend().withTwoIdentities())
+	t.Cleanup(func() { u.setLanguage("ja") })
+	places := func(browse string) []string {
+		t.Helper()
+		tap(t, u, browse)
+		if len(u.win.Canvas().Overlays().List()) != 2 {
+			t.Fatalf("%s opened no file dialog over the backup dialog", browse)
+		}
+		u.win.Canvas().Capture() // the list makes its rows when drawn
+		var names []string
+		for _, l := range fileDialogLists(u.fileOverlay) {
+			for _, o := range test.LaidOutObjects(l) {
+				if label, ok := o.(*widget.Label); ok && label.Visible() {
+					names = append(names, label.Text)
+				}
+			}
+		}
+		pressKey(u, fyne.KeyEscape)
+		return names
+	}
+	tap(t, u, "電子証明書の管理")
+	tap(t, u, "バックアップ")
+	ja := places("参照…")
+	if !slices.Contains(ja, "ホーム") || slices.Contains(ja, "Home") {
+		t.Errorf("the file dialog's places in Japanese are %q, want ホーム and no Home", ja)
+	}
+	for _, name := range ja {
+		if _, english := filePlaceKeys[name]; english {
+			t.Errorf("the file dialog's place %q is still Fyne's English", name)
+		}
+	}
+	pressKey(u, fyne.KeyEscape) // バックアップ
+	u.setLanguage("en")
+	u.Home()
+	tap(t, u, "Manage certificates")
+	tap(t, u, "Back up")
+	if en := places("Browse…"); !slices.Contains(en, "Home") {
+		t.Errorf("the file dialog's places in English are %q, want Home", en)
 	}
 }

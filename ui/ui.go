@@ -336,6 +336,7 @@ func (u *UI) showFileDialog(d *dialog.FileDialog) {
 	u.opened(d)
 	d.Show()
 	u.fileOverlay = u.win.Canvas().Overlays().Top()
+	translateFilePlaces(u.fileOverlay)
 	u.win.Canvas().Unfocus()
 	u.catchEscape()
 }
