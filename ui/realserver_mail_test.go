@@ -38,17 +38,7 @@ func TestTheEmailOfAddUserIsStoredAndGetsTheExpiryNotices(t *testing.T) {
 	}, clock.Now)
 
 	u := newRealUI(t, bank)
-	tap(t, u, "電子証明書取得")
-	typeInto(t, u, false, 0, "kanri")
-	typeInto(t, u, false, 1, password)
-	tap(t, u, "取得")
-	tap(t, u, "取得")
-	assertTitle(t, u, "インストール完了")
-	pressKey(u, "Return")
-	tap(t, u, "電子証明書ログイン")
-	typeFocused(t, u, password)
-	pressKey(u, "Return")
-	assertTitle(t, u, "ログイン中")
+	pickUpAndLogIn(t, u, "kanri", password)
 	tap(t, u, "利用者管理")
 
 	const address = "sato.ichiro@yamada-shoji.example.co.jp"

@@ -117,6 +117,30 @@ func newRealUI(t *testing.T, bank wire.BankConfig) *UI {
 	return u
 }
 
+// pickUp is 電子証明書取得 of loginID in the window, through インストール完了
+// back to the start screen.
+func pickUp(t *testing.T, u *UI, loginID, password string) {
+	t.Helper()
+	tap(t, u, "電子証明書取得")
+	typeInto(t, u, false, 0, loginID)
+	typeInto(t, u, false, 1, password)
+	tap(t, u, "取得")
+	tap(t, u, "取得")
+	assertTitle(t, u, "インストール完了")
+	pressKey(u, "Return")
+}
+
+// pickUpAndLogIn picks loginID's certificate up and logs in with it (the only
+// certificate on the PC, so straight to its password), to ログイン中.
+func pickUpAndLogIn(t *testing.T, u *UI, loginID, password string) {
+	t.Helper()
+	pickUp(t, u, loginID, password)
+	tap(t, u, "電子証明書ログイン")
+	typeFocused(t, u, password)
+	pressKey(u, "Return")
+	assertTitle(t, u, "ログイン中")
+}
+
 // TestAdminFlowAgainstTheRealServer drives the window over the real agent and
 // server: the admin picks up a certificate, logs in with it, adds a general user
 // with a certificate, and revokes it.
@@ -236,17 +260,7 @@ func TestCertificateModeIsRememberedPerContract(t *testing.T) {
 		t.Fatal("the ID・パスワード方式 form is hidden before any contract answered")
 	}
 
-	tap(t, u, "電子証明書取得")
-	typeInto(t, u, false, 0, "kanri")
-	typeInto(t, u, false, 1, password)
-	tap(t, u, "取得")
-	tap(t, u, "取得")
-	assertTitle(t, u, "インストール完了")
-	pressKey(u, "Return")
-	tap(t, u, "電子証明書ログイン")
-	typeFocused(t, u, password)
-	pressKey(u, "Return")
-	assertTitle(t, u, "ログイン中")
+	pickUpAndLogIn(t, u, "kanri", password)
 	tap(t, u, "ログアウト")
 	u.wait()
 	assertShows(t, u, note)
@@ -288,13 +302,7 @@ func TestCertificateModeIsRememberedPerContract(t *testing.T) {
 func TestTheOwnPasswordChangesAgainstTheRealServer(t *testing.T) {
 	bank, password := startRealBank(t)
 	u := newRealUI(t, bank)
-	tap(t, u, "電子証明書取得")
-	typeInto(t, u, false, 0, "kanri")
-	typeInto(t, u, false, 1, password)
-	tap(t, u, "取得")
-	tap(t, u, "取得")
-	assertTitle(t, u, "インストール完了")
-	pressKey(u, "Return")
+	pickUp(t, u, "kanri", password)
 	login := func(pw string) {
 		t.Helper()
 		tap(t, u, "電子証明書ログイン")
