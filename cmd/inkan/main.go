@@ -24,7 +24,8 @@ func main() {
 	benchStartup := flag.Bool("bench-startup", false, "print the time from process start to the first frame and the memory in use, then quit")
 	flag.Parse()
 
-	a := app.NewWithID("dev.inkan.agent")
+	app.SetMetadata(fyneMetadata())
+	a := app.NewWithID(fyneMetadata().ID)
 	open := func(configPath, store string) (ui.Backend, error) {
 		return openAgent(configPath, store, func(cfg *agent.Config) { ui.ApplyBrowserPreferences(a.Preferences(), cfg) })
 	}
