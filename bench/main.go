@@ -8,7 +8,7 @@
 // the limit 1/(1/handshakes + 1/signatures) and against bare handshakes, and
 // writes the raw rounds as JSON to bench/results/.
 //
-//	go run ./bench [-rounds 5] [-out bench/results] [-cpuprofile DIR]
+//	go run ./bench [-rounds 5] [-out bench/results] [-cpuprofile DIR] [-trace DIR]
 //	go run ./bench -report bench/results/RUN.json   # the table of an earlier run
 //
 // Everything runs in this one process on 127.0.0.1, clients included, as the
@@ -41,6 +41,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -79,6 +80,7 @@ func main() {
 	rounds := flag.Int("rounds", 5, "interleaved rounds")
 	out := flag.String("out", "bench/results", "directory for the raw rounds")
 	profiles := flag.String("cpuprofile", "", "directory for a CPU profile of each figure in each round (NAME-cC-rR.pprof; go tool pprof merges several)")
+	traces := flag.String("trace", "", "directory for an execution trace of each figure in each round (NAME-cC-rR.trace; go tool trace -pprof=syscall FILE shows where the database writer waits in the kernel)")
 	saved := flag.String("report", "", "print the table of the raw rounds in this JSON file (of an earlier run) instead of running")
 	flag.Parse()
 	log.SetFlags(0)
@@ -115,12 +117,16 @@ func main() {
 				{"login", func() measurement { return b.logins(c, 500) }},
 				{"pickup", func() measurement { return b.pickups(c, 300) }},
 			} {
-				var m measurement
+				measure := part.run
 				if *profiles != "" {
-					m = profiled(filepath.Join(*profiles, fmt.Sprintf("%s-c%d-r%d.pprof", part.name, c, r)), part.run)
-				} else {
-					m = part.run()
+					path, bare := filepath.Join(*profiles, fmt.Sprintf("%s-c%d-r%d.pprof", part.name, c, r)), measure
+					measure = func() measurement { return profiled(path, bare) }
 				}
+				if *traces != "" {
+					path, bare := filepath.Join(*traces, fmt.Sprintf("%s-c%d-r%d.trace", part.name, c, r)), measure
+					measure = func() measurement { return traced(path, bare) }
+				}
+				m := measure()
 				m.Round = r
 				all = append(all, m)
 				log.Printf("round %d  %-10s c=%-2d %8.0f/s  p50 %6.1f ms  p99 %6.1f ms  CPU %5.2f ms/op", r, m.Name, c, m.PerSecond, m.P50ms, m.P99ms, m.CPUms)
@@ -156,6 +162,23 @@ func profiled(path string, part func() measurement) measurement {
 		log.Fatal(err)
 	}
 	defer pprof.StopCPUProfile()
+	return part()
+}
+
+// traced runs part with the execution tracer writing to path.
+func traced(path string, part func() measurement) measurement {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		log.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	if err := trace.Start(f); err != nil {
+		log.Fatal(err)
+	}
+	defer trace.Stop()
 	return part()
 }
 
