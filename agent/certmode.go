@@ -23,11 +23,16 @@ func (a *Agent) noteContract(loginID string, resp wire.LoginResponse) {
 	if resp.User.ContractID == "" {
 		return
 	}
-	key := contractKey(a.cfg.BankCode, resp.User.ContractID)
-	id := strings.ToLower(loginID)
+	a.rememberContract(contractKey(a.cfg.BankCode, resp.User.ContractID), strings.ToLower(loginID), resp.CertificateMode)
+}
+
+// rememberContract writes to the state file that the contract key is in
+// certificate mode or not, as the bank last said, and that id (lower case)
+// belongs to it.
+func (a *Agent) rememberContract(key, id string, certificateMode bool) {
 	_ = a.state.updateContracts(func(m map[string]contractState) {
 		st := m[key]
-		st.CertificateMode = resp.CertificateMode
+		st.CertificateMode = certificateMode
 		if !slices.Contains(st.LoginIDs, id) {
 			st.LoginIDs = append(st.LoginIDs, id)
 		}
@@ -63,17 +68,9 @@ func (a *Agent) noteCertificateRequired(ctx context.Context, loginID string) {
 			}
 		}
 	}
-	if key == "" {
-		return
+	if key != "" {
+		a.rememberContract(key, id, true)
 	}
-	_ = a.state.updateContracts(func(m map[string]contractState) {
-		st := m[key]
-		st.CertificateMode = true
-		if !slices.Contains(st.LoginIDs, id) {
-			st.LoginIDs = append(st.LoginIDs, id)
-		}
-		m[key] = st
-	})
 }
 
 // CertificateMode reports whether this bank said, of every contract that

@@ -120,11 +120,11 @@ func main() {
 				measure := part.run
 				if *profiles != "" {
 					path, bare := filepath.Join(*profiles, fmt.Sprintf("%s-c%d-r%d.pprof", part.name, c, r)), measure
-					measure = func() measurement { return profiled(path, bare) }
+					measure = func() measurement { return recorded(path, pprof.StartCPUProfile, pprof.StopCPUProfile, bare) }
 				}
 				if *traces != "" {
 					path, bare := filepath.Join(*traces, fmt.Sprintf("%s-c%d-r%d.trace", part.name, c, r)), measure
-					measure = func() measurement { return traced(path, bare) }
+					measure = func() measurement { return recorded(path, trace.Start, trace.Stop, bare) }
 				}
 				m := measure()
 				m.Round = r
@@ -148,8 +148,9 @@ func main() {
 	fmt.Printf("\nraw rounds: %s\n", name)
 }
 
-// profiled runs part with the CPU profiler writing to path.
-func profiled(path string, part func() measurement) measurement {
+// recorded runs part with a recorder (the CPU profiler, the execution tracer)
+// writing to path: start begins it on the file, stop ends it.
+func recorded(path string, start func(io.Writer) error, stop func(), part func() measurement) measurement {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		log.Fatal(err)
 	}
@@ -158,27 +159,10 @@ func profiled(path string, part func() measurement) measurement {
 		log.Fatal(err)
 	}
 	defer f.Close()
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		log.Fatal(err)
 	}
-	defer pprof.StopCPUProfile()
-	return part()
-}
-
-// traced runs part with the execution tracer writing to path.
-func traced(path string, part func() measurement) measurement {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		log.Fatal(err)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer f.Close()
-	if err := trace.Start(f); err != nil {
-		log.Fatal(err)
-	}
-	defer trace.Stop()
+	defer stop()
 	return part()
 }
 

@@ -360,15 +360,14 @@ func (u *UI) escapeFromFyne() bool {
 	if _, ours := focused.(passesEscape); ours || focused == nil {
 		return false
 	}
-	switch top := c.Overlays().Top(); top.(type) {
-	case *widget.PopUpMenu:
+	top := c.Overlays().Top()
+	if _, menu := top.(*widget.PopUpMenu); menu {
 		return false
-	default:
-		if top == u.fileOverlay {
-			u.pressEscape()
-		} else {
-			top.Hide()
-		}
+	}
+	if top == u.fileOverlay {
+		u.pressEscape()
+	} else {
+		top.Hide()
 	}
 	return true
 }
