@@ -1,12 +1,14 @@
 // Command bench measures the Inkan server against the limits of the machine it
 // runs on, in one run (issue 14): bare Go TLS 1.3 mTLS handshakes per second
-// with P-256 certificates, P-256 certificate signatures per second and one
-// HTTPS call to an empty handler over a new mTLS connection, then Inkan's
-// renewal, login and pickup at 8 and 32 concurrent clients, in interleaved
-// rounds. It prints each figure's median and spread (min-max over the rounds),
-// the process CPU time per operation, and ratios taken round by round against
-// the limit 1/(1/handshakes + 1/signatures) and against bare handshakes, and
-// writes the raw rounds as JSON to bench/results/.
+// with P-256 certificates, P-256 certificate signatures per second, then the
+// floors (one HTTPS call to an empty handler over a new mTLS connection, and a
+// stateless EST server's renewal and pickup: CSR check, signature and PKCS#7
+// answer, nothing stored), then Inkan's renewal, login and pickup, at 8 and 32
+// concurrent clients, in interleaved rounds. It prints each figure's median
+// and spread (min-max over the rounds), the process CPU time per operation,
+// and ratios taken round by round against the limit 1/(1/handshakes +
+// 1/signatures), against bare handshakes, and of each Inkan figure against
+// its floor, and writes the raw rounds as JSON to bench/results/.
 //
 //	go run ./bench [-rounds 5] [-out bench/results] [-cpuprofile DIR] [-trace DIR]
 //	go run ./bench -report bench/results/RUN.json   # the table of an earlier run
@@ -113,6 +115,12 @@ func main() {
 				{"handshake", func() measurement { return base.handshakes(c, 1500) }},
 				{"signature", func() measurement { return base.signatures(c, 3000) }},
 				{"https", func() measurement { return base.https(c, 1000) }},
+				{"est-renewal", func() measurement {
+					return base.floorEnrolls("est-renewal", base.floorRenewURL, base.clientConf, c, 500)
+				}},
+				{"est-pickup", func() measurement {
+					return base.floorEnrolls("est-pickup", base.floorPickupURL, base.pickupConf, c, 500)
+				}},
 				{"renewal", func() measurement { return b.renewals(c, 500) }},
 				{"login", func() measurement { return b.logins(c, 500) }},
 				{"pickup", func() measurement { return b.pickups(c, 300) }},
@@ -174,6 +182,9 @@ type bareTLS struct {
 	clientConf *tls.Config
 	caKey      *ecdsa.PrivateKey
 	caCert     *x509.Certificate
+	// the stateless EST server (serveEST): renewal with clientConf, pickup with pickupConf
+	floorRenewURL, floorPickupURL string
+	pickupConf                    *tls.Config
 }
 
 func mustKey() *ecdsa.PrivateKey {
@@ -232,9 +243,102 @@ func newBareTLS() *bareTLS {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, "{}")
 	})
-	go (&http.Server{Handler: empty}).Serve(tls.NewListener(hln, srvConf))
-	return &bareTLS{addr: ln.Addr().String(), httpsURL: "https://" + hln.Addr().String(), caKey: caKey, caCert: caCert,
+	// The floors (the empty call, the stateless EST server) use TLS as Inkan's
+	// server does: no session tickets (server.TLSConfig).
+	floorConf := srvConf.Clone()
+	floorConf.SessionTicketsDisabled = true
+	go (&http.Server{Handler: empty}).Serve(tls.NewListener(hln, floorConf))
+	b := &bareTLS{addr: ln.Addr().String(), httpsURL: "https://" + hln.Addr().String(), caKey: caKey, caCert: caCert,
 		clientConf: &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, Certificates: []tls.Certificate{leaf(x509.ExtKeyUsageClientAuth, false)}}}
+	// The stateless EST server: renewal over mTLS (the presented certificate
+	// verified in the handshake), pickup over server-authenticated TLS.
+	pickupConf := floorConf.Clone()
+	pickupConf.ClientAuth, pickupConf.ClientCAs = tls.NoClientCert, nil
+	b.floorRenewURL, b.floorPickupURL = b.serveEST(floorConf), b.serveEST(pickupConf)
+	b.pickupConf = &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool}
+	return b
+}
+
+// serveEST serves, with conf, a stateless EST enroll: it reads the base64
+// PKCS#10 body, checks the CSR's signature, signs a certificate for its key
+// with the CA key (the certificate of the signature figure) and answers it as
+// a base64 certs-only PKCS#7, as Inkan does. Nothing is stored and no rule is
+// checked: what every EST pickup or renewal costs before it does anything of
+// its own (the floors of Inkan's pickup and renewal).
+func (b *bareTLS) serveEST(conf *tls.Config) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	enroll := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		der, err := base64.StdEncoding.DecodeString(string(body))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		csr, err := x509.ParseCertificateRequest(der)
+		if err == nil {
+			err = csr.CheckSignature()
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		cert, err := b.sign(csr.PublicKey)
+		if err == nil {
+			cert, err = pkcs7.DegenerateCertificate(cert)
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkcs7-mime; smime-type=certs-only")
+		w.Header().Set("Content-Transfer-Encoding", "base64")
+		io.WriteString(w, base64.StdEncoding.EncodeToString(cert))
+	})
+	go (&http.Server{Handler: enroll}).Serve(tls.NewListener(ln, conf))
+	return "https://" + ln.Addr().String()
+}
+
+// sign signs the signature figure's certificate for pub with the CA key.
+func (b *bareTLS) sign(pub any) ([]byte, error) {
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, err
+	}
+	t := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "user", Organization: []string{"bench"}},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: time.Now(), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
+	return x509.CreateCertificate(rand.Reader, t, b.caCert, pub, b.caKey)
+}
+
+// floorEnrolls are n stateless EST enrolls (serveEST) at url on a new TLS
+// connection each, with the client Inkan's figures use; conf is the client's
+// TLS (with or without its certificate).
+func (b *bareTLS) floorEnrolls(name, url string, conf *tls.Config, c, n int) measurement {
+	csrs := newKeyCSRs(n)
+	return run(name, c, n, func(_, i int) error {
+		client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: conf, DisableKeepAlives: true}}
+		res, err := client.Post(url, "application/pkcs10", strings.NewReader(csrs[i].b64))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			return err
+		}
+		if res.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: %d %s", name, res.StatusCode, body)
+		}
+		_, err = parseEnrolled(body)
+		return err
+	})
 }
 
 func (b *bareTLS) handshakes(c, n int) measurement {
@@ -277,11 +381,7 @@ func (b *bareTLS) signatures(c, n int) measurement {
 		keys[i] = mustKey()
 	}
 	return run("signature", c, n, func(_, i int) error {
-		serial, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-		t := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: "user", Organization: []string{"bench"}},
-			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
-			NotBefore: time.Now(), NotAfter: time.Now().Add(365 * 24 * time.Hour)}
-		_, err := x509.CreateCertificate(rand.Reader, t, b.caCert, &keys[i%len(keys)].PublicKey, b.caKey)
+		_, err := b.sign(&keys[i%len(keys)].PublicKey)
 		return err
 	})
 }
@@ -618,7 +718,7 @@ func report(all []measurement) {
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, c := range concurrencies {
 		hs, sig := get("handshake", c), get("signature", c)
-		for _, name := range []string{"handshake", "signature", "https", "renewal", "login", "pickup"} {
+		for _, name := range []string{"handshake", "signature", "https", "est-renewal", "est-pickup", "renewal", "login", "pickup"} {
 			ms := get(name, c)
 			if len(ms) == 0 {
 				continue // a run from before this figure existed
@@ -646,15 +746,33 @@ func report(all []measurement) {
 	}
 	fmt.Printf("\nrenewal c=32 / c=8: %.2f×\n", median(r32)/median(r8))
 	for _, c := range concurrencies {
-		hs, https, login := get("handshake", c), get("https", c), get("login", c)
-		if len(https) == 0 {
-			continue
+		hs, sig := get("handshake", c), get("signature", c)
+		for _, f := range []struct{ floor, inkan, what string }{
+			{"https", "login", "an empty HTTPS call"},
+			{"est-renewal", "renewal", "a stateless EST renewal"},
+			{"est-pickup", "pickup", "a stateless EST pickup"},
+		} {
+			floor, inkan := get(f.floor, c), get(f.inkan, c)
+			if len(floor) == 0 {
+				continue // a run from before this figure existed
+			}
+			// login is held against bare handshakes, renewal and pickup against the limit
+			var ceiling, toFloor, cpuCeiling, cpuToFloor []float64
+			for r, m := range inkan {
+				base, baseCPU := hs[r].PerSecond, hs[r].CPUms
+				if f.inkan != "login" {
+					base, baseCPU = 1/(1/hs[r].PerSecond+1/sig[r].PerSecond), hs[r].CPUms+sig[r].CPUms
+				}
+				ceiling, toFloor = append(ceiling, floor[r].PerSecond/base), append(toFloor, m.PerSecond/floor[r].PerSecond)
+				cpuCeiling, cpuToFloor = append(cpuCeiling, baseCPU/floor[r].CPUms), append(cpuToFloor, floor[r].CPUms/m.CPUms)
+			}
+			against := "the limit"
+			if f.inkan == "login" {
+				against = "bare handshakes"
+			}
+			fmt.Printf("c=%d: %s is %.2f× %s (%.2f× by CPU); %s is %.2f× it (%.2f× by CPU)\n",
+				c, f.what, median(ceiling), against, median(cpuCeiling), f.inkan, median(toFloor), median(cpuToFloor))
 		}
-		var ceiling, toHTTPS []float64
-		for r, m := range login {
-			ceiling, toHTTPS = append(ceiling, https[r].PerSecond/hs[r].PerSecond), append(toHTTPS, m.PerSecond/https[r].PerSecond)
-		}
-		fmt.Printf("c=%d: an empty HTTPS call is %.2f× bare handshakes; login is %.2f× the empty HTTPS call\n", c, median(ceiling), median(toHTTPS))
 	}
 }
 
