@@ -211,7 +211,11 @@ func newBareTLS() *bareTLS {
 			t.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
 		}
 		der, _ := x509.CreateCertificate(rand.Reader, t, caCert, &k.PublicKey, caKey)
-		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k}
+		parsed, _ := x509.ParseCertificate(der)
+		// Leaf set, as Inkan's clients have it: else crypto/tls parses the
+		// client certificate again on every handshake to match it against
+		// the CAs the server names.
+		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: parsed}
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
